@@ -1,0 +1,20 @@
+// The CPU driver of the pixel kernels in strip_math.h / pair_math.h: rows in parallel
+// (at::parallel_for), pixels of a row in order. csrc/ops/cuda/launch.cuh is its CUDA twin.
+#pragma once
+#include <ATen/Parallel.h>
+
+#include <algorithm>
+
+namespace pyframegan {
+
+template <typename Kernel>
+void for_each_pixel_cpu(const Kernel& kernel, int64_t rows, int64_t width) {
+  if (rows <= 0 || width <= 0) return;
+  const int64_t grain = std::max<int64_t>(1, 32768 / width);
+  at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
+    for (int64_t row = begin; row < end; ++row)
+      for (int x = 0; x < static_cast<int>(width); ++x) kernel(row, x);
+  });
+}
+
+}  // namespace pyframegan

@@ -1,0 +1,74 @@
+// Per-pixel math of the inference-side ops: frame pairs -> padded, normalised NCHW input, and
+// generator output -> uint8 frames. Shared by the CPU loops and the CUDA launches.
+#pragma once
+#include "pyframegan/common.h"
+
+namespace pyframegan {
+
+struct PairParams {
+  const uint8_t* src;        // pairs [B, 2, H, W, 3]
+  int64_t sb, sf;            // batch and frame strides
+  PixelStrides s;
+  int height, width;         // source size
+};
+
+// Channels of frame f at padded position (y, x): replicate padding clamps to the last row/column.
+PFG_HD void pair_pixel(const PairParams& p, int64_t b, int f, int y, int x, float out[3]) {
+  const int sy = y < p.height ? y : p.height - 1;
+  const int sx = x < p.width ? x : p.width - 1;
+  const uint8_t* px = p.src + b * p.sb + f * p.sf + sy * p.s.y + sx * p.s.x;
+  for (int c = 0; c < 3; ++c) out[c] = u8_to_unit(px[c * p.s.c]);
+}
+
+struct UnpackParams {
+  int64_t sb, sc, sy, sx;    // strides of the generator output [B, 3n, Hp, Wp]
+};
+
+// uint8 channels of output frame n at (y, x), read from the planes 3n, 3n+1, 3n+2.
+template <typename T>
+PFG_HD void unpack_pixel(const T* src, const UnpackParams& p, int64_t b, int n, int y, int x, uint8_t out[3]) {
+  const T* px = src + b * p.sb + static_cast<int64_t>(3 * n) * p.sc + y * p.sy + x * p.sx;
+  for (int c = 0; c < 3; ++c) out[c] = unit_to_u8(static_cast<float>(px[c * p.sc]));
+}
+
+}  // namespace pyframegan
+
+namespace pyframegan {
+
+// pack_pairs: rows are (b, f, y) of the padded output [B, 6, Hp, Wp]; a row is Wp pixels wide.
+template <typename T>
+struct PackKernel {
+  PairParams p;
+  T* dst;
+  int hp, wp;
+
+  PFG_HD void operator()(int64_t row, int x) const {
+    const int y = static_cast<int>(row % hp);
+    const int f = static_cast<int>((row / hp) % 2);
+    const int64_t b = row / (2 * static_cast<int64_t>(hp));
+    float v[3];
+    pair_pixel(p, b, f, y, x, v);
+    const int64_t plane = static_cast<int64_t>(hp) * wp;
+    T* out = dst + (b * 6 + 3 * f) * plane + static_cast<int64_t>(y) * wp + x;
+    for (int c = 0; c < 3; ++c) out[c * plane] = static_cast<T>(v[c]);
+  }
+};
+
+// unpack_frames: rows are (b, n, y) of the output frames [B, N, H, W, 3]; a row is W pixels wide.
+template <typename T>
+struct UnpackKernel {
+  const T* src;
+  UnpackParams p;
+  uint8_t* dst;
+  int frames, height, width;
+
+  PFG_HD void operator()(int64_t row, int x) const {
+    const int y = static_cast<int>(row % height);
+    const int n = static_cast<int>((row / height) % frames);
+    const int64_t b = row / (static_cast<int64_t>(height) * frames);
+    uint8_t* out = dst + (row * width + x) * 3;  // [B, N, H, W, 3] contiguous: row-major in (b, n, y)
+    unpack_pixel(src, p, b, n, y, x, out);
+  }
+};
+
+}  // namespace pyframegan

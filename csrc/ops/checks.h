@@ -1,0 +1,27 @@
+// Argument checks shared by the ops: messages name the argument and what was expected.
+#pragma once
+#include <ATen/ATen.h>
+
+namespace pyframegan {
+
+inline void check_output_dtype(at::ScalarType dtype) {
+  TORCH_CHECK_TYPE(dtype == at::kFloat || dtype == at::kHalf || dtype == at::kBFloat16,
+                   "pyframegan: dtype must be torch.float32, torch.float16 or torch.bfloat16, got ", dtype);
+}
+
+inline void check_uint8_image(const at::Tensor& t, const char* name, int64_t dim, const char* layout) {
+  TORCH_CHECK_TYPE(t.scalar_type() == at::kByte, "pyframegan: ", name, " must be a uint8 tensor, got ",
+                   t.scalar_type());
+  TORCH_CHECK_VALUE(t.dim() == dim, "pyframegan: ", name, " must have shape ", layout, " (", dim,
+                    " dimensions), got ", t.sizes());
+  TORCH_CHECK_VALUE(t.size(dim - 1) == 3, "pyframegan: ", name, " must have 3 (RGB) channels in its last dimension, got ",
+                    t.sizes());
+}
+
+// A tensor that must sit on the same device as the image it goes with.
+inline void check_same_device(const at::Tensor& t, const char* name, const at::Tensor& ref, const char* ref_name) {
+  TORCH_CHECK_VALUE(t.device() == ref.device(), "pyframegan: ", name, " is on ", t.device(), " but ", ref_name,
+                    " is on ", ref.device(), "; put them on the same device");
+}
+
+}  // namespace pyframegan

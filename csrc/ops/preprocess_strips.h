@@ -1,0 +1,41 @@
+// preprocess_strips: uint8 frame strips -> normalised NCHW input and target stacks, one kernel.
+#pragma once
+#include <ATen/ATen.h>
+#include <ATen/Dispatch.h>
+
+#include <optional>
+#include <tuple>
+
+#include "pyframegan/strip_math.h"
+
+namespace pyframegan {
+
+struct StripPlan {
+  StripParams params;
+  at::Tensor inp, tgt;            // allocated outputs
+  at::Tensor offsets, flip;       // normalised copies the params point into (kept alive here)
+  int64_t rows, width;
+};
+
+// Checks every argument (clear ValueError / TypeError) and allocates the outputs.
+StripPlan plan_preprocess_strips(const at::Tensor& strips, int64_t frames, at::IntArrayRef inputs,
+                                 at::IntArrayRef targets, int64_t size, std::optional<int64_t> load_size,
+                                 const std::optional<at::Tensor>& offsets, const std::optional<at::Tensor>& flip,
+                                 at::ScalarType dtype);
+
+// The device-independent body; Driver is CpuDriver (cpu/kernels.cpp) or CudaDriver (cuda/kernels.cu).
+template <typename Driver>
+std::tuple<at::Tensor, at::Tensor> run_preprocess_strips(
+    const at::Tensor& strips, int64_t frames, at::IntArrayRef inputs, at::IntArrayRef targets,
+    int64_t size, std::optional<int64_t> load_size, const std::optional<at::Tensor>& offsets,
+    const std::optional<at::Tensor>& flip, at::ScalarType dtype) {
+  typename Driver::Guard guard(strips.device());
+  StripPlan plan = plan_preprocess_strips(strips, frames, inputs, targets, size, load_size, offsets, flip, dtype);
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "preprocess_strips", [&] {
+    Driver::run(StripKernel<scalar_t>{plan.params, plan.inp.data_ptr<scalar_t>(), plan.tgt.data_ptr<scalar_t>()},
+          plan.rows, plan.width);
+  });
+  return {plan.inp, plan.tgt};
+}
+
+}  // namespace pyframegan

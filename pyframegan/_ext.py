@@ -12,22 +12,27 @@ REBUILD = ("Rebuild it against the installed torch, from the pyframegan source f
 _module = None
 
 
-def load():
-    """Import pyframegan._C once (registering torch.ops.pyframegan.*) and check it matches torch."""
+def load(name: str = "pyframegan._C"):
+    """Import the extension once (registering torch.ops.pyframegan.*) and check it matches torch."""
     global _module
-    if _module is not None:
+    if _module is not None and name == "pyframegan._C":
         return _module
     try:
-        module = importlib.import_module("pyframegan._C")
+        module = importlib.import_module(name)
     except ImportError as exc:
-        raise ImportError(f"pyframegan's native extension pyframegan._C could not be loaded ({exc}). "
+        raise ImportError(f"pyframegan's native extension {name} could not be loaded ({exc}). "
                           + REBUILD) from exc
+    check_build(module)
+    if name == "pyframegan._C":
+        _module = module
+    return module
+
+
+def check_build(module) -> None:
     built = module.build_info()["torch_version"]
     if built != torch.__version__:
         raise ImportError(f"pyframegan._C was built for torch {built}, but torch {torch.__version__} is "
                           "installed. " + REBUILD)
-    _module = module
-    return module
 
 
 def build_info() -> dict:

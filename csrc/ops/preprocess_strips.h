@@ -32,8 +32,12 @@ std::tuple<at::Tensor, at::Tensor> run_preprocess_strips(
   typename Driver::Guard guard(strips.device());
   StripPlan plan = plan_preprocess_strips(strips, frames, inputs, targets, size, load_size, offsets, flip, dtype);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "preprocess_strips", [&] {
-    Driver::run(StripKernel<scalar_t>{plan.params, plan.inp.data_ptr<scalar_t>(), plan.tgt.data_ptr<scalar_t>()},
-          plan.rows, plan.width);
+    scalar_t* inp = plan.inp.data_ptr<scalar_t>();
+    scalar_t* tgt = plan.tgt.data_ptr<scalar_t>();
+    if (plan.params.s.x == 3 && plan.params.s.c == 1)
+      Driver::run(StripKernel<scalar_t, true>{plan.params, inp, tgt}, plan.rows, plan.width);
+    else
+      Driver::run(StripKernel<scalar_t, false>{plan.params, inp, tgt}, plan.rows, plan.width);
   });
   return {plan.inp, plan.tgt};
 }

@@ -42,15 +42,24 @@ struct PackKernel {
   T* dst;
   int hp, wp;
 
-  PFG_HD void operator()(int64_t row, int x) const {
+  struct Row {
+    int64_t b;
+    int f, y;
+    T* out;
+  };
+
+  PFG_HD Row row(int64_t row) const {
     const int y = static_cast<int>(row % hp);
     const int f = static_cast<int>((row / hp) % 2);
     const int64_t b = row / (2 * static_cast<int64_t>(hp));
+    return {b, f, y, dst + ((b * 6 + 3 * f) * hp + y) * static_cast<int64_t>(wp)};
+  }
+
+  PFG_HD void operator()(const Row& r, int x) const {
     float v[3];
-    pair_pixel(p, b, f, y, x, v);
+    pair_pixel(p, r.b, r.f, r.y, x, v);
     const int64_t plane = static_cast<int64_t>(hp) * wp;
-    T* out = dst + (b * 6 + 3 * f) * plane + static_cast<int64_t>(y) * wp + x;
-    for (int c = 0; c < 3; ++c) out[c * plane] = static_cast<T>(v[c]);
+    for (int c = 0; c < 3; ++c) r.out[c * plane + x] = static_cast<T>(v[c]);
   }
 };
 
@@ -62,13 +71,20 @@ struct UnpackKernel {
   uint8_t* dst;
   int frames, height, width;
 
-  PFG_HD void operator()(int64_t row, int x) const {
+  struct Row {
+    int64_t b;
+    int n, y;
+    uint8_t* out;
+  };
+
+  PFG_HD Row row(int64_t row) const {
     const int y = static_cast<int>(row % height);
     const int n = static_cast<int>((row / height) % frames);
     const int64_t b = row / (static_cast<int64_t>(height) * frames);
-    uint8_t* out = dst + (row * width + x) * 3;  // [B, N, H, W, 3] contiguous: row-major in (b, n, y)
-    unpack_pixel(src, p, b, n, y, x, out);
+    return {b, n, y, dst + row * width * 3};  // [B, N, H, W, 3] contiguous: row-major in (b, n, y)
   }
+
+  PFG_HD void operator()(const Row& r, int x) const { unpack_pixel(src, p, r.b, r.n, r.y, x, r.out + 3 * x); }
 };
 
 }  // namespace pyframegan

@@ -37,28 +37,47 @@ struct StripParams {
   int centre_y, centre_x;
 };
 
-// The three channels of output pixel (y, x) of selected tile k in strip b, normalised to [-1, 1].
-PFG_HD void strip_pixel(const StripParams& p, int64_t b, int k, int y, int x, float out[3]) {
+// Everything about one output row (strip b, selected tile k, crop row y) that does not depend on x.
+struct StripRow {
+  const uint8_t* r0;  // source row (upper bilinear tap when resizing)
+  const uint8_t* r1;  // lower bilinear tap row (== r0 without resize)
+  float wy;           // weight of r1
+  int ox;             // crop's x offset in (resized) tile coordinates
+  bool flip;          // flip = reversed crop columns
+};
+
+PFG_HD StripRow strip_row(const StripParams& p, int64_t b, int k, int y) {
   const int oy = p.offsets ? static_cast<int>(p.offsets[2 * b]) : p.centre_y;
   const int ox = p.offsets ? static_cast<int>(p.offsets[2 * b + 1]) : p.centre_x;
-  const int cx = (p.flip && p.flip[b]) ? p.size - 1 - x : x;  // flip = reversed crop column
-  const int ty = oy + y, tx = ox + cx;                        // in (resized) tile coordinates
+  const bool flip = p.flip && p.flip[b];
   const uint8_t* tile = p.src + b * p.sb + static_cast<int64_t>(p.sel[k]) * p.tile_w * p.s.x;
   if (p.load == 0) {
-    const uint8_t* px = tile + ty * p.s.y + tx * p.s.x;
-    for (int c = 0; c < 3; ++c) out[c] = u8_to_unit(px[c * p.s.c]);
+    const uint8_t* r = tile + static_cast<int64_t>(oy + y) * p.s.y;
+    return {r, r, 0.0f, ox, flip};
+  }
+  const Lerp ly = lerp_index(oy + y, p.scale_y, p.tile_h);
+  return {tile + ly.i0 * p.s.y, tile + ly.i1 * p.s.y, ly.w1, ox, flip};
+}
+
+// The three channels of output pixel x of a row, normalised to [-1, 1]. kPacked: the strip's
+// pixels are packed RGB (channel stride 1, pixel stride 3), known at compile time so the
+// compiler can vectorise; otherwise the strides are read from the params.
+template <bool kPacked>
+PFG_HD void strip_pixel(const StripParams& p, const StripRow& r, int x, float out[3]) {
+  const int64_t sx = kPacked ? 3 : p.s.x, sc = kPacked ? 1 : p.s.c;
+  const int tx = r.ox + (r.flip ? p.size - 1 - x : x);
+  if (p.load == 0) {
+    const uint8_t* px = r.r0 + tx * sx;
+    for (int c = 0; c < 3; ++c) out[c] = u8_to_unit(px[c * sc]);
     return;
   }
-  const Lerp ly = lerp_index(ty, p.scale_y, p.tile_h);
   const Lerp lx = lerp_index(tx, p.scale_x, p.tile_w);
-  const uint8_t* r0 = tile + ly.i0 * p.s.y;
-  const uint8_t* r1 = tile + ly.i1 * p.s.y;
-  const int64_t x0 = lx.i0 * p.s.x, x1 = lx.i1 * p.s.x;
+  const int64_t x0 = lx.i0 * sx, x1 = lx.i1 * sx;
   for (int c = 0; c < 3; ++c) {
-    const int64_t o = c * p.s.c;
-    const float top = (1.0f - lx.w1) * r0[x0 + o] + lx.w1 * r0[x1 + o];
-    const float bot = (1.0f - lx.w1) * r1[x0 + o] + lx.w1 * r1[x1 + o];
-    out[c] = u8_to_unit((1.0f - ly.w1) * top + ly.w1 * bot);
+    const int64_t o = c * sc;
+    const float top = (1.0f - lx.w1) * r.r0[x0 + o] + lx.w1 * r.r0[x1 + o];
+    const float bot = (1.0f - lx.w1) * r.r1[x0 + o] + lx.w1 * r.r1[x1 + o];
+    out[c] = u8_to_unit((1.0f - r.wy) * top + r.wy * bot);
   }
 }
 
@@ -68,23 +87,33 @@ namespace pyframegan {
 
 // Writes every output pixel of preprocess_strips: rows are (b, k, y) with k over the selected
 // tiles (inputs then targets), a row is S pixels wide; each pixel writes its 3 channel planes.
-template <typename T>
+// Like every pixel kernel: row(r) computes what a row shares, operator()(row, x) one pixel.
+template <typename T, bool kPacked>
 struct StripKernel {
   StripParams p;
   T* inp;  // [B, 3*n_in, S, S]
   T* tgt;  // [B, 3*(n_sel-n_in), S, S]
 
-  PFG_HD void operator()(int64_t row, int x) const {
+  struct Row {
+    StripRow src;
+    T* out;  // channel 0 of this output row; channel c is c * S * S further
+  };
+
+  PFG_HD Row row(int64_t row) const {
     const int64_t S = p.size, plane = S * S;
     const int y = static_cast<int>(row % S);
     const int k = static_cast<int>((row / S) % p.n_sel);
     const int64_t b = row / (S * p.n_sel);
-    float v[3];
-    strip_pixel(p, b, k, y, x, v);
     const int n_tgt = p.n_sel - p.n_in;
     T* out = k < p.n_in ? inp + (b * p.n_in + k) * 3 * plane : tgt + (b * n_tgt + (k - p.n_in)) * 3 * plane;
-    out += y * S + x;
-    for (int c = 0; c < 3; ++c) out[c * plane] = static_cast<T>(v[c]);
+    return {strip_row(p, b, k, y), out + y * S};
+  }
+
+  PFG_HD void operator()(const Row& r, int x) const {
+    float v[3];
+    strip_pixel<kPacked>(p, r.src, x, v);
+    const int64_t plane = static_cast<int64_t>(p.size) * p.size;
+    for (int c = 0; c < 3; ++c) r.out[c * plane + x] = static_cast<T>(v[c]);
   }
 };
 

@@ -11,7 +11,7 @@ template <typename Kernel>
 __global__ void pixel_kernel(Kernel kernel, int64_t total, int64_t width) {
   for (int64_t i = blockIdx.x * static_cast<int64_t>(blockDim.x) + threadIdx.x; i < total;
        i += static_cast<int64_t>(gridDim.x) * blockDim.x)
-    kernel(i / width, static_cast<int>(i % width));
+    kernel(kernel.row(i / width), static_cast<int>(i % width));
 }
 
 template <typename Kernel>

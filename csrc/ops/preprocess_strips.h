@@ -34,10 +34,12 @@ std::tuple<at::Tensor, at::Tensor> run_preprocess_strips(
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "preprocess_strips", [&] {
     scalar_t* inp = plan.inp.data_ptr<scalar_t>();
     scalar_t* tgt = plan.tgt.data_ptr<scalar_t>();
-    if (plan.params.s.x == 3 && plan.params.s.c == 1)
-      Driver::run(StripKernel<scalar_t, true>{plan.params, inp, tgt}, plan.rows, plan.width);
-    else
-      Driver::run(StripKernel<scalar_t, false>{plan.params, inp, tgt}, plan.rows, plan.width);
+    const bool packed = plan.params.s.x == 3 && plan.params.s.c == 1, resize = plan.params.load > 0;
+    auto run = [&](auto kernel) { Driver::run(kernel, plan.rows, plan.width); };
+    if (packed && resize) run(StripKernel<scalar_t, true, true>{plan.params, inp, tgt});
+    else if (packed) run(StripKernel<scalar_t, true, false>{plan.params, inp, tgt});
+    else if (resize) run(StripKernel<scalar_t, false, true>{plan.params, inp, tgt});
+    else run(StripKernel<scalar_t, false, false>{plan.params, inp, tgt});
   });
   return {plan.inp, plan.tgt};
 }

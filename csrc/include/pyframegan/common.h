@@ -1,5 +1,6 @@
 // Shared helpers for code compiled both by the host compiler and by nvcc.
 #pragma once
+#include <cmath>
 #include <cstdint>
 
 #if defined(__CUDACC__)
@@ -15,9 +16,7 @@ PFG_HD float u8_to_unit(float v) { return v * (1.0f / 127.5f) - 1.0f; }
 
 // [-1, 1] -> uint8, rounded half to even (rintf in the default rounding mode), clamped.
 PFG_HD uint8_t unit_to_u8(float v) {
-  float t = rintf(v * 127.5f + 127.5f);
-  t = t < 0.0f ? 0.0f : (t > 255.0f ? 255.0f : t);
-  return static_cast<uint8_t>(t);
+  return static_cast<uint8_t>(fminf(fmaxf(rintf(v * 127.5f + 127.5f), 0.0f), 255.0f));
 }
 
 // Strides (in elements) of a uint8 image tensor laid out ... H, W, C (HWC, any strides).

@@ -12,9 +12,10 @@ void for_each_pixel_cpu(const Kernel& kernel, int64_t rows, int64_t width) {
   if (rows <= 0 || width <= 0) return;
   const int64_t grain = std::max<int64_t>(1, 32768 / width);
   at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
+    const Kernel k = kernel;  // a private copy: the compiler knows output stores cannot change it
     for (int64_t row = begin; row < end; ++row) {
-      const auto r = kernel.row(row);
-      for (int x = 0; x < static_cast<int>(width); ++x) kernel(r, x);
+      const auto r = k.row(row);
+      for (int x = 0; x < static_cast<int>(width); ++x) k(r, x);
     }
   });
 }

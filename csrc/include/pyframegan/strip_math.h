@@ -15,8 +15,7 @@ struct Lerp {
 };
 
 PFG_HD Lerp lerp_index(int dst, float scale, int in_size) {
-  float src = scale * (static_cast<float>(dst) + 0.5f) - 0.5f;
-  if (src < 0.0f) src = 0.0f;
+  const float src = fmaxf(scale * (static_cast<float>(dst) + 0.5f) - 0.5f, 0.0f);
   int i0 = static_cast<int>(src);
   int i1 = i0 + (i0 < in_size - 1 ? 1 : 0);
   return {i0, i1, src - static_cast<float>(i0)};
@@ -42,31 +41,32 @@ struct StripRow {
   const uint8_t* r0;  // source row (upper bilinear tap when resizing)
   const uint8_t* r1;  // lower bilinear tap row (== r0 without resize)
   float wy;           // weight of r1
-  int ox;             // crop's x offset in (resized) tile coordinates
-  bool flip;          // flip = reversed crop columns
+  int x0, dx;         // tile column of output pixel x: x0 + dx * x (dx = -1 mirrors the crop)
 };
 
 PFG_HD StripRow strip_row(const StripParams& p, int64_t b, int k, int y) {
   const int oy = p.offsets ? static_cast<int>(p.offsets[2 * b]) : p.centre_y;
   const int ox = p.offsets ? static_cast<int>(p.offsets[2 * b + 1]) : p.centre_x;
   const bool flip = p.flip && p.flip[b];
+  const int x0 = flip ? ox + p.size - 1 : ox, dx = flip ? -1 : 1;
   const uint8_t* tile = p.src + b * p.sb + static_cast<int64_t>(p.sel[k]) * p.tile_w * p.s.x;
   if (p.load == 0) {
     const uint8_t* r = tile + static_cast<int64_t>(oy + y) * p.s.y;
-    return {r, r, 0.0f, ox, flip};
+    return {r, r, 0.0f, x0, dx};
   }
   const Lerp ly = lerp_index(oy + y, p.scale_y, p.tile_h);
-  return {tile + ly.i0 * p.s.y, tile + ly.i1 * p.s.y, ly.w1, ox, flip};
+  return {tile + ly.i0 * p.s.y, tile + ly.i1 * p.s.y, ly.w1, x0, dx};
 }
 
-// The three channels of output pixel x of a row, normalised to [-1, 1]. kPacked: the strip's
-// pixels are packed RGB (channel stride 1, pixel stride 3), known at compile time so the
-// compiler can vectorise; otherwise the strides are read from the params.
-template <bool kPacked>
+// The three channels of output pixel x of a row, normalised to [-1, 1]. Known at compile time,
+// so that the CPU loop has no branches and vectorises: kPacked, the strip's pixels are packed RGB
+// (channel stride 1, pixel stride 3; otherwise the strides come from the params), and kResize,
+// whether tiles are resized (p.load > 0).
+template <bool kPacked, bool kResize>
 PFG_HD void strip_pixel(const StripParams& p, const StripRow& r, int x, float out[3]) {
   const int64_t sx = kPacked ? 3 : p.s.x, sc = kPacked ? 1 : p.s.c;
-  const int tx = r.ox + (r.flip ? p.size - 1 - x : x);
-  if (p.load == 0) {
+  const int tx = r.x0 + r.dx * x;
+  if (!kResize) {
     const uint8_t* px = r.r0 + tx * sx;
     for (int c = 0; c < 3; ++c) out[c] = u8_to_unit(px[c * sc]);
     return;
@@ -88,7 +88,7 @@ namespace pyframegan {
 // Writes every output pixel of preprocess_strips: rows are (b, k, y) with k over the selected
 // tiles (inputs then targets), a row is S pixels wide; each pixel writes its 3 channel planes.
 // Like every pixel kernel: row(r) computes what a row shares, operator()(row, x) one pixel.
-template <typename T, bool kPacked>
+template <typename T, bool kPacked, bool kResize>
 struct StripKernel {
   StripParams p;
   T* inp;  // [B, 3*n_in, S, S]
@@ -111,7 +111,7 @@ struct StripKernel {
 
   PFG_HD void operator()(const Row& r, int x) const {
     float v[3];
-    strip_pixel<kPacked>(p, r.src, x, v);
+    strip_pixel<kPacked, kResize>(p, r.src, x, v);
     const int64_t plane = static_cast<int64_t>(p.size) * p.size;
     for (int c = 0; c < 3; ++c) r.out[c * plane + x] = static_cast<T>(v[c]);
   }

@@ -20,7 +20,8 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
 
     def _get_help_string(self, action):
         text = action.help or ""
-        if "default" in text or action.default in (None, False, argparse.SUPPRESS) or action.required:
+        no_default = action.default is None or action.default is False or action.default == argparse.SUPPRESS
+        if "default" in text or no_default or action.required:
             return text
         return super()._get_help_string(action)
 

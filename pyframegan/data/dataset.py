@@ -165,7 +165,7 @@ class StripDataset(Dataset):
         part = bisect.bisect_right(self._ends, index)
         source, indices = self._parts[part]
         local = index - (int(self._ends[part - 1]) if part else 0)
-        return torch.from_numpy(np.ascontiguousarray(source.strip(indices[local])))
+        return torch.from_numpy(np.require(source.strip(indices[local]), requirements=["C", "W"]))
 
     def split(self, val_fraction: float = 0.1) -> tuple["StripDataset", "StripDataset"]:
         """(train, val): the last ``val_fraction`` of each source's strips in time order is held out.

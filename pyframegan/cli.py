@@ -12,6 +12,7 @@ import sys
 COMMANDS = {
     "make-strips": ("pyframegan.make_strips", "cut videos or image sequences into training strips"),
     "train": ("pyframegan.train", "train the conditional GAN on frame strips"),
+    "export": ("pyframegan.export", "write a checkpoint's generator as a TorchScript model with metadata"),
 }
 
 

@@ -1,0 +1,97 @@
+"""Inference: run an exported generator on pairs of uint8 frames.
+
+`Interpolator` holds a loaded TorchScript model and runs the fused ops around it:
+``ops.pack_pairs`` (uint8 pairs -> padded, normalised NCHW), the generator, ``ops.unpack_frames``
+(-> uint8 frames, padding cropped). This is the Python driver of that pipeline; the C++
+Interpolator (csrc/engine, issue 4) is to run the same three steps without Python in the loop.
+"""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+import torch
+
+from pyframegan import ops
+from pyframegan.export import load_model
+
+MIN_SIDE = 8
+DEFAULT_MODEL = Path(__file__).parent / "weights" / "default.pt"
+
+
+def _as_frame(x, name: str) -> torch.Tensor:
+    """A uint8 HxWx3 frame as a CPU tensor, or a ValueError that says what is wrong with it."""
+    if isinstance(x, np.ndarray):
+        t = torch.from_numpy(np.ascontiguousarray(x))
+    elif isinstance(x, torch.Tensor):
+        t = x.detach().cpu()
+    else:
+        raise ValueError(f"{name} must be a numpy array or torch tensor, got {type(x).__name__}")
+    if t.dtype != torch.uint8:
+        raise ValueError(f"{name} must be uint8 (0..255), got {str(t.dtype).replace('torch.', '')}")
+    if t.dim() == 2:
+        raise ValueError(f"{name} is grayscale ({tuple(t.shape)}); pass RGB frames, e.g. np.stack([g] * 3, -1)")
+    if t.dim() != 3 or t.shape[2] not in (3, 4):
+        raise ValueError(f"{name} must have shape HxWx3, got {tuple(t.shape)}")
+    if t.shape[2] == 4:
+        raise ValueError(f"{name} is RGBA; pass RGB frames (e.g. frame[..., :3])")
+    if min(t.shape[0], t.shape[1]) < MIN_SIDE:
+        raise ValueError(f"{name} is {t.shape[0]}x{t.shape[1]}: frames must be at least {MIN_SIDE}x{MIN_SIDE}")
+    return t
+
+
+class Interpolator:
+    """A loaded generator: ``.interpolate(a, b)`` for one pair, ``.batch(pairs)`` for many."""
+
+    def __init__(self, model: str | os.PathLike | None = None, device: str | torch.device | None = None,
+                 dtype: torch.dtype = torch.float32):
+        path = Path(model) if model is not None else DEFAULT_MODEL
+        if model is None and not path.is_file():
+            raise FileNotFoundError("no default model is shipped with this version of pyframegan yet; pass "
+                                    "model='MODEL.pt' (made by `pyframegan train` + `pyframegan export`)")
+        self.device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
+        self.dtype = dtype
+        self.module, self.meta = load_model(path, self.device)
+        self.module = self.module.to(dtype)
+        self.n_out = int(self.meta["n_out"])
+
+    @torch.inference_mode()
+    def _run(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """uint8 [B, H, W, 3] pairs -> uint8 [B, n_out, H, W, 3]."""
+        h, w = a.shape[1], a.shape[2]
+        pairs = torch.stack([a, b], 1).to(self.device, non_blocking=True)
+        x = ops.pack_pairs(pairs, int(self.meta["multiple"]), self.dtype)
+        return ops.unpack_frames(self.module(x), h, w).cpu()
+
+    def interpolate(self, a, b) -> list[np.ndarray]:
+        """The ``n_out`` frames between ``a`` and ``b``, in time order (uint8, same shape as the inputs)."""
+        return self.batch([(a, b)])[0]
+
+    def batch(self, pairs: Iterable[Sequence], batch_size: int = 8) -> list[list[np.ndarray]]:
+        """Many pairs at once; pairs of equal size are run together, ``batch_size`` at a time."""
+        checked = []
+        for i, (a, b) in enumerate(pairs):
+            ta, tb = _as_frame(a, f"pair {i}: a"), _as_frame(b, f"pair {i}: b")
+            if ta.shape != tb.shape:
+                raise ValueError(f"pair {i}: a is {tuple(ta.shape)} but b is {tuple(tb.shape)}; frames must match")
+            checked.append((ta, tb))
+        out: list[list[np.ndarray] | None] = [None] * len(checked)
+        by_shape: dict[tuple, list[int]] = {}
+        for i, (ta, _) in enumerate(checked):
+            by_shape.setdefault(tuple(ta.shape), []).append(i)
+        for indices in by_shape.values():
+            for s in range(0, len(indices), batch_size):
+                chunk = indices[s:s + batch_size]
+                frames = self._run(torch.stack([checked[i][0] for i in chunk]),
+                                   torch.stack([checked[i][1] for i in chunk]))
+                for i, f in zip(chunk, frames.numpy()):
+                    out[i] = list(f)
+        return out
+
+
+def interpolate(a, b, *, model: str | os.PathLike | None = None, device: str | torch.device | None = None
+                ) -> list[np.ndarray]:
+    """The frames between two HxWx3 uint8 frames ``a`` and ``b``, in time order."""
+    return Interpolator(model, device).interpolate(a, b)

@@ -58,10 +58,12 @@ PFG_HD StripRow strip_row(const StripParams& p, int64_t b, int k, int y) {
   return {tile + ly.i0 * p.s.y, tile + ly.i1 * p.s.y, ly.w1, x0, dx};
 }
 
-// The three channels of output pixel x of a row, normalised to [-1, 1]. Known at compile time,
-// so that the CPU loop has no branches and vectorises: kPacked, the strip's pixels are packed RGB
-// (channel stride 1, pixel stride 3; otherwise the strides come from the params), and kResize,
-// whether tiles are resized (p.load > 0).
+// The three channels of output pixel x of a row, normalised to [-1, 1]. Two facts are template
+// parameters so the compiler can fold them out of the per-pixel loop: kPacked, the strip's pixels
+// are packed RGB (channel stride 1, pixel stride 3; otherwise the strides come from the params),
+// and kResize, whether tiles are resized (p.load > 0). Measured: constant strides took a 256 px
+// crop batch from 99 to 76 ms on one thread. GCC still does not vectorise the loop (the stride-3
+// uint8 deinterleave) at the baseline x86-64 ISA.
 template <bool kPacked, bool kResize>
 PFG_HD void strip_pixel(const StripParams& p, const StripRow& r, int x, float out[3]) {
   const int64_t sx = kPacked ? 3 : p.s.x, sc = kPacked ? 1 : p.s.c;

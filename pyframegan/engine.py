@@ -58,8 +58,8 @@ class Interpolator:
         self.n_out = int(self.meta["n_out"])
 
     @torch.inference_mode()
-    def _run(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """uint8 [B, H, W, 3] pairs -> uint8 [B, n_out, H, W, 3]."""
+    def run(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """Batched tensors, no per-frame checks: uint8 [B, H, W, 3] pairs -> uint8 [B, n_out, H, W, 3] (CPU)."""
         h, w = a.shape[1], a.shape[2]
         pairs = torch.stack([a, b], 1).to(self.device, non_blocking=True)
         x = ops.pack_pairs(pairs, int(self.meta["multiple"]), self.dtype)
@@ -84,7 +84,7 @@ class Interpolator:
         for indices in by_shape.values():
             for s in range(0, len(indices), batch_size):
                 chunk = indices[s:s + batch_size]
-                frames = self._run(torch.stack([checked[i][0] for i in chunk]),
+                frames = self.run(torch.stack([checked[i][0] for i in chunk]),
                                    torch.stack([checked[i][1] for i in chunk]))
                 for i, f in zip(chunk, frames.numpy()):
                     out[i] = list(f)

@@ -19,15 +19,23 @@ SEED_TARGETS = (0, 1, 2, 3, 4)
 def preprocess_strips(strips: torch.Tensor, frames: int = 7, inputs: Sequence[int] = SEED_INPUTS,
                       targets: Sequence[int] = SEED_TARGETS, size: int = 128, load_size: int | None = None,
                       offsets: torch.Tensor | None = None, flip: torch.Tensor | None = None,
-                      dtype: torch.dtype = torch.float32) -> tuple[torch.Tensor, torch.Tensor]:
+                      dtype: torch.dtype | None = None,
+                      out: tuple[torch.Tensor, torch.Tensor] | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """uint8 strips [B, H, F*W, 3] -> (inputs [B, 3*len(inputs), S, S], targets [B, 3*len(targets), S, S]).
 
     One kernel: tile selection, optional bilinear resize of each tile to ``load_size``², crop of
     ``size``² at ``offsets`` ((y, x) per strip; centre when None), optional left-right ``flip``
-    per strip, ``x / 127.5 - 1`` and conversion to ``dtype``, written NCHW-contiguous.
+    per strip, ``x / 127.5 - 1`` and conversion to ``dtype`` (default float32), written
+    NCHW-contiguous. ``out=(inp, tgt)``: write into these preallocated contiguous tensors instead
+    (their dtype is the output dtype; reuse them across steps to skip the allocation).
     """
-    return torch.ops.pyframegan.preprocess_strips(strips, frames, list(inputs), list(targets), size,
-                                                  load_size, offsets, flip, dtype)
+    args = (strips, frames, list(inputs), list(targets), size, load_size, offsets, flip)
+    if out is None:
+        return torch.ops.pyframegan.preprocess_strips(*args, dtype or torch.float32)
+    if dtype is not None and any(t.dtype != dtype for t in out):
+        raise ValueError(f"dtype={dtype} but out has dtypes {out[0].dtype}, {out[1].dtype}")
+    torch.ops.pyframegan.preprocess_strips_into(*args, out[0], out[1])
+    return out
 
 
 def pack_pairs(pairs: torch.Tensor, multiple: int = 1, dtype: torch.dtype = torch.float32) -> torch.Tensor:
@@ -64,6 +72,11 @@ def _(strips, frames, inputs, targets, size, load_size, offsets, flip, dtype):
     b = strips.shape[0]
     return (strips.new_empty((b, 3 * len(inputs), size, size), dtype=dtype),
             strips.new_empty((b, 3 * len(targets), size, size), dtype=dtype))
+
+
+@torch.library.register_fake("pyframegan::preprocess_strips_into")
+def _(strips, frames, inputs, targets, size, load_size, offsets, flip, inp, tgt):
+    return None
 
 
 @torch.library.register_fake("pyframegan::pack_pairs")

@@ -50,6 +50,49 @@ def test_preprocess_strips_matches_reference(case, contiguous, dtype, device):
         assert tile[0] >= size
 
 
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("load", [None, 150, 97])
+def test_cpu_row_paths_equal_the_per_pixel_kernel(load, device):
+    """Packed float32 strips take whole-row paths on the CPU (SIMD deinterleave; separable resize);
+    strided strips take the per-pixel kernel. Same math: the results must be bit-identical."""
+    gen = torch.Generator().manual_seed(7)
+    strips = random_strips(5, 120, 131, 7, gen, device)
+    strided = random_strips(5, 120, 131, 7, gen, device, contiguous=False)
+    strided.copy_(strips)
+    offsets, flip = ops.random_crops(5, (120, 131), 93, load, generator=gen, device=device)
+    fast = ops.preprocess_strips(strips, size=93, load_size=load, offsets=offsets, flip=flip)
+    slow = ops.preprocess_strips(strided, size=93, load_size=load, offsets=offsets, flip=flip)
+    for f, s in zip(fast, slow):
+        assert torch.equal(f, s)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+def test_out_writes_into_the_given_tensors(device):
+    gen = torch.Generator().manual_seed(3)
+    strips = random_strips(3, 40, 36, 7, gen, device)
+    offsets, flip = ops.random_crops(3, (40, 36), 32, 44, generator=gen, device=device)
+    want = ops.preprocess_strips(strips, size=32, load_size=44, offsets=offsets, flip=flip, dtype=torch.float16)
+    out = (torch.empty(3, 6, 32, 32, dtype=torch.float16, device=device),
+           torch.empty(3, 15, 32, 32, dtype=torch.float16, device=device))
+    got = ops.preprocess_strips(strips, size=32, load_size=44, offsets=offsets, flip=flip, out=out)
+    assert got[0] is out[0] and got[1] is out[1]
+    assert torch.equal(got[0], want[0]) and torch.equal(got[1], want[1])
+
+
+def test_out_rejects_bad_outputs():
+    strips = torch.randint(0, 256, (2, 20, 7 * 20, 3), dtype=torch.uint8)
+    good = lambda dtype=torch.float32: (torch.empty(2, 6, 16, 16, dtype=dtype), torch.empty(2, 15, 16, 16, dtype=dtype))
+    cases = [((torch.empty(2, 6, 16, 17), good()[1]), ValueError, "inp must have shape"),
+             ((good()[0], torch.empty(2, 15, 16, 16).transpose(2, 3)), ValueError, "tgt must be contiguous"),
+             ((good()[0], good(torch.float16)[1]), TypeError, "same dtype"),
+             (good(torch.float64), TypeError, "float32, torch.float16 or torch.bfloat16")]
+    for out, exc, match in cases:
+        with pytest.raises(exc, match=match):
+            ops.preprocess_strips(strips, size=16, out=out)
+    with pytest.raises(ValueError, match="dtype"):
+        ops.preprocess_strips(strips, size=16, out=good(), dtype=torch.float16)
+
+
 def test_seed_layout_picks_the_right_tiles():
     """Each tile is filled with its own index: inputs must be tiles 5, 6 and targets 0..4, in order."""
     tiles = torch.arange(7, dtype=torch.uint8).view(1, 1, 7, 1, 1).expand(2, 16, 7, 16, 3)
@@ -157,6 +200,9 @@ def test_opcheck():
     offsets, flip = ops.random_crops(2, (20, 18), 16, 22, generator=torch.Generator().manual_seed(0))
     torch.library.opcheck(torch.ops.pyframegan.preprocess_strips.default,
                           (strips, 7, [5, 6], [0, 1, 2, 3, 4], 16, 22, offsets, flip, torch.float32))
+    out = (torch.empty(2, 6, 16, 16), torch.empty(2, 15, 16, 16))
+    torch.library.opcheck(torch.ops.pyframegan.preprocess_strips_into.default,
+                          (strips, 7, [5, 6], [0, 1, 2, 3, 4], 16, 22, offsets, flip, *out))
     torch.library.opcheck(torch.ops.pyframegan.pack_pairs.default,
                           (torch.randint(0, 256, (2, 2, 9, 10, 3), dtype=torch.uint8), 8, torch.float16))
     torch.library.opcheck(torch.ops.pyframegan.unpack_frames.default, (torch.rand(2, 15, 16, 16) * 2 - 1, 9, 10))

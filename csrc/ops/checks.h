@@ -24,4 +24,15 @@ inline void check_same_device(const at::Tensor& t, const char* name, const at::T
                     " is on ", ref.device(), "; put them on the same device");
 }
 
+// A caller-supplied output (.out overloads): given shape, dtype and device, contiguous.
+inline void check_output(const at::Tensor& t, const char* name, at::IntArrayRef shape, at::ScalarType dtype,
+                         const at::Tensor& input) {
+  check_output_dtype(t.scalar_type());
+  TORCH_CHECK_TYPE(t.scalar_type() == dtype, "pyframegan: ", name, " is ", t.scalar_type(), " but the other output is ",
+                   dtype, "; both outputs must have the same dtype");
+  check_same_device(t, name, input, "the input");
+  TORCH_CHECK_VALUE(t.sizes() == shape, "pyframegan: ", name, " must have shape ", shape, ", got ", t.sizes());
+  TORCH_CHECK_VALUE(t.is_contiguous(), "pyframegan: ", name, " must be contiguous");
+}
+
 }  // namespace pyframegan

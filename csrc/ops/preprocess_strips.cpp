@@ -10,7 +10,7 @@ namespace pyframegan {
 StripPlan plan_preprocess_strips(const at::Tensor& strips, int64_t frames, at::IntArrayRef inputs,
                                  at::IntArrayRef targets, int64_t size, std::optional<int64_t> load_size,
                                  const std::optional<at::Tensor>& offsets, const std::optional<at::Tensor>& flip,
-                                 at::ScalarType dtype) {
+                                 at::ScalarType dtype, const at::Tensor* inp, const at::Tensor* tgt) {
   check_uint8_image(strips, "strips", 4, "[B, H, F*W, 3]");
   check_output_dtype(dtype);
   TORCH_CHECK_VALUE(frames >= 1 && frames <= kMaxStripFrames, "pyframegan: frames must be in [1, ", kMaxStripFrames,
@@ -77,8 +77,16 @@ StripPlan plan_preprocess_strips(const at::Tensor& strips, int64_t frames, at::I
   p.centre_x = static_cast<int>((w - size) / 2);
 
   const auto opts = strips.options().dtype(dtype);
-  plan.inp = at::empty({batch, 3 * static_cast<int64_t>(inputs.size()), size, size}, opts);
-  plan.tgt = at::empty({batch, 3 * static_cast<int64_t>(targets.size()), size, size}, opts);
+  const std::vector<int64_t> inp_shape{batch, 3 * static_cast<int64_t>(inputs.size()), size, size};
+  const std::vector<int64_t> tgt_shape{batch, 3 * static_cast<int64_t>(targets.size()), size, size};
+  if (inp && tgt) {
+    check_output(*inp, "inp", inp_shape, dtype, strips);
+    check_output(*tgt, "tgt", tgt_shape, dtype, strips);
+    plan.inp = *inp, plan.tgt = *tgt;
+  } else {
+    plan.inp = at::empty(inp_shape, opts);
+    plan.tgt = at::empty(tgt_shape, opts);
+  }
   plan.rows = batch * p.n_sel * size;
   plan.width = size;
   return plan;
@@ -88,6 +96,9 @@ TORCH_LIBRARY_FRAGMENT(pyframegan, m) {
   m.def(
       "preprocess_strips(Tensor strips, int frames, int[] inputs, int[] targets, int size, int? load_size, "
       "Tensor? offsets, Tensor? flip, ScalarType dtype) -> (Tensor, Tensor)");
+  m.def(
+      "preprocess_strips_into(Tensor strips, int frames, int[] inputs, int[] targets, int size, int? load_size, "
+      "Tensor? offsets, Tensor? flip, Tensor(a!) inp, Tensor(b!) tgt) -> ()");
 }
 
 }  // namespace pyframegan

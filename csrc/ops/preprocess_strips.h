@@ -17,21 +17,18 @@ struct StripPlan {
   int64_t rows, width;
 };
 
-// Checks every argument (clear ValueError / TypeError) and allocates the outputs.
+// Checks every argument (clear ValueError / TypeError) and allocates the outputs, or checks the
+// caller's outputs (preprocess_strips_into: inp and tgt given, their dtype is the output dtype).
 StripPlan plan_preprocess_strips(const at::Tensor& strips, int64_t frames, at::IntArrayRef inputs,
                                  at::IntArrayRef targets, int64_t size, std::optional<int64_t> load_size,
                                  const std::optional<at::Tensor>& offsets, const std::optional<at::Tensor>& flip,
-                                 at::ScalarType dtype);
+                                 at::ScalarType dtype, const at::Tensor* inp = nullptr,
+                                 const at::Tensor* tgt = nullptr);
 
-// The device-independent body; Driver is CpuDriver (cpu/kernels.cpp) or CudaDriver (cuda/kernels.cu).
+// Runs the planned kernel; Driver is CpuDriver (cpu/kernels.cpp) or CudaDriver (cuda/kernels.cu).
 template <typename Driver>
-std::tuple<at::Tensor, at::Tensor> run_preprocess_strips(
-    const at::Tensor& strips, int64_t frames, at::IntArrayRef inputs, at::IntArrayRef targets,
-    int64_t size, std::optional<int64_t> load_size, const std::optional<at::Tensor>& offsets,
-    const std::optional<at::Tensor>& flip, at::ScalarType dtype) {
-  typename Driver::Guard guard(strips.device());
-  StripPlan plan = plan_preprocess_strips(strips, frames, inputs, targets, size, load_size, offsets, flip, dtype);
-  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, dtype, "preprocess_strips", [&] {
+void run_strip_plan(const StripPlan& plan) {
+  AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, plan.inp.scalar_type(), "preprocess_strips", [&] {
     scalar_t* inp = plan.inp.data_ptr<scalar_t>();
     scalar_t* tgt = plan.tgt.data_ptr<scalar_t>();
     const bool packed = plan.params.s.x == 3 && plan.params.s.c == 1, resize = plan.params.load > 0;
@@ -41,7 +38,30 @@ std::tuple<at::Tensor, at::Tensor> run_preprocess_strips(
     else if (resize) run(StripKernel<scalar_t, false, true>{plan.params, inp, tgt});
     else run(StripKernel<scalar_t, false, false>{plan.params, inp, tgt});
   });
+}
+
+template <typename Driver>
+std::tuple<at::Tensor, at::Tensor> run_preprocess_strips(
+    const at::Tensor& strips, int64_t frames, at::IntArrayRef inputs, at::IntArrayRef targets,
+    int64_t size, std::optional<int64_t> load_size, const std::optional<at::Tensor>& offsets,
+    const std::optional<at::Tensor>& flip, at::ScalarType dtype) {
+  typename Driver::Guard guard(strips.device());
+  const StripPlan plan = plan_preprocess_strips(strips, frames, inputs, targets, size, load_size, offsets, flip, dtype);
+  Driver::fresh_output(plan.inp);
+  Driver::fresh_output(plan.tgt);
+  run_strip_plan<Driver>(plan);
   return {plan.inp, plan.tgt};
+}
+
+// preprocess_strips_into: writes into preallocated inp and tgt (no allocation; reused across steps).
+template <typename Driver>
+void run_preprocess_strips_into(
+    const at::Tensor& strips, int64_t frames, at::IntArrayRef inputs, at::IntArrayRef targets,
+    int64_t size, std::optional<int64_t> load_size, const std::optional<at::Tensor>& offsets,
+    const std::optional<at::Tensor>& flip, at::Tensor& inp, at::Tensor& tgt) {
+  typename Driver::Guard guard(strips.device());
+  run_strip_plan<Driver>(plan_preprocess_strips(strips, frames, inputs, targets, size, load_size, offsets, flip,
+                                                inp.scalar_type(), &inp, &tgt));
 }
 
 }  // namespace pyframegan

@@ -58,12 +58,19 @@ PFG_HD StripRow strip_row(const StripParams& p, int64_t b, int k, int y) {
   return {tile + ly.i0 * p.s.y, tile + ly.i1 * p.s.y, ly.w1, x0, dx};
 }
 
+// Bilinear blend, vertical first: blend the two rows at each of the two columns, then the columns.
+// (csrc/ops/cpu/strip_rows.h computes the vertical blend once per source column and row; the same
+// order of operations keeps it bit-identical to this per-pixel form.)
+PFG_HD float vertical_lerp(const uint8_t* r0, const uint8_t* r1, int64_t i, float wy) {
+  return (1.0f - wy) * r0[i] + wy * r1[i];
+}
+PFG_HD float horizontal_lerp(float left, float right, float w1) { return (1.0f - w1) * left + w1 * right; }
+
 // The three channels of output pixel x of a row, normalised to [-1, 1]. Two facts are template
 // parameters so the compiler can fold them out of the per-pixel loop: kPacked, the strip's pixels
 // are packed RGB (channel stride 1, pixel stride 3; otherwise the strides come from the params),
-// and kResize, whether tiles are resized (p.load > 0). Measured: constant strides took a 256 px
-// crop batch from 99 to 76 ms on one thread. GCC still does not vectorise the loop (the stride-3
-// uint8 deinterleave) at the baseline x86-64 ISA.
+// and kResize, whether tiles are resized (p.load > 0). The CPU runs float32 rows of packed strips
+// through the vectorised row paths in csrc/ops/cpu/strip_rows.h instead (same results).
 template <bool kPacked, bool kResize>
 PFG_HD void strip_pixel(const StripParams& p, const StripRow& r, int x, float out[3]) {
   const int64_t sx = kPacked ? 3 : p.s.x, sc = kPacked ? 1 : p.s.c;
@@ -77,9 +84,8 @@ PFG_HD void strip_pixel(const StripParams& p, const StripRow& r, int x, float ou
   const int64_t x0 = lx.i0 * sx, x1 = lx.i1 * sx;
   for (int c = 0; c < 3; ++c) {
     const int64_t o = c * sc;
-    const float top = (1.0f - lx.w1) * r.r0[x0 + o] + lx.w1 * r.r0[x1 + o];
-    const float bot = (1.0f - lx.w1) * r.r1[x0 + o] + lx.w1 * r.r1[x1 + o];
-    out[c] = u8_to_unit((1.0f - r.wy) * top + r.wy * bot);
+    out[c] = u8_to_unit(horizontal_lerp(vertical_lerp(r.r0, r.r1, x0 + o, r.wy),
+                                        vertical_lerp(r.r0, r.r1, x1 + o, r.wy), lx.w1));
   }
 }
 

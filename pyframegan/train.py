@@ -72,6 +72,7 @@ class TrainConfig:
     d_layers: int = 3
     norm: str = "batch"
     dropout: bool = True
+    residual: bool = False                 # G predicts a correction to the crossfade
     # optimisation
     steps: int = 100_000
     decay_steps: int | None = None       # None: half of --steps
@@ -101,8 +102,12 @@ class TrainConfig:
         return self.steps // 2 if self.decay_steps is None else self.decay_steps
 
     def generator_config(self) -> dict:
-        return {"arch": "unet", "n_in": len(self.inputs), "n_out": len(self.targets), "ngf": self.ngf,
-                "depth": self.depth, "norm": self.norm, "dropout": self.dropout}
+        config = {"arch": "unet", "n_in": len(self.inputs), "n_out": len(self.targets), "ngf": self.ngf,
+                  "depth": self.depth, "norm": self.norm, "dropout": self.dropout}
+        if self.residual:  # times of the targets between the two inputs, from the strip's time order
+            t0, t1 = (self.order[i] for i in self.inputs)
+            config.update(residual=True, times=[(self.order[i] - t0) / (t1 - t0) for i in self.targets])
+        return config
 
     def discriminator_config(self) -> dict:
         return {"arch": "patchgan", "n_in": len(self.inputs), "n_out": len(self.targets),
@@ -161,6 +166,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--norm", choices=NORMS, default=d.norm, help="normalisation layers")
     g.add_argument("--no-dropout", dest="dropout", action="store_false",
                    help="no dropout in the generator's inner decoder blocks (default: dropout on)")
+    g.add_argument("--residual", action="store_true",
+                   help="the generator predicts a correction to the crossfade of the two inputs (starts "
+                        "at crossfade quality; needs 2 input tiles) (default: whole frames, as pix2pix)")
 
     g = parser.add_argument_group("optimisation")
     g.add_argument("--steps", type=int, default=d.steps, help="training steps (batches per process)")

@@ -161,3 +161,31 @@ def test_factory_rejects_bad_configs():
         build_generator({"arch": "unet", "bogus": 1})
     with pytest.raises(ValueError, match="unknown discriminator"):
         build_discriminator({"arch": "pixel"})
+
+
+def test_residual_generator_starts_as_the_crossfade_and_learns_corrections():
+    torch.manual_seed(0)
+    g = build_generator({"arch": "unet", "n_in": 2, "n_out": 3, "ngf": 8, "depth": 4, "residual": True,
+                         "times": [0.25, 0.5, 0.75]})
+    x = torch.rand(2, 6, 32, 48) * 2 - 1
+    want = torch.cat([(1 - t) * x[:, :3] + t * x[:, 3:] for t in (0.25, 0.5, 0.75)], 1)
+    torch.testing.assert_close(g(x), want)  # zero-initialised head: exactly the crossfade
+    opt = torch.optim.Adam(g.parameters(), 1e-2)
+    target = want.flip(-1)  # something the crossfade is not
+    start = (g(x) - target).abs().mean().item()
+    for _ in range(30):
+        opt.zero_grad()
+        (g(x) - target).abs().mean().backward()
+        opt.step()
+    assert (g(x) - target).abs().mean().item() < 0.8 * start
+    scripted = torch.jit.script(g.eval())
+    torch.testing.assert_close(scripted(x), g(x))
+
+
+def test_residual_generator_checks_its_config():
+    with pytest.raises(ValueError, match="2 input frames"):
+        build_generator({"arch": "unet", "n_in": 3, "n_out": 2, "ngf": 8, "depth": 3, "residual": True})
+    with pytest.raises(ValueError, match="one time per output"):
+        build_generator({"arch": "unet", "n_in": 2, "n_out": 2, "ngf": 8, "depth": 3, "times": [0.5]})
+    default = build_generator({"arch": "unet", "n_in": 2, "n_out": 5, "ngf": 8, "depth": 3, "residual": True})
+    assert default.config["times"] == [k / 6 for k in range(1, 6)]

@@ -48,10 +48,11 @@ def build_discriminator(config: Mapping[str, Any], init: bool = True) -> nn.Modu
 
 
 def init_weights(model: nn.Module, gain: float = 0.02) -> nn.Module:
-    """pix2pix initialisation: conv weights N(0, gain), biases 0; BatchNorm weights N(1, gain)."""
+    """pix2pix initialisation: conv weights N(0, gain), biases 0; BatchNorm weights N(1, gain).
+    Layers marked ``zero_init`` (a residual output head) start at zero."""
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
-            nn.init.normal_(m.weight, 0.0, gain)
+            nn.init.normal_(m.weight, 0.0, 0.0 if getattr(m, "zero_init", False) else gain)
             if m.bias is not None:
                 nn.init.zeros_(m.bias)
         elif isinstance(m, nn.BatchNorm2d):

@@ -5,6 +5,12 @@ every block but the first and the innermost. Decoder: ReLU, 4x4 stride-2 transpo
 normalisation, dropout in the inner decoder blocks, the output of each decoder block concatenated
 with the encoder features of the same resolution (skip connections); tanh output in [-1, 1].
 Same structure and parameter count as ``UnetGenerator`` in junyanz/pytorch-CycleGAN-and-pix2pix.
+
+``residual=True`` (two input frames): the network predicts a correction to the crossfade instead
+of whole frames. Output frame k is ``clamp((1 - t_k)·I0 + t_k·I1 + r_k, -1, 1)`` at the time
+``t_k`` of target k between the inputs (``times``), and the last layer starts at zero, so an
+untrained model already gives the crossfade and training only has to learn what differs from it
+(motion). Plain pix2pix must first learn to reproduce its inputs.
 """
 from __future__ import annotations
 
@@ -34,12 +40,24 @@ class UNetGenerator(nn.Module):
     """U-Net with ``depth`` down-samplings; input height and width must be multiples of ``2**depth``."""
 
     def __init__(self, n_in: int = 2, n_out: int = 5, ngf: int = 64, depth: int = 7,
-                 norm: str = "batch", dropout: bool = True):
+                 norm: str = "batch", dropout: bool = True, residual: bool = False,
+                 times: list[float] | None = None):
         super().__init__()
         if depth < 2:
             raise ValueError(f"U-Net depth must be at least 2, got {depth}")
+        if residual and n_in != 2:
+            raise ValueError(f"residual (crossfade + correction) needs 2 input frames, got n_in={n_in}")
+        times = [k / (n_out + 1) for k in range(1, n_out + 1)] if times is None else [float(t) for t in times]
+        if len(times) != n_out:
+            raise ValueError(f"times must give one time per output frame ({n_out}), got {times}")
         self.config = {"arch": "unet", "n_in": n_in, "n_out": n_out, "ngf": ngf, "depth": depth,
                        "norm": norm, "dropout": dropout}
+        if residual:
+            self.config.update(residual=True, times=times)
+        self.residual = residual
+        # per output channel: the weight of the second input frame in the crossfade
+        self.register_buffer("blend", torch.tensor(times).repeat_interleave(3).view(1, 3 * n_out, 1, 1),
+                             persistent=False)
         self.n_in, self.n_out, self.multiple = n_in, n_out, 2 ** depth
         bias = uses_bias(norm)
         # channels after encoder block i: ngf, 2ngf, 4ngf, 8ngf, 8ngf, ...
@@ -65,13 +83,17 @@ class UNetGenerator(nn.Module):
             if dropout and 4 <= i < depth - 1:  # the 8ngf blocks between C512 and the innermost
                 layers.append(nn.Dropout(0.5))
             self.up.append(nn.Sequential(*layers))
-        self.out = nn.Sequential(nn.ReLU(), nn.ConvTranspose2d(2 * ch[0], 3 * n_out, 4, 2, 1), nn.Tanh())
+        last = nn.ConvTranspose2d(2 * ch[0], 3 * n_out, 4, 2, 1)
+        if residual:
+            last.zero_init = True  # models.init_weights zeroes it: the model starts as the crossfade
+        self.out = nn.Sequential(nn.ReLU(), last, nn.Identity() if residual else nn.Tanh())
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h, w = x.shape[-2], x.shape[-1]
         if h % self.multiple != 0 or w % self.multiple != 0:
             raise ValueError(f"U-Net input {h}x{w} is not a multiple of 2^depth = {self.multiple}; "
                              "pad it (pyframegan.ops.pack_pairs does)")
+        frames = x
         skips: list[torch.Tensor] = []
         for block in self.down:
             x = block(x)
@@ -79,4 +101,8 @@ class UNetGenerator(nn.Module):
         x = skips.pop()
         for block in self.up:
             x = torch.cat([block(x), skips.pop()], 1)
-        return self.out(x)
+        if not self.residual:
+            return self.out(x)
+        first, second = frames[:, :3].repeat(1, self.n_out, 1, 1), frames[:, 3:6].repeat(1, self.n_out, 1, 1)
+        crossfade = (1 - self.blend) * first + self.blend * second
+        return (crossfade + self.out(x)).clamp(-1, 1)

@@ -13,6 +13,9 @@ COMMANDS = {
     "make-strips": ("pyframegan.make_strips", "cut videos or image sequences into training strips"),
     "train": ("pyframegan.train", "train the conditional GAN on frame strips"),
     "export": ("pyframegan.export", "write a checkpoint's generator as a TorchScript model with metadata"),
+    "video": ("pyframegan.video", "interpolate a video: n_out new frames between every two frames"),
+    "interpolate": ("pyframegan.interpolate_images", "write the frames between two images"),
+    "evaluate": ("pyframegan.evaluate", "compare the model with classical baselines (PSNR, SSIM, time) on video windows"),
 }
 
 
@@ -25,6 +28,13 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         if "default" in text or no_default or action.required:
             return text
         return super()._get_help_string(action)
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """--model and --device, for the commands that run an exported generator."""
+    parser.add_argument("--model", default=None, metavar="MODEL.pt",
+                        help="exported generator (`pyframegan export`); default: the shipped model")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ...; default: cuda when available")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -11,6 +11,7 @@ from pathlib import Path
 import av
 import numpy as np
 import pytest
+import torch
 
 
 @dataclass(frozen=True)
@@ -73,3 +74,16 @@ def lossless_video(clip, tmp_path_factory) -> Path:
 def h264_video(clip, tmp_path_factory) -> Path:
     """The clip as an ordinary lossy H.264 .mp4."""
     return clip.write(tmp_path_factory.mktemp("video") / "clip.mp4", clip.file_frames(), codec="libx264")
+
+
+@pytest.fixture(scope="session")
+def tiny_model(tmp_path_factory) -> Path:
+    """An exported random generator (U-Net ngf 8, depth 4: 2 frames in, 5 out), for engine, video and
+    evaluate tests."""
+    from pyframegan import export
+    from pyframegan.models import build_generator
+    torch.manual_seed(0)
+    g = build_generator({"arch": "unet", "n_in": 2, "n_out": 5, "ngf": 8, "depth": 4, "norm": "batch"})
+    path = tmp_path_factory.mktemp("model") / "tiny.pt"
+    export.export_generator(g, path)
+    return path

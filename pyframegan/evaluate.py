@@ -1,0 +1,362 @@
+"""`pyframegan evaluate`: the model and classical baselines on held-out windows of real videos.
+
+Each clip is decoded (scaled so the longer side is at most ``--max-side``, exact repeated frames
+dropped as ``make-strips`` does) and scanned for scene cuts. Among the windows of 7 consecutive
+frames that do not cross a cut, ``--windows`` are taken, evenly spaced. In each window frames 0
+and 6 are the inputs and frames 1..5 the ground truth. The model ("pyframegan") and every baseline
+(:mod:`pyframegan.baselines`) interpolate the same windows; PSNR and SSIM (:mod:`pyframegan.metrics`,
+mean over the 5 frames of a window) and the seconds per window are reported per clip and as the
+mean over all windows, as a table, a JSON file (``--json``) and a picture of middle frames
+(``--picture``).
+
+A baseline whose tool is missing (OpenCV, an ffmpeg binary) and the model when none is given and no
+default is shipped are skipped with a note. Seconds per window are wall-clock times of one call
+(after one untimed warm-up call per method); minterpolate's include starting an ffmpeg process.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Iterator, Sequence
+
+import numpy as np
+import torch
+from PIL import Image, ImageDraw, ImageFont
+from tqdm import tqdm
+
+from pyframegan import baselines as baseline_fns
+from pyframegan.data.scenecut import SceneCutDetector
+from pyframegan.data.video import read_frames, resize_image
+from pyframegan.metrics import psnr, ssim
+
+WINDOW = 7                # frames per evaluation window
+INPUTS = (0, WINDOW - 1)  # the two input frames; frames 1..5 are compared with the output
+N_OUT = WINDOW - 2
+MODEL_NAME = "pyframegan"
+DEFAULT_BASELINES = "blend,dis,minterpolate"
+PICTURE_TILE_WIDTH = 320  # tiles wider than this are scaled down in the picture
+
+Method = Callable[[np.ndarray, np.ndarray], "list[np.ndarray]"]
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("videos", nargs="+", metavar="VIDEO",
+                        help="video files, or folders holding an image sequence")
+    parser.add_argument("--model", default=None, metavar="MODEL.pt",
+                        help="exported generator (pyframegan export); None: the shipped default model, "
+                             "skipped with a note when there is none")
+    parser.add_argument("--device", default=None, help="device for the model; None: cuda if available, else cpu")
+    parser.add_argument("--baselines", default=DEFAULT_BASELINES, metavar="LIST",
+                        help=f"comma-separated baselines from {', '.join(baseline_fns.BASELINES)} "
+                             "('' for none); one whose tool is missing is skipped with a note")
+    parser.add_argument("--max-side", type=int, default=512, metavar="N",
+                        help="scale frames down so the longer side is at most N")
+    parser.add_argument("--windows", type=int, default=8, metavar="K",
+                        help="windows of 7 frames per clip, evenly spaced among those without a scene cut")
+    parser.add_argument("--json", default=None, metavar="OUT.json", help="write all results as JSON")
+    parser.add_argument("--picture", default=None, metavar="OUT.png",
+                        help="write a picture of middle frames: ground truth and every method, one row per window")
+    parser.add_argument("--picture-windows", type=int, default=4, metavar="N",
+                        help="windows shown in --picture, evenly spaced over all clips")
+
+
+# --- windows ----------------------------------------------------------------------------------------
+@dataclass
+class Clip:
+    path: Path
+    frames: int = 0                 # after dropping repeated frames
+    height: int = 0
+    width: int = 0
+    cuts: list[int] = field(default_factory=list)
+    starts: list[int] = field(default_factory=list)  # first frame of each evaluated window
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def valid_starts(frames: int, cuts: Sequence[int], window: int = WINDOW) -> list[int]:
+    """Start frames of the windows of ``window`` consecutive frames that no scene cut crosses
+    (a cut at ``c`` lies between frames ``c - 1`` and ``c``)."""
+    cut_set = set(cuts)
+    return [s for s in range(frames - window + 1) if not any(c in cut_set for c in range(s + 1, s + window))]
+
+
+def spread(items: Sequence, k: int) -> list:
+    """``k`` items evenly spaced over ``items`` (first and last included), or all of them if fewer."""
+    if len(items) <= k:
+        return list(items)
+    if k == 1:
+        return [items[(len(items) - 1) // 2]]
+    return [items[round(i * (len(items) - 1) / (k - 1))] for i in range(k)]
+
+
+def scan_clip(path: Path, max_side: int, windows: int) -> Clip:
+    """First pass over a clip: frame count, size, scene cuts, and the windows to evaluate."""
+    clip = Clip(path)
+    detector = SceneCutDetector()
+    for i, frame in enumerate(read_frames(path, max_side=max_side, drop_duplicates=True)):
+        if detector.update(frame):
+            clip.cuts.append(i)
+        clip.frames = i + 1
+        clip.height, clip.width = frame.shape[:2]
+    if clip.frames < WINDOW:
+        raise ValueError(f"{path}: {clip.frames} frames (after dropping repeated frames); evaluation "
+                         f"needs at least {WINDOW} consecutive frames")
+    starts = valid_starts(clip.frames, clip.cuts)
+    if not starts:
+        raise ValueError(f"{path}: no {WINDOW} consecutive frames without a scene cut "
+                         f"(cuts before frames {clip.cuts})")
+    clip.starts = spread(starts, windows)
+    return clip
+
+
+def iter_clip_windows(clip: Clip, max_side: int) -> Iterator[tuple[int, list[np.ndarray]]]:
+    """Second pass: ``(start, 7 frames)`` for each of ``clip.starts``, holding one window in memory."""
+    wanted = set(clip.starts)
+    window: list[np.ndarray] = []
+    for i, frame in enumerate(read_frames(clip.path, max_side=max_side, drop_duplicates=True)):
+        window = window[-(WINDOW - 1):] + [frame]
+        start = i - WINDOW + 1
+        if start in wanted:
+            yield start, window
+            if start == clip.starts[-1]:
+                return
+
+
+# --- methods ----------------------------------------------------------------------------------------
+def _model_method(model: str | os.PathLike | None, device) -> tuple[Method | None, str | None, dict]:
+    """The model as a method, or (None, why it is skipped, {})."""
+    from pyframegan import engine  # imported here: the baselines alone run without the C++ extension
+    if model is None and not engine.DEFAULT_MODEL.is_file():
+        return None, "no --model given and no default model is shipped (pyframegan/weights/default.pt)", {}
+    interpolator = engine.Interpolator(model, device=device)
+    n_in = int(interpolator.meta.get("n_in", 2))
+    if n_in != 2 or interpolator.n_out != N_OUT:
+        raise ValueError(f"{model or engine.DEFAULT_MODEL}: the model maps {n_in} frames to {interpolator.n_out}; "
+                         f"evaluate needs a model from 2 frames to {N_OUT} (windows of {WINDOW})")
+
+    def run(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
+        out = interpolator.run(torch.from_numpy(a)[None], torch.from_numpy(b)[None])
+        return list(out[0].numpy())
+
+    info = {"path": str(model or engine.DEFAULT_MODEL), "device": str(interpolator.device),
+            "n_out": interpolator.n_out}
+    return run, None, info
+
+
+def parse_baselines(text: str | Sequence[str]) -> list[str]:
+    names = [n.strip() for n in text.split(",")] if isinstance(text, str) else list(text)
+    names = [n for n in names if n]
+    for name in names:
+        if name not in baseline_fns.BASELINES:
+            raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(baseline_fns.BASELINES)}")
+    return list(dict.fromkeys(names))
+
+
+# --- metrics ----------------------------------------------------------------------------------------
+def _to_tensor(frames: Sequence[np.ndarray]) -> torch.Tensor:
+    return torch.from_numpy(np.stack(frames)).permute(0, 3, 1, 2).float() / 255.0
+
+
+def score(output: Sequence[np.ndarray], truth: Sequence[np.ndarray]) -> dict:
+    """PSNR (dB) and SSIM per frame and their means over the frames."""
+    x, y = _to_tensor(output), _to_tensor(truth)
+    p, s = psnr(x, y).tolist(), ssim(x, y).tolist()
+    return {"psnr": float(np.mean(p)), "ssim": float(np.mean(s)), "psnr_per_frame": p, "ssim_per_frame": s}
+
+
+def _summary(records: Sequence[dict]) -> dict:
+    return {"windows": len(records),
+            "psnr": float(np.mean([r["psnr"] for r in records])),
+            "ssim": float(np.mean([r["ssim"] for r in records])),
+            "seconds_per_window": float(np.mean([r["seconds"] for r in records]))}
+
+
+# --- the evaluation ---------------------------------------------------------------------------------
+def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | None = None,
+             baselines: str | Sequence[str] = DEFAULT_BASELINES, max_side: int = 512, windows: int = 8,
+             device=None, json_path: str | os.PathLike | None = None,
+             picture: str | os.PathLike | None = None, picture_windows: int = 4,
+             log: Callable[[str], None] = print) -> dict:
+    """Evaluate the model and baselines; returns the report (what ``--json`` writes)."""
+    if windows < 1:
+        raise ValueError(f"--windows must be at least 1, got {windows}")
+    if max_side < 16:
+        raise ValueError(f"--max-side must be at least 16, got {max_side}")
+    if picture_windows < 1:
+        raise ValueError(f"--picture-windows must be at least 1, got {picture_windows}")
+    paths = [Path(v) for v in videos]
+    if not paths:
+        raise ValueError("no videos given")
+    for path in paths:
+        if not path.exists():
+            raise FileNotFoundError(f"{path}: no such file or folder")
+
+    methods: dict[str, Method] = {}
+    skipped: dict[str, str] = {}
+    for name in parse_baselines(baselines):
+        why = baseline_fns.unavailable(name)
+        if why:
+            skipped[name] = why
+        else:
+            fn = baseline_fns.BASELINES[name]
+            methods[name] = lambda a, b, fn=fn: fn(a, b, N_OUT)
+    run_model, why, model_info = _model_method(model, device)
+    if run_model is None:
+        skipped[MODEL_NAME] = why
+    else:
+        methods[MODEL_NAME] = run_model
+    for name, why in skipped.items():
+        log(f"note: skipping {name}: {why}")
+    if not methods:
+        raise ValueError("nothing to evaluate: every method was skipped or none was asked for")
+
+    clips = [scan_clip(path, max_side, windows) for path in paths]
+    total = sum(len(c.starts) for c in clips)
+    shown = set(spread([(i, s) for i, c in enumerate(clips) for s in c.starts], picture_windows)) if picture else set()
+    records: list[dict] = []
+    tiles: list[dict] = []
+    warmed: set[str] = set()
+    for index, clip in enumerate(clips):
+        for start, window in tqdm(iter_clip_windows(clip, max_side), total=len(clip.starts),
+                                  desc=clip.name, unit="window", disable=None, leave=False):
+            a, b = window[INPUTS[0]], window[INPUTS[1]]
+            truth = window[1:WINDOW - 1]
+            record = {"clip": clip.name, "clip_index": index, "start": start, "results": {}}
+            outputs = {}
+            for name, method in methods.items():
+                if name not in warmed:  # first call: lazy initialisation, JIT profiling runs
+                    method(a, b)
+                    warmed.add(name)
+                t0 = time.perf_counter()
+                out = method(a, b)
+                seconds = time.perf_counter() - t0
+                if len(out) != N_OUT or any(f.shape != a.shape or f.dtype != np.uint8 for f in out):
+                    raise RuntimeError(f"{name} returned frames of the wrong number, shape or type")
+                record["results"][name] = {**score(out, truth), "seconds": seconds}
+                outputs[name] = out
+            records.append(record)
+            if (index, start) in shown:
+                mid = N_OUT // 2
+                tiles.append({"label": f"{clip.name}  frames {start}-{start + WINDOW - 1} (middle {start + 3})",
+                              "images": [truth[mid]] + [outputs[n][mid] for n in methods],
+                              "psnr": [None] + [record["results"][n]["psnr_per_frame"][mid] for n in methods]})
+
+    def results_of(name: str, recs: Sequence[dict]) -> dict:
+        return _summary([r["results"][name] for r in recs])
+
+    report = {
+        "settings": {"window": WINDOW, "inputs": list(INPUTS), "targets": list(range(1, WINDOW - 1)),
+                     "max_side": max_side, "windows_per_clip": windows, "drop_duplicates": True,
+                     "minterpolate_filter": baseline_fns.MINTERPOLATE, "torch_threads": torch.get_num_threads()},
+        "methods": list(methods),
+        "skipped": skipped,
+        "model": model_info or None,
+        "clips": [{"path": str(c.path), "name": c.name, "frames": c.frames, "height": c.height, "width": c.width,
+                   "cuts": c.cuts, "window_starts": c.starts,
+                   "results": {n: results_of(n, [r for r in records if r["clip_index"] == i]) for n in methods}}
+                  for i, c in enumerate(clips)],
+        "mean": {n: results_of(n, records) for n in methods},
+        "total_windows": total,
+        "windows": records,
+    }
+    if json_path is not None:
+        json_path = Path(json_path)
+        json_path.parent.mkdir(parents=True, exist_ok=True)
+        json_path.write_text(json.dumps(report, indent=2))
+    if picture is not None:
+        make_picture(tiles, ["ground truth"] + [_column_label(n) for n in methods], picture)
+    return report
+
+
+def _column_label(name: str) -> str:
+    return {"blend": "blend (crossfade)", "dis": "DIS flow", "minterpolate": "ffmpeg minterpolate",
+            MODEL_NAME: "pyframegan"}.get(name, name)
+
+
+# --- output -----------------------------------------------------------------------------------------
+def format_table(report: dict) -> str:
+    """The per-clip and overall table as text."""
+    rows = [("clip", "method", "windows", "PSNR dB", "SSIM", "s/window")]
+    for clip in report["clips"]:
+        for i, (name, r) in enumerate(clip["results"].items()):
+            rows.append((clip["name"] if i == 0 else "", name, str(r["windows"]), f"{r['psnr']:.2f}",
+                         f"{r['ssim']:.4f}", f"{r['seconds_per_window']:.3f}"))
+    for i, (name, r) in enumerate(report["mean"].items()):
+        rows.append(("mean, all windows" if i == 0 else "", name, str(r["windows"]), f"{r['psnr']:.2f}",
+                     f"{r['ssim']:.4f}", f"{r['seconds_per_window']:.3f}"))
+    widths = [max(len(row[c]) for row in rows) for c in range(len(rows[0]))]
+    lines = []
+    for k, row in enumerate(rows):
+        cells = [row[c].ljust(widths[c]) if c < 2 else row[c].rjust(widths[c]) for c in range(len(row))]
+        lines.append("  ".join(cells).rstrip())
+        if k == 0 or (k + 1 < len(rows) and rows[k + 1][0]):  # under the header, between groups
+            lines.append("  ".join("-" * w for w in widths))
+    return "\n".join(lines)
+
+
+def _font(size: int):
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: one fixed bitmap font
+        return ImageFont.load_default()
+
+
+def make_picture(rows: Sequence[dict], columns: Sequence[str], path: str | os.PathLike) -> None:
+    """One row per window (its label above it), one labelled column per image, PSNR under each tile."""
+    if not rows:
+        raise ValueError("no windows to show in the picture")
+    font, small = _font(14), _font(12)
+    pad, header, label_h, caption_h = 6, 24, 20, 18
+    scaled = []
+    for row in rows:
+        h, w = row["images"][0].shape[:2]
+        if w > PICTURE_TILE_WIDTH:
+            size = (max(2, round(h * PICTURE_TILE_WIDTH / w)), PICTURE_TILE_WIDTH)
+            scaled.append([resize_image(img, size) for img in row["images"]])
+        else:
+            scaled.append(list(row["images"]))
+    tile_w = max(imgs[0].shape[1] for imgs in scaled)
+    tile_w = max(tile_w, max(int(math.ceil(small.getlength(c))) for c in columns) + 4)
+    width = pad + len(columns) * (tile_w + pad)
+    height = header + sum(label_h + imgs[0].shape[0] + caption_h for imgs in scaled) + pad
+    canvas = Image.new("RGB", (width, height), (255, 255, 255))
+    draw = ImageDraw.Draw(canvas)
+    for c, name in enumerate(columns):
+        x = pad + c * (tile_w + pad)
+        draw.text((x + tile_w / 2, header / 2), name, fill=(0, 0, 0), font=small, anchor="mm")
+    y = header
+    for row, imgs in zip(rows, scaled):
+        draw.text((pad, y + label_h / 2), row["label"], fill=(60, 60, 60), font=font, anchor="lm")
+        y += label_h
+        for c, (img, value) in enumerate(zip(imgs, row["psnr"])):
+            x = pad + c * (tile_w + pad)
+            canvas.paste(Image.fromarray(img), (x, y))
+            text = "" if value is None else f"PSNR {value:.2f} dB"
+            draw.text((x + img.shape[1] / 2, y + img.shape[0] + caption_h / 2), text, fill=(0, 0, 0),
+                      font=small, anchor="mm")
+        y += imgs[0].shape[0] + caption_h
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    canvas.save(path)
+
+
+def main(args: argparse.Namespace) -> int:
+    report = evaluate(args.videos, model=args.model, baselines=args.baselines, max_side=args.max_side,
+                      windows=args.windows, device=args.device, json_path=args.json, picture=args.picture,
+                      picture_windows=args.picture_windows)
+    clips = ", ".join(f"{c['name']}: {len(c['window_starts'])} windows of {c['frames']} frames "
+                      f"{c['width']}x{c['height']}, {len(c['cuts'])} cuts" for c in report["clips"])
+    print(f"{report['total_windows']} windows of {WINDOW} frames (inputs 0 and 6, targets 1-5) -- {clips}")
+    print(format_table(report))
+    if args.json:
+        print(f"wrote {args.json}")
+    if args.picture:
+        print(f"wrote {args.picture}")
+    return 0

@@ -1,0 +1,228 @@
+"""`pyframegan evaluate` and the classical baselines.
+
+Expectations are independent of the code under test: the crossfade is checked against exact
+rational arithmetic, the flow baselines against synthetic scenes whose in-between frames are known
+(integer translations), and the evaluation windows against the synthetic clip of tests/conftest.py
+(30 distinct frames, a cut before frame 18, frame 5 repeated once in the file).
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from fractions import Fraction
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from pyframegan import baselines, evaluate
+from pyframegan.cli import main as cli_main
+
+HAVE_FFMPEG = shutil.which("ffmpeg") is not None
+
+
+def np_psnr(x: np.ndarray, y: np.ndarray) -> float:
+    mse = ((x.astype(np.float64) - y.astype(np.float64)) ** 2).mean()
+    return float(10 * np.log10(255.0 ** 2 / max(mse, 1e-10)))
+
+
+# --- synthetic scenes with known in-between frames ------------------------------------------------
+def translating_texture(shift=(6, 12), h=96, w=128, margin=16):
+    """A smooth random texture translated by ``shift`` (dy, dx) pixels between a and b; the truth at
+    time k/6 is translated by k/6 of it (integers for the default shift)."""
+    rng = np.random.default_rng(0)
+    big = np.array(Image.fromarray(rng.integers(0, 256, (16, 20, 3), dtype=np.uint8))
+                   .resize((w + 2 * margin, h + 2 * margin), Image.Resampling.BICUBIC))
+
+    def at(dy: int, dx: int) -> np.ndarray:  # content moved down-right by (dy, dx)
+        return big[margin - dy:margin - dy + h, margin - dx:margin - dx + w]
+
+    dy, dx = shift
+    truth = [at(dy * k // 6, dx * k // 6) for k in range(1, 6)]
+    return at(0, 0), at(dy, dx), truth
+
+
+def moving_square(dx_total=12, h=128, w=160):
+    """A 40x40 checkered square moving right over a smooth background, 2 px per sixth."""
+    y, x = np.mgrid[:h, :w]
+    bg = np.stack([60 + 40 * np.sin(x / 9.0) + 20 * np.cos(y / 7.0), 80 + 30 * np.cos((x + y) / 11.0),
+                   100 + 40 * np.sin(y / 13.0)], -1)
+    yy, xx = np.mgrid[:40, :40]
+    checks = (xx // 8 + yy // 8) % 2
+    square = np.stack([175 + 50 * checks, 180 - 100 * checks, 60 + 3 * xx], -1)
+
+    def at(x0: int) -> np.ndarray:
+        f = bg.copy()
+        f[40:80, x0:x0 + 40] = square
+        return f.clip(0, 255).astype(np.uint8)
+
+    return at(40), at(40 + dx_total), [at(40 + dx_total * k // 6) for k in range(1, 6)]
+
+
+# --- baselines ------------------------------------------------------------------------------------
+def test_blend_is_the_exactly_rounded_crossfade():
+    rng = np.random.default_rng(1)
+    a = rng.integers(0, 256, (6, 7, 3), dtype=np.uint8)
+    b = rng.integers(0, 256, (6, 7, 3), dtype=np.uint8)
+    a[0, 0], b[0, 0] = (0, 255, 1), (255, 0, 2)  # extremes and ties (t = 1/2: (1 + 2) / 2)
+    for n in (1, 5):
+        out = baselines.blend(a, b, n)
+        assert len(out) == n and all(f.dtype == np.uint8 and f.shape == a.shape for f in out)
+        for k, frame in enumerate(out, 1):
+            t = Fraction(k, n + 1)
+            want = np.vectorize(lambda p, q: int((1 - t) * int(p) + t * int(q) + Fraction(1, 2)))(a, b)
+            np.testing.assert_array_equal(frame, want)
+    np.testing.assert_array_equal(baselines.blend(a, a, 5)[2], a)
+
+
+@pytest.mark.parametrize("name", ["blend", "dis", "minterpolate"])
+def test_baselines_check_their_inputs(name):
+    a = np.zeros((16, 16, 3), np.uint8)
+    fn = baselines.BASELINES[name]
+    with pytest.raises(ValueError, match="uint8"):
+        fn(a.astype(np.float32), a, 5)
+    with pytest.raises(ValueError, match="must match"):
+        fn(a, np.zeros((16, 18, 3), np.uint8), 5)
+    with pytest.raises(ValueError, match="at least 1"):
+        fn(a, a, 0)
+
+
+def test_dis_recovers_a_translation():
+    pytest.importorskip("cv2")
+    a, b, truth = translating_texture()
+    out = baselines.dis(a, b, 5)
+    assert len(out) == 5 and all(f.dtype == np.uint8 and f.shape == a.shape for f in out)
+    crossfade = baselines.blend(a, b, 5)
+    inner = (slice(16, -16), slice(16, -16))  # away from the borders, where content enters or leaves
+    for k in range(5):
+        got, fade = np_psnr(out[k][inner], truth[k][inner]), np_psnr(crossfade[k][inner], truth[k][inner])
+        assert got > 40 and got > fade + 20, (k, got, fade)
+
+
+@pytest.mark.skipif(not HAVE_FFMPEG, reason="no ffmpeg binary")
+def test_minterpolate_times_and_motion():
+    a, b, truth = moving_square()
+    out = baselines.minterpolate(a, b, 5)
+    assert len(out) == 5 and all(f.dtype == np.uint8 and f.shape == a.shape for f in out)
+    crossfade = baselines.blend(a, b, 5)
+    scores = [np_psnr(o, t) for o, t in zip(out, truth)]
+    # the middle frame shows the square half-way (not a, not b, not a crossfade)
+    assert scores[2] > 33 and scores[2] > np_psnr(crossfade[2], truth[2]) + 8
+    assert scores[2] > np_psnr(out[2], a) + 10 and scores[2] > np_psnr(out[2], b) + 10
+    for k in range(5):  # each frame is nearest to its own time
+        assert scores[k] > np_psnr(crossfade[k], truth[k]) + 4
+        others = [np_psnr(out[k], t) for j, t in enumerate(truth) if j != k]
+        assert scores[k] >= max(others), (k, scores[k], others)
+    # no motion: the two frames come back (up to the YUV 4:4:4 round trip)
+    still = baselines.minterpolate(a, a, 3)
+    assert all(np_psnr(f, a) > 45 for f in still)
+
+
+def test_unavailable_tools(monkeypatch):
+    assert baselines.unavailable("blend") is None
+    monkeypatch.setattr(baselines.shutil, "which", lambda name: None)
+    assert "ffmpeg" in baselines.unavailable("minterpolate")
+
+    def no_cv2():
+        raise ImportError("No module named 'cv2'")
+
+    monkeypatch.setattr(baselines, "_cv2", no_cv2)
+    assert "opencv-python-headless" in baselines.unavailable("dis")
+    with pytest.raises(ValueError, match="unknown baseline"):
+        baselines.unavailable("rife")
+
+
+# --- windows --------------------------------------------------------------------------------------
+def test_valid_starts_and_spread():
+    assert evaluate.valid_starts(10, []) == [0, 1, 2, 3]
+    # a cut at 8 lies between frames 7 and 8: windows 0..1 end before it, 8.. start at it
+    assert evaluate.valid_starts(16, [8]) == [0, 1, 8, 9]
+    assert evaluate.valid_starts(6, []) == []
+    assert evaluate.spread(list(range(10)), 3) == [0, 4, 9]
+    assert evaluate.spread([3, 4], 5) == [3, 4]
+    assert evaluate.spread(list(range(9)), 1) == [4]
+
+
+# --- the command ----------------------------------------------------------------------------------
+def test_evaluate_end_to_end(clip, lossless_video, tiny_model, tmp_path, capsys):
+    out_json, out_png = tmp_path / "eval.json", tmp_path / "eval.png"
+    wanted = ["blend", "dis", "minterpolate"]
+    rc = cli_main(["evaluate", str(lossless_video), "--model", str(tiny_model), "--baselines", ",".join(wanted),
+                   "--windows", "3", "--max-side", "512", "--device", "cpu",
+                   "--json", str(out_json), "--picture", str(out_png), "--picture-windows", "2"])
+    printed = capsys.readouterr().out
+    assert rc == 0
+    ran = [n for n in wanted if baselines.unavailable(n) is None] + ["pyframegan"]
+    for name in ran:
+        assert name in printed
+    for name in set(wanted) - set(ran):
+        assert f"note: skipping {name}" in printed
+    assert "PSNR" in printed and "SSIM" in printed and "s/window" in printed and "mean, all windows" in printed
+
+    report = json.loads(out_json.read_text())
+    assert {"settings", "methods", "skipped", "model", "clips", "mean", "windows", "total_windows"} <= set(report)
+    assert report["methods"] == ran
+    (c,) = report["clips"]
+    # 30 distinct frames (the repeated one dropped), one cut before frame 18 (scene_a frames)
+    assert c["frames"] == clip.scene_a + clip.scene_b and c["cuts"] == [clip.scene_a]
+    assert (c["height"], c["width"]) == (clip.height, clip.width)
+    assert len(c["window_starts"]) == 3 == report["total_windows"] == len(report["windows"])
+    assert c["window_starts"][0] == 0 and c["window_starts"][-1] == clip.scene_a + clip.scene_b - 7
+    for s in c["window_starts"]:  # no window crosses the cut
+        assert s + 6 < clip.scene_a or s >= clip.scene_a
+    for name in ran:
+        assert set(c["results"][name]) == {"windows", "psnr", "ssim", "seconds_per_window"}
+        assert report["mean"][name]["windows"] == 3 and report["mean"][name]["seconds_per_window"] > 0
+    # the windows hold the clip's own frames: the crossfade PSNR recomputed from the known pixels
+    frames = clip.frames()
+    for w in report["windows"]:
+        s = w["start"]
+        fade = baselines.blend(frames[s], frames[s + 6], 5)
+        want = np.mean([np_psnr(f, t) for f, t in zip(fade, frames[s + 1:s + 6])])
+        assert w["results"]["blend"]["psnr"] == pytest.approx(want, abs=1e-3)
+        assert len(w["results"]["blend"]["psnr_per_frame"]) == 5
+
+    picture = Image.open(out_png)
+    assert picture.width > (1 + len(ran)) * clip.width and picture.height > 2 * clip.height
+
+
+def test_evaluate_skip_notes(lossless_video, monkeypatch, tmp_path, capsys):
+    monkeypatch.setattr("pyframegan.engine.DEFAULT_MODEL", tmp_path / "none.pt")
+    monkeypatch.setattr(baselines.shutil, "which", lambda name: None)
+
+    def no_cv2():
+        raise ImportError("No module named 'cv2'")
+
+    monkeypatch.setattr(baselines, "_cv2", no_cv2)
+    assert cli_main(["evaluate", str(lossless_video), "--windows", "1"]) == 0
+    printed = capsys.readouterr().out
+    assert "note: skipping dis: OpenCV" in printed
+    assert "note: skipping minterpolate: no ffmpeg" in printed
+    assert "note: skipping pyframegan: no --model given" in printed
+    assert "blend" in printed
+    # nothing left to run is an error
+    assert cli_main(["evaluate", str(lossless_video), "--baselines", "dis"]) == 2
+    assert "nothing to evaluate" in capsys.readouterr().err
+
+
+def test_evaluate_bad_inputs(clip, lossless_video, tmp_path, capsys):
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        evaluate.evaluate([tmp_path / "missing.mp4"], baselines="blend")
+    assert cli_main(["evaluate", str(tmp_path / "missing.mp4"), "--baselines", "blend"]) == 2
+    assert "missing.mp4: no such file" in capsys.readouterr().err
+
+    short = clip.write(tmp_path / "short.mov", clip.frames()[:6])
+    with pytest.raises(ValueError, match=r"6 frames .* at least 7"):
+        evaluate.evaluate([short], baselines="blend")
+    # 9 frames, but a cut before frame 5: no 7 frames without a cut
+    cut = clip.write(tmp_path / "cut.mov", clip.frames()[13:22])
+    with pytest.raises(ValueError, match="without a scene cut"):
+        evaluate.evaluate([cut], baselines="blend")
+    with pytest.raises(ValueError, match="unknown baseline"):
+        evaluate.evaluate([lossless_video], baselines="blend,rife")
+    with pytest.raises(ValueError, match="--windows"):
+        evaluate.evaluate([lossless_video], baselines="blend", windows=0)
+    not_video = tmp_path / "notes.txt"
+    not_video.write_text("hello")
+    with pytest.raises(ValueError, match="not a readable video"):
+        evaluate.evaluate([not_video], baselines="blend")

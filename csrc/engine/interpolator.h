@@ -9,9 +9,11 @@
 // library that registers them (pyframegan_ops, or the Python extension) must be loaded.
 #pragma once
 #include <ATen/ATen.h>
+#include <c10/core/Event.h>
 #include <torch/csrc/jit/api/module.h>
 
 #include <mutex>
+#include <optional>
 #include <string>
 
 #include "metadata.h"
@@ -51,6 +53,7 @@ class Interpolator {
   at::Tensor to_device_pairs(const at::Tensor& a, const at::Tensor& b);
   at::Tensor generate(const at::Tensor& packed);
   at::Tensor to_cpu(const at::Tensor& frames);
+  c10::Stream current_stream() const;  // of the engine's device
 
   std::string model_path_;
   ModelMetadata meta_;
@@ -58,6 +61,7 @@ class Interpolator {
   at::ScalarType dtype_;
   torch::jit::Module module_;
   at::Tensor staging_;  // CUDA engines: pinned host bytes that inputs pass through, grown as needed
+  std::optional<c10::Event> staging_read_;  // recorded after each copy out of staging_
   std::mutex mutex_;
 };
 

@@ -60,9 +60,11 @@ def want_cuda():
 
 def extension():
     use_cuda, why = want_cuda()
-    sources = sorted(glob.glob("csrc/ops/*.cpp") + glob.glob("csrc/ops/cpu/*.cpp")) + ["csrc/bindings.cpp"]
+    sources = sorted(glob.glob("csrc/ops/*.cpp") + glob.glob("csrc/ops/cpu/*.cpp") + glob.glob("csrc/engine/*.cpp"))
+    sources.append("csrc/bindings.cpp")
     include_dirs = [os.path.join(ROOT, "csrc", "include")]
-    cxx = ["-O3", "-fopenmp", f'-DPYFRAMEGAN_TORCH_VERSION="{torch.__version__}"']
+    # -fvisibility=hidden: only PyInit__C is exported (as pybind11 recommends for its modules)
+    cxx = ["-O3", "-fopenmp", "-fvisibility=hidden", f'-DPYFRAMEGAN_TORCH_VERSION="{torch.__version__}"']
     kwargs = {"extra_link_args": ["-fopenmp"]}
     if use_cuda:
         sources += sorted(glob.glob("csrc/ops/cuda/*.cu"))

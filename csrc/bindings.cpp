@@ -1,6 +1,9 @@
-// The Python module pyframegan._C: build information (the ops register themselves with
-// TORCH_LIBRARY when this library is loaded and are called through torch.ops.pyframegan.*).
+// The Python module pyframegan._C: the C++ Interpolator and build information (the ops register
+// themselves with TORCH_LIBRARY when this library is loaded and are called through
+// torch.ops.pyframegan.*).
 #include <torch/extension.h>
+
+#include "engine/interpolator.h"
 
 #ifdef WITH_CUDA
 #include <cuda.h>
@@ -10,18 +13,55 @@
 #define PYFRAMEGAN_TORCH_VERSION "unknown"
 #endif
 
+namespace py = pybind11;
+using pyframegan::Interpolator;
+
+namespace {
+
+void bind_interpolator(py::module_& m) {
+  // Python exception types: a missing file is a FileNotFoundError, a file that is not a model a ValueError.
+  py::register_exception<pyframegan::ModelNotFoundError>(m, "ModelNotFoundError", PyExc_FileNotFoundError);
+  py::register_exception<pyframegan::InvalidModelError>(m, "InvalidModelError", PyExc_ValueError);
+
+  py::class_<Interpolator>(m, "Interpolator",
+                           "An exported pyframegan generator loaded in C++: run(a, b) interpolates between "
+                           "uint8 frames (see csrc/engine/interpolator.h).")
+      .def(py::init<const std::string&, const std::string&, at::ScalarType>(), py::arg("model_path"),
+           py::arg("device") = "cpu", py::arg("dtype") = at::kFloat)
+      .def(py::init<const std::string&, c10::Device, at::ScalarType>(), py::arg("model_path"), py::arg("device"),
+           py::arg("dtype") = at::kFloat)
+      .def("run", &Interpolator::run, py::arg("a"), py::arg("b"), py::call_guard<py::gil_scoped_release>(),
+           "uint8 [B, H, W, 3] (or [H, W, 3]) frames a and b -> uint8 [B, n_out, H, W, 3] (or [n_out, H, W, 3]) "
+           "on the CPU: the frames between each pair, in time order. Releases the GIL while it runs.")
+      .def_property_readonly("n_in", &Interpolator::n_in)
+      .def_property_readonly("n_out", &Interpolator::n_out)
+      .def_property_readonly("multiple", &Interpolator::multiple)
+      .def_property_readonly("device", &Interpolator::device)
+      .def_property_readonly("dtype", &Interpolator::dtype)
+      .def_property_readonly("model_path", &Interpolator::model_path)
+      .def_property_readonly("metadata_json", [](const Interpolator& self) { return self.metadata().json; },
+                             "the model's pyframegan.json, as stored")
+      .def("__repr__", [](const Interpolator& self) {
+        return c10::str("pyframegan._C.Interpolator('", self.model_path(), "', device='", self.device(),
+                        "', dtype=", self.dtype(), ", n_out=", self.n_out(), ")");
+      });
+}
+
+}  // namespace
+
 PYBIND11_MODULE(TORCH_EXTENSION_NAME, m) {
   m.doc() = "pyframegan native extension: fused frame-strip ops and the inference engine";
   m.def("build_info", [] {
-    pybind11::dict info;
+    py::dict info;
     info["torch_version"] = PYFRAMEGAN_TORCH_VERSION;
 #ifdef WITH_CUDA
     info["cuda"] = true;
     info["cuda_version"] = CUDA_VERSION;
 #else
     info["cuda"] = false;
-    info["cuda_version"] = pybind11::none();
+    info["cuda_version"] = py::none();
 #endif
     return info;
   });
+  bind_interpolator(m);
 }

@@ -1,0 +1,68 @@
+// pyframegan::Interpolator: runs an exported pyframegan generator on pairs of uint8 frames, in C++.
+//
+//   pyframegan::Interpolator engine("model.pt", "cuda", at::kHalf);
+//   at::Tensor frames = engine.run(a, b);   // uint8 [B, H, W, 3] x2 -> uint8 [B, n_out, H, W, 3] (CPU)
+//
+// One call = pyframegan::pack_pairs (uint8 pairs -> padded, normalised NCHW in the model's dtype)
+// -> the TorchScript generator -> pyframegan::unpack_frames (-> uint8 frames, padding cropped),
+// under inference mode on the engine's device. The ops are called through the dispatcher, so the
+// library that registers them (pyframegan_ops, or the Python extension) must be loaded.
+#pragma once
+#include <ATen/ATen.h>
+#include <c10/core/Event.h>
+#include <torch/csrc/jit/api/module.h>
+
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "metadata.h"
+
+namespace pyframegan {
+
+// "cpu", "cuda" or "cuda:N" (c10::Error with a clear message otherwise).
+c10::Device parse_device(const std::string& device);
+
+class Interpolator {
+ public:
+  static constexpr int64_t kMinSide = 8;  // smallest frame height / width accepted
+
+  // Loads the model at `model_path` onto `device`, its weights converted to `dtype` (float32,
+  // float16 or bfloat16). Throws ModelNotFoundError / InvalidModelError for a missing file or
+  // one that is not a pyframegan generator, c10::Error for an unusable device or dtype.
+  Interpolator(const std::string& model_path, c10::Device device = c10::kCPU, at::ScalarType dtype = at::kFloat);
+  Interpolator(const std::string& model_path, const std::string& device, at::ScalarType dtype = at::kFloat);
+
+  // The n_out frames between each pair (a[i], b[i]), in time order.
+  //   a, b: uint8 [B, H, W, 3] (or one pair [H, W, 3]), on the CPU or the engine's device;
+  //         H, W >= kMinSide; any strides.
+  //   returns uint8 [B, n_out, H, W, 3] (or [n_out, H, W, 3] for one pair) on the CPU; from a CUDA
+  //   engine it is pinned memory.
+  // Calls on one Interpolator run one at a time (they share the model and the staging buffer).
+  at::Tensor run(const at::Tensor& a, const at::Tensor& b);
+
+  const ModelMetadata& metadata() const { return meta_; }
+  int64_t n_in() const { return meta_.n_in; }
+  int64_t n_out() const { return meta_.n_out; }
+  int64_t multiple() const { return meta_.multiple; }
+  c10::Device device() const { return device_; }  // with its index, e.g. cuda:0 for "cuda"
+  at::ScalarType dtype() const { return dtype_; }
+  const std::string& model_path() const { return model_path_; }
+
+ private:
+  at::Tensor to_device_pairs(const at::Tensor& a, const at::Tensor& b);
+  at::Tensor generate(const at::Tensor& packed);
+  at::Tensor to_cpu(const at::Tensor& frames);
+  c10::Stream current_stream() const;  // of the engine's device
+
+  std::string model_path_;
+  ModelMetadata meta_;
+  c10::Device device_;
+  at::ScalarType dtype_;
+  torch::jit::Module module_;
+  at::Tensor staging_;  // CUDA engines: pinned host bytes that inputs pass through, grown as needed
+  std::optional<c10::Event> staging_read_;  // recorded after each copy out of staging_
+  std::mutex mutex_;
+};
+
+}  // namespace pyframegan

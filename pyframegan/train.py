@@ -73,6 +73,7 @@ class TrainConfig:
     norm: str = "batch"
     dropout: bool = True
     residual: bool = False                 # G predicts a correction to the crossfade
+    arch: str = "unet"                     # generator: "unet" (pix2pix) or "flow" (motion-aware)
     # optimisation
     steps: int = 100_000
     decay_steps: int | None = None       # None: half of --steps
@@ -101,12 +102,18 @@ class TrainConfig:
     def total_decay_steps(self) -> int:
         return self.steps // 2 if self.decay_steps is None else self.decay_steps
 
+    def target_times(self) -> list[float]:
+        """Times of the targets between the two inputs (0 and 1), from the strip's time order."""
+        t0, t1 = (self.order[i] for i in self.inputs)
+        return [(self.order[i] - t0) / (t1 - t0) for i in self.targets]
+
     def generator_config(self) -> dict:
+        if self.arch == "flow":
+            return {"arch": "flow", "n_in": 2, "n_out": len(self.targets), "times": self.target_times()}
         config = {"arch": "unet", "n_in": len(self.inputs), "n_out": len(self.targets), "ngf": self.ngf,
                   "depth": self.depth, "norm": self.norm, "dropout": self.dropout}
-        if self.residual:  # times of the targets between the two inputs, from the strip's time order
-            t0, t1 = (self.order[i] for i in self.inputs)
-            config.update(residual=True, times=[(self.order[i] - t0) / (t1 - t0) for i in self.targets])
+        if self.residual:
+            config.update(residual=True, times=self.target_times())
         return config
 
     def discriminator_config(self) -> dict:
@@ -157,6 +164,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="fraction of the strips held out for validation (0: none)")
 
     g = parser.add_argument_group("models")
+    g.add_argument("--arch", choices=("unet", "flow"), default=d.arch,
+                   help="generator: unet (pix2pix U-Net; --ngf, --depth, --norm, --no-dropout, --residual) or "
+                        "flow (motion-aware: flow estimation, warping and a synthesis U-Net; starts as the "
+                        "crossfade; needs 2 input tiles, --size a multiple of 32)")
     g.add_argument("--ngf", type=int, default=d.ngf, help="generator filters in the first layer")
     g.add_argument("--depth", type=int, default=d.depth,
                    help="U-Net down-samplings (7 for 128 px, 8 for 256 px)")
@@ -258,9 +269,12 @@ def check_config(cfg: TrainConfig) -> None:
     need(len({cfg.order[i] for i in cfg.inputs}) == len(cfg.inputs),
          f"--inputs {cfg.inputs} show the same time (--order {cfg.order})")
     need(cfg.depth >= 2, f"--depth must be at least 2, got {cfg.depth}")
-    multiple = 2 ** cfg.depth
+    need(cfg.arch in ("unet", "flow"), f"--arch must be unet or flow, got {cfg.arch!r}")
+    need(cfg.arch == "unet" or len(cfg.inputs) == 2, f"--arch flow needs 2 --inputs, got {cfg.inputs}")
+    multiple = 2 ** cfg.depth if cfg.arch == "unet" else 32
     need(cfg.size > 0 and cfg.size % multiple == 0,
-         f"--size {cfg.size} is not a multiple of 2^depth = {multiple} (--depth {cfg.depth})")
+         f"--size {cfg.size} is not a multiple of {multiple} (" +
+         (f"2^depth, --depth {cfg.depth})" if cfg.arch == "unet" else "the flow generator's multiple)"))
     need(cfg.load_size is None or cfg.load_size >= cfg.size,
          f"--size {cfg.size} is larger than --load-size {cfg.load_size}: the crop must fit the resized tile")
     need(cfg.size // 2 ** cfg.d_layers >= 3,
@@ -703,9 +717,10 @@ class Trainer:
 
     def describe(self) -> None:
         c, m = self.cfg, self.model
+        shape = (f"ngf {c.ngf}, depth {c.depth}, norm {c.norm}, dropout {'on' if c.dropout else 'off'}"
+                 if c.arch == "unet" else f"times {', '.join(f'{t:.3g}' for t in c.target_times())}")
         self.say(f"generator {m.g.config['arch']}: {count_parameters(m.g):,} parameters "
-                 f"({3 * len(c.inputs)} -> {3 * len(c.targets)} channels, ngf {c.ngf}, depth {c.depth}, "
-                 f"norm {c.norm}, dropout {'on' if c.dropout else 'off'})")
+                 f"({3 * len(c.inputs)} -> {3 * len(c.targets)} channels, {shape})")
         self.say(f"discriminator {m.d.config['arch']}: {count_parameters(m.d):,} parameters "
                  f"(ndf {c.ndf}, {c.d_layers} layers)")
         n_val = len(self.data.val) if self.data.val is not None else 0

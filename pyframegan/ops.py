@@ -1,4 +1,4 @@
-"""Fused frame-strip ops: thin Python wrappers over the C++ ops registered as ``torch.ops.pyframegan.*``.
+"""Fused ops: thin Python wrappers over the C++ ops registered as ``torch.ops.pyframegan.*``.
 
 The exact contracts, as plain torch code, are in :mod:`pyframegan.reference`.
 """
@@ -7,6 +7,7 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
+import torch.nn.functional as F
 
 from pyframegan import _ext
 
@@ -50,6 +51,54 @@ def unpack_frames(out: torch.Tensor, height: int, width: int) -> torch.Tensor:
     return torch.ops.pyframegan.unpack_frames(out, height, width)
 
 
+def correlation(f1: torch.Tensor, f2: torch.Tensor, max_displacement: int, normalize: bool = True) -> torch.Tensor:
+    """Local cost volume of two feature maps (PWC-Net convention: kernel size 1, stride 1).
+
+    f1, f2 [B, C, H, W] (float32, float64, float16 or bfloat16; same dtype, shape and device)
+    -> [B, (2d+1)², H, W] in their dtype, d = ``max_displacement``::
+
+        out[b, k, y, x] = 1/C * sum_c f1[b, c, y, x] * f2[b, c, y + dy, x + dx]
+        k = (dy + d) * (2d + 1) + (dx + d),   -d <= dy, dx <= d
+
+    where f2 is zero outside the image (so out is 0 where (y + dy, x + dx) is). Sums are
+    accumulated in float32 for the half types. Differentiable in f1 and f2 (a fused backward op).
+
+    ``normalize``: L2-normalise both feature maps over C first (``F.normalize(f, dim=1)``, done
+    here in Python and differentiated by autograd), so that out is the cosine similarity / C.
+    The op itself (``torch.ops.pyframegan.correlation``) is the plain correlation.
+    """
+    if normalize:
+        f1, f2 = F.normalize(f1, dim=1), F.normalize(f2, dim=1)
+    return torch.ops.pyframegan.correlation(f1, f2, max_displacement)
+
+
+def warp_blend(i0: torch.Tensor, i1: torch.Tensor, flow_t0: torch.Tensor, flow_t1: torch.Tensor,
+               mask: torch.Tensor, residual: torch.Tensor | None = None, height: int | None = None,
+               width: int | None = None) -> torch.Tensor:
+    """The engine's fused post-op: warp, blend, residual, uint8 conversion and crop in one kernel.
+
+    i0, i1 [B, 3, Hp, Wp] in [-1, 1] (the padded, normalised input frames: channels 0-2 and 3-5
+    of :func:`pack_pairs`; any strides); flow_t0, flow_t1 [B, n, 2, Hp, Wp] backward flows in
+    pixels (channel 0: dx, 1: dy; float32 or the frames' dtype); mask [B, n, 1, Hp, Wp], the
+    weight of the warped i0 (used as given, not clamped); residual [B, n, 3, Hp, Wp] or None (0).
+    i0, i1, mask and residual share one dtype: float32, float16 or bfloat16.
+
+    Returns uint8 frames [B, n, height, width, 3] (default: Hp, Wp), frame k being::
+
+        v = mask * warp(i0, flow_t0) + (1 - mask) * warp(i1, flow_t1) + residual
+        u8 = clamp(round_half_even(v * 127.5 + 127.5), 0, 255)      (as unpack_frames)
+
+    cropped to the top-left height x width (the padding dropped). warp(img, flow) at pixel (x, y)
+    samples img bilinearly at (x + dx, y + dy), that point formed in float32 for every input dtype
+    and clamped to [0, Wp-1] x [0, Hp-1] (border padding over the padded frame): exactly
+    ``grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=True)`` with
+    ``grid = 2 * (base + flow) / (size - 1) - 1`` (see :func:`pyframegan.reference.warp_blend_ref`).
+    """
+    height = i0.shape[-2] if height is None else height
+    width = i0.shape[-1] if width is None else width
+    return torch.ops.pyframegan.warp_blend(i0, i1, flow_t0, flow_t1, mask, residual, height, width)
+
+
 def random_crops(batch: int, tile_hw: tuple[int, int], size: int, load_size: int | None = None,
                  flip: bool = True, generator: torch.Generator | None = None,
                  device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
@@ -88,3 +137,37 @@ def _(pairs, multiple, dtype):
 @torch.library.register_fake("pyframegan::unpack_frames")
 def _(out, height, width):
     return out.new_empty((out.shape[0], out.shape[1] // 3, height, width, 3), dtype=torch.uint8)
+
+
+@torch.library.register_fake("pyframegan::correlation")
+def _(f1, f2, max_displacement):
+    b, _, h, w = f1.shape
+    return f1.new_empty((b, (2 * max_displacement + 1) ** 2, h, w))
+
+
+@torch.library.register_fake("pyframegan::correlation_backward")
+def _(grad, f1, f2, max_displacement):  # the kernel writes channels-last gradients
+    return tuple(torch.empty(f1.shape, dtype=f1.dtype, device=f1.device, memory_format=torch.channels_last)
+                 for _ in range(2))
+
+
+@torch.library.register_fake("pyframegan::warp_blend")
+def _(i0, i1, flow_t0, flow_t1, mask, residual, height, width):
+    return i0.new_empty((i0.shape[0], flow_t0.shape[1], height, width, 3), dtype=torch.uint8)
+
+
+# --- autograd -------------------------------------------------------------------------------------
+def _correlation_setup_context(ctx, inputs, output):
+    f1, f2, max_displacement = inputs
+    ctx.save_for_backward(f1, f2)
+    ctx.max_displacement = max_displacement
+
+
+def _correlation_backward(ctx, grad):
+    f1, f2 = ctx.saved_tensors
+    grad_f1, grad_f2 = torch.ops.pyframegan.correlation_backward(grad, f1, f2, ctx.max_displacement)
+    return grad_f1, grad_f2, None
+
+
+torch.library.register_autograd("pyframegan::correlation", _correlation_backward,
+                                setup_context=_correlation_setup_context)

@@ -62,3 +62,47 @@ def unpack_frames_ref(out: torch.Tensor, height: int, width: int) -> torch.Tenso
     x = out[:, :, :height, :width].float()
     x = (x * 127.5 + 127.5).round().clamp(0, 255).to(torch.uint8)
     return x.reshape(b, c // 3, 3, height, width).permute(0, 1, 3, 4, 2).contiguous()
+
+
+def correlation_ref(f1: torch.Tensor, f2: torch.Tensor, max_displacement: int, normalize: bool = True) -> torch.Tensor:
+    """[B, C, H, W] x 2 -> [B, (2d+1)^2, H, W]: for each shift (dy, dx), row-major, the channel mean
+    of f1 * f2 shifted by (dy, dx) with zeros outside (f2 zero-padded by d, then sliced)."""
+    if normalize:
+        f1, f2 = F.normalize(f1, dim=1), F.normalize(f2, dim=1)
+    d, dtype = max_displacement, f1.dtype
+    f1, f2 = (f.to(torch.promote_types(f.dtype, torch.float32)) for f in (f1, f2))
+    h, w = f1.shape[-2:]
+    f2 = F.pad(f2, (d, d, d, d))
+    shifts = [f2[:, :, d + dy:d + dy + h, d + dx:d + dx + w] for dy in range(-d, d + 1) for dx in range(-d, d + 1)]
+    return torch.stack([(f1 * s).mean(1) for s in shifts], 1).to(dtype)
+
+
+def warp_flow_ref(img: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+    """img [B, C, H, W] warped by each of the backward flows [B, n, 2, H, W] (pixels; dx, dy) with
+    grid_sample (bilinear, border padding, align_corners=True) -> float32 [B, n, C, H, W]."""
+    b, c, h, w = img.shape
+    n = flow.shape[1]
+    ys, xs = torch.meshgrid(torch.arange(h, dtype=torch.float32, device=img.device),
+                            torch.arange(w, dtype=torch.float32, device=img.device), indexing="ij")
+    flow = flow.float()
+    grid = torch.stack([(xs + flow[:, :, 0]) * (2 / max(w - 1, 1)) - 1,
+                        (ys + flow[:, :, 1]) * (2 / max(h - 1, 1)) - 1], -1)
+    src = img.float().unsqueeze(1).expand(b, n, c, h, w).reshape(b * n, c, h, w)
+    out = F.grid_sample(src, grid.reshape(b * n, h, w, 2), mode="bilinear", padding_mode="border",
+                        align_corners=True)
+    return out.reshape(b, n, c, h, w)
+
+
+def warp_blend_ref(i0: torch.Tensor, i1: torch.Tensor, flow_t0: torch.Tensor, flow_t1: torch.Tensor,
+                   mask: torch.Tensor, residual: torch.Tensor | None = None, height: int | None = None,
+                   width: int | None = None) -> torch.Tensor:
+    """mask * warp(i0, flow_t0) + (1 - mask) * warp(i1, flow_t1) + residual, in float32, then
+    unpack_frames_ref: uint8 [B, n, height, width, 3]."""
+    b, _, hp, wp = i0.shape
+    n = flow_t0.shape[1]
+    m = mask.float()
+    out = m * warp_flow_ref(i0, flow_t0) + (1 - m) * warp_flow_ref(i1, flow_t1)
+    if residual is not None:
+        out = out + residual.float()
+    return unpack_frames_ref(out.reshape(b, 3 * n, hp, wp), hp if height is None else height,
+                             wp if width is None else width)

@@ -39,9 +39,9 @@ at::Tensor run_unpack_frames(const at::Tensor& out, int64_t height, int64_t widt
   typename Driver::Guard guard(out.device());
   UnpackPlan plan = plan_unpack_frames(out, height, width);
   AT_DISPATCH_FLOATING_TYPES_AND2(at::kHalf, at::kBFloat16, out.scalar_type(), "unpack_frames", [&] {
-    Driver::run(UnpackKernel<scalar_t>{out.data_ptr<scalar_t>(), plan.params, plan.out.data_ptr<uint8_t>(), plan.frames,
-                                 plan.height, plan.width},
-          plan.out.size(0) * plan.frames * plan.height, plan.width);
+    const FrameRows rows{plan.out.data_ptr<uint8_t>(), plan.frames, plan.height, plan.width};
+    Driver::run(UnpackKernel<scalar_t>{rows, out.data_ptr<scalar_t>(), plan.params}, rows.rows(plan.out.size(0)),
+                plan.width);
   });
   return plan.out;
 }

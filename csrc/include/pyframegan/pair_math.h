@@ -65,24 +65,9 @@ struct PackKernel {
 
 // unpack_frames: rows are (b, n, y) of the output frames [B, N, H, W, 3]; a row is W pixels wide.
 template <typename T>
-struct UnpackKernel {
+struct UnpackKernel : FrameRows {
   const T* src;
   UnpackParams p;
-  uint8_t* dst;
-  int frames, height, width;
-
-  struct Row {
-    int64_t b;
-    int n, y;
-    uint8_t* out;
-  };
-
-  PFG_HD Row row(int64_t row) const {
-    const int y = static_cast<int>(row % height);
-    const int n = static_cast<int>((row / height) % frames);
-    const int64_t b = row / (static_cast<int64_t>(height) * frames);
-    return {b, n, y, dst + row * width * 3};  // [B, N, H, W, 3] contiguous: row-major in (b, n, y)
-  }
 
   PFG_HD void operator()(const Row& r, int x) const { unpack_pixel(src, p, r.b, r.n, r.y, x, r.out + 3 * x); }
 };

@@ -1,0 +1,77 @@
+// Per-pixel math of the engine's fused post-op warp_blend: backward warping of the two input
+// frames by the predicted flows, blend by the mask, residual, conversion to uint8, padding cropped.
+// Shared by the CPU loops and the CUDA launches.
+#pragma once
+#include "pyframegan/common.h"
+
+namespace pyframegan {
+
+// The four neighbours of a sample point and their bilinear weights.
+struct BilinearTaps {
+  int x0, x1, y0, y1;
+  float w00, w01, w10, w11;  // weights of (y0, x0), (y0, x1), (y1, x0), (y1, x1)
+};
+
+// Bilinear sampling at the fp32 pixel coordinate (sx, sy) of a width x height image with border
+// (replicate) padding: the coordinate is clamped to [0, width-1] x [0, height-1] first. This is
+// grid_sample(mode="bilinear", padding_mode="border", align_corners=True) at the normalised
+// coordinate 2*sx/(width-1) - 1 (and likewise for y), its weights formed in the same order.
+// A NaN coordinate clamps to 0.
+PFG_HD BilinearTaps bilinear_taps(float sx, float sy, int width, int height) {
+  sx = clamp_to(sx, 0.0f, static_cast<float>(width - 1));
+  sy = clamp_to(sy, 0.0f, static_cast<float>(height - 1));
+  const float fx = floorf(sx), fy = floorf(sy);
+  const float wx = sx - fx, wy = sy - fy;  // exact
+  const int x0 = static_cast<int>(fx), y0 = static_cast<int>(fy);
+  // at the last row/column the far neighbour has weight 0; clamping keeps its read in bounds
+  return {x0, x0 + 1 < width ? x0 + 1 : x0, y0, y0 + 1 < height ? y0 + 1 : y0,
+          (1.0f - wy) * (1.0f - wx), (1.0f - wy) * wx, wy * (1.0f - wx), wy * wx};
+}
+
+template <typename T>
+PFG_HD float bilinear_sample(const T* plane, int64_t sy, int64_t sx, const BilinearTaps& t) {
+  return static_cast<float>(plane[t.y0 * sy + t.x0 * sx]) * t.w00 +
+         static_cast<float>(plane[t.y0 * sy + t.x1 * sx]) * t.w01 +
+         static_cast<float>(plane[t.y1 * sy + t.x0 * sx]) * t.w10 +
+         static_cast<float>(plane[t.y1 * sy + t.x1 * sx]) * t.w11;
+}
+
+// Taps of frame `img` at output pixel (y, x) displaced by flow[b, n] (channel 0: dx, 1: dy, in
+// pixels): the sample point x + dx, y + dy is formed in fp32 whatever the flow's type.
+template <typename F>
+PFG_HD BilinearTaps flow_taps(const Strided<F>& flow, int64_t b, int n, int y, int x, int width, int height) {
+  const float sx = static_cast<float>(x) + flow.at(b, n, 0, y, x);
+  const float sy = static_cast<float>(y) + flow.at(b, n, 1, y, x);
+  return bilinear_taps(sx, sy, width, height);
+}
+
+// Output frame n of item b, channel c, at (y, x), in [-1, 1] units:
+//   mask * warp(i0, flow_t0) + (1 - mask) * warp(i1, flow_t1) + residual
+template <typename T, typename F>
+struct WarpBlendParams {
+  Strided<T> i0, i1;        // [B, 3, Hp, Wp]
+  Strided<F> flow0, flow1;  // [B, N, 2, Hp, Wp]
+  Strided<T> mask;          // [B, N, 1, Hp, Wp]
+  Strided<T> residual;      // [B, N, 3, Hp, Wp]; data == nullptr: zero
+  int hp, wp;               // padded size: the domain that is sampled
+};
+
+// Rows (b, n, y) of the output frames [B, N, H, W, 3] (uint8, contiguous); a row is W pixels.
+template <typename T, typename F>
+struct WarpBlendKernel : FrameRows {
+  WarpBlendParams<T, F> p;
+
+  PFG_HD void operator()(const Row& r, int x) const {
+    const BilinearTaps t0 = flow_taps(p.flow0, r.b, r.n, r.y, x, p.wp, p.hp);
+    const BilinearTaps t1 = flow_taps(p.flow1, r.b, r.n, r.y, x, p.wp, p.hp);
+    const float m = p.mask.at(r.b, r.n, 0, r.y, x);
+    for (int c = 0; c < 3; ++c) {
+      const float w0 = bilinear_sample(p.i0.plane(r.b, 0, c), p.i0.sy, p.i0.sx, t0);
+      const float w1 = bilinear_sample(p.i1.plane(r.b, 0, c), p.i1.sy, p.i1.sx, t1);
+      const float res = p.residual.data != nullptr ? p.residual.at(r.b, r.n, c, r.y, x) : 0.0f;
+      r.out[3 * x + c] = unit_to_u8(m * w0 + (1.0f - m) * w1 + res);
+    }
+  }
+};
+
+}  // namespace pyframegan

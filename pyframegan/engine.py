@@ -50,8 +50,9 @@ class Interpolator:
                  dtype: torch.dtype = torch.float32):
         path = Path(model) if model is not None else DEFAULT_MODEL
         if model is None and not path.is_file():
-            raise FileNotFoundError("no default model is shipped with this version of pyframegan yet; pass "
-                                    "model='MODEL.pt' (made by `pyframegan train` + `pyframegan export`)")
+            raise FileNotFoundError(f"no default model at {path}: this installation lacks the shipped file "
+                                    "(reinstall pyframegan), or pass model='MODEL.pt' (made by `pyframegan train` "
+                                    "+ `pyframegan export`)")
         device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         # The C++ engine raises FileNotFoundError / ValueError / TypeError with messages that name the problem.
         self._engine = _ext.load().Interpolator(str(path), str(device), dtype)

@@ -38,6 +38,7 @@ void bind_interpolator(py::module_& m) {
       .def_property_readonly("multiple", &Interpolator::multiple)
       .def_property_readonly("device", &Interpolator::device)
       .def_property_readonly("dtype", &Interpolator::dtype)
+      .def_property_readonly("fused_post_op", &Interpolator::fused_post_op)
       .def_property_readonly("model_path", &Interpolator::model_path)
       .def_property_readonly("metadata_json", [](const Interpolator& self) { return self.metadata().json; },
                              "the model's pyframegan.json, as stored")

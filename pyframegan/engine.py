@@ -60,6 +60,8 @@ class Interpolator:
         self.dtype: torch.dtype = self._engine.dtype
         self.meta: dict = json.loads(self._engine.metadata_json)
         self.n_out: int = self._engine.n_out
+        #: frames composed by the fused warp_blend post-op (generators exporting components())
+        self.fused_post_op: bool = self._engine.fused_post_op
 
     def run(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """Batched tensors, checked in C++: uint8 [B, H, W, 3] pairs -> uint8 [B, n_out, H, W, 3] (CPU).

@@ -33,15 +33,18 @@ from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
 from tqdm import tqdm
 
-from pyframegan import metrics
+from pyframegan import losses, metrics
 from pyframegan.data import StripCollate, open_strip_dataset
+from pyframegan.data.debian import default_sources
 from pyframegan.data.strips import seed_layout
+from pyframegan.data.synthetic import RenderedWindows, SyntheticMotion
 from pyframegan.models import NORMS, build_discriminator, build_generator, count_parameters
 from pyframegan.ops import preprocess_strips, random_crops, unpack_frames
 
 CHECKPOINT_FORMAT = "pyframegan-checkpoint"
 CHECKPOINT_VERSION = 1
 GAN_MODES = ("vanilla", "lsgan")
+FRAME_LOSSES = {"l1": F.l1_loss, "charbonnier": losses.charbonnier}
 AMP_MODES = ("auto", "off", "fp16", "bf16")
 
 
@@ -74,6 +77,8 @@ class TrainConfig:
     dropout: bool = True
     residual: bool = False                 # G predicts a correction to the crossfade
     arch: str = "unet"                     # generator: "unet" (pix2pix) or "flow" (motion-aware)
+    flow_levels: int = 2                   # flow generator: 2 (1/16, 1/8) or 3 (+ 1/4) flow levels
+    init_from: str | None = None           # start G and D from this checkpoint's weights (new layers keep their init)
     # optimisation
     steps: int = 100_000
     decay_steps: int | None = None       # None: half of --steps
@@ -83,6 +88,11 @@ class TrainConfig:
     beta2: float = 0.999
     gan_mode: str = "vanilla"
     lambda_l1: float = 100.0
+    frame_loss: str = "l1"                 # "l1" (pix2pix) or "charbonnier"; weighted by lambda_l1
+    lambda_census: float = 0.0             # weight of the census (ternary) loss
+    synthetic: int = 0                     # synthetic windows with exact flows added to each batch
+    synthetic_shift: float = 70.0          # their largest shift over the window, px
+    lambda_flow: float = 0.0               # weight of the flow supervision on them (flow generator)
     amp: str = "auto"
     # validation, samples, checkpoints, logging
     val_fraction: float = 0.1
@@ -109,7 +119,8 @@ class TrainConfig:
 
     def generator_config(self) -> dict:
         if self.arch == "flow":
-            return {"arch": "flow", "n_in": 2, "n_out": len(self.targets), "times": self.target_times()}
+            return {"arch": "flow", "n_in": 2, "n_out": len(self.targets), "times": self.target_times(),
+                    "flow_levels": self.flow_levels}
         config = {"arch": "unet", "n_in": len(self.inputs), "n_out": len(self.targets), "ngf": self.ngf,
                   "depth": self.depth, "norm": self.norm, "dropout": self.dropout}
         if self.residual:
@@ -177,6 +188,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--norm", choices=NORMS, default=d.norm, help="normalisation layers")
     g.add_argument("--no-dropout", dest="dropout", action="store_false",
                    help="no dropout in the generator's inner decoder blocks (default: dropout on)")
+    g.add_argument("--flow-levels", type=int, choices=(2, 3), default=d.flow_levels,
+                   help="flow generator: flow levels (2: 1/16 and 1/8; 3: also 1/4)")
+    g.add_argument("--init-from", default=d.init_from, metavar="CHECKPOINT",
+                   help="start G and D from this checkpoint's weights (layers it lacks keep their "
+                        "initialisation, e.g. a flow level added with --flow-levels 3)")
     g.add_argument("--residual", action="store_true",
                    help="the generator predicts a correction to the crossfade of the two inputs (starts "
                         "at crossfade quality; needs 2 input tiles) (default: whole frames, as pix2pix)")
@@ -193,6 +209,17 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--gan-mode", choices=GAN_MODES, default=d.gan_mode,
                    help="GAN loss: vanilla (cross-entropy) or lsgan (least squares)")
     g.add_argument("--lambda-l1", type=float, default=d.lambda_l1, help="weight of the L1 loss")
+    g.add_argument("--frame-loss", choices=FRAME_LOSSES, default=d.frame_loss,
+                   help="per-pixel frame loss, weighted by --lambda-l1")
+    g.add_argument("--lambda-census", type=float, default=d.lambda_census,
+                   help="weight of the census (ternary, 7x7) loss on the frames")
+    g.add_argument("--synthetic", type=int, default=d.synthetic, metavar="K",
+                   help="add K synthetic-motion windows with exact flows to every batch, rendered on "
+                        "the fly at --size from the training split's photographs and clip frames")
+    g.add_argument("--synthetic-shift", type=float, default=d.synthetic_shift,
+                   help="largest shift of the synthetic windows over the window, px")
+    g.add_argument("--lambda-flow", type=float, default=d.lambda_flow,
+                   help="weight of the flow supervision (end-point error in pixels) on the synthetic windows")
     g.add_argument("--amp", choices=AMP_MODES, default=d.amp,
                    help="mixed precision; auto: bf16 (or fp16 with loss scaling) on CUDA, off on CPU")
 
@@ -291,6 +318,15 @@ def check_config(cfg: TrainConfig) -> None:
     need(cfg.norm in NORMS, f"--norm must be one of {', '.join(NORMS)}")
     need(cfg.gan_mode in GAN_MODES, f"--gan-mode must be one of {', '.join(GAN_MODES)}")
     need(cfg.amp in AMP_MODES, f"--amp must be one of {', '.join(AMP_MODES)}")
+    need(cfg.frame_loss in FRAME_LOSSES, f"--frame-loss must be one of {', '.join(FRAME_LOSSES)}")
+    for name in ("lambda_census", "lambda_flow", "synthetic", "synthetic_shift"):
+        need(getattr(cfg, name) >= 0, f"{_option(name)} must not be negative")
+    need(cfg.lambda_flow == 0 or (cfg.arch == "flow" and cfg.synthetic > 0),
+         "--lambda-flow needs --arch flow and --synthetic K > 0 (the flow is known only for synthetic windows)")
+    need(cfg.synthetic == 0 or (cfg.frames == 7 and cfg.targets == [0, 1, 2, 3, 4] and cfg.inputs == [5, 6]),
+         "--synthetic renders seed-layout windows: it needs --frames 7 and the default --inputs/--targets")
+    need(cfg.synthetic == 0 or cfg.load_size is None, "--synthetic renders windows at --size: drop --load-size")
+    need(cfg.init_from is None or Path(cfg.init_from).is_file(), f"--init-from {cfg.init_from}: no such file")
 
 
 def resolve_layout(cfg: TrainConfig) -> None:
@@ -427,6 +463,10 @@ class Pix2Pix:
         self.cfg, self.device = cfg, device
         self.g = build_generator(cfg.generator_config()).to(device)
         self.d = build_discriminator(cfg.discriminator_config()).to(device)
+        if cfg.lambda_flow > 0 and distributed:
+            raise ValueError("--lambda-flow is not supported under DDP (torchrun); train on one process")
+        if cfg.init_from and not cfg.resume:
+            self.init_from(cfg.init_from)
         self.g_run, self.d_run = self.g, self.d
         if distributed:
             ids = [device.index] if device.type == "cuda" else None
@@ -444,6 +484,20 @@ class Pix2Pix:
         self.gan_loss = (F.binary_cross_entropy_with_logits if cfg.gan_mode == "vanilla"
                          else F.mse_loss)
 
+    def init_from(self, path: str) -> None:
+        """G and D weights from another run's checkpoint; G's layers missing there (a new flow
+        level) keep their initialisation, which for the flow generator's zero-initialised heads
+        leaves the function unchanged. Optimiser state and step start afresh."""
+        state = load_checkpoint(path)
+        for name, model in (("generator", self.g), ("discriminator", self.d)):
+            result = model.load_state_dict(state[name], strict=False)
+            if result.unexpected_keys or (name == "discriminator" and result.missing_keys):
+                raise ValueError(f"--init-from {path}: its {name} does not fit this run's "
+                                 f"(unexpected {result.unexpected_keys[:4]}, missing {result.missing_keys[:4]})")
+            if result.missing_keys:
+                print(f"--init-from {path}: {len(result.missing_keys)} {name} tensors not in the checkpoint "
+                      f"keep their initialisation ({', '.join(result.missing_keys[:4])}, ...)")
+
     def lr_factor(self, step: int) -> float:
         """1 for the first steps - decay_steps, then linearly down to 0 at --steps."""
         decay = self.cfg.total_decay_steps
@@ -458,10 +512,38 @@ class Pix2Pix:
         logits = logits.float()
         return self.gan_loss(logits, torch.full_like(logits, 1.0 if real else 0.0))
 
-    def step(self, inputs: torch.Tensor, targets: torch.Tensor) -> dict[str, torch.Tensor]:
-        """One update of D then G; returns the detached losses (no device sync)."""
-        with self.autocast():
+    def generator_losses(self, inputs: torch.Tensor, targets: torch.Tensor,
+                         truth: dict[str, torch.Tensor] | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """G's frames and the losses that do not involve D: the frame loss (weighted by
+        --lambda-l1 in the total), the census loss and, when ``truth`` holds the exact flows of the
+        batch's last samples (synthetic motion), the flow error of F01/F10 and of the final F_t0/F_t1."""
+        cfg = self.cfg
+        out: dict[str, torch.Tensor] = {}
+        if truth is not None and cfg.lambda_flow > 0:
+            fake, flow, ft0, ft1 = self.g.synthesize(inputs)
+            k, b, n = truth["flow_01"].shape[0], inputs.shape[0], len(cfg.targets)
+            est = torch.cat([flow[b - k:b], flow[2 * b - k:]]).float()
+            out["flow_epe"] = losses.flow_error(
+                est, torch.cat([truth["flow_01"], truth["flow_10"]]),
+                torch.cat([truth["visibility_inputs"][:, 0:1], truth["visibility_inputs"][:, 1:2]]))
+            vis = truth["visibility"].flatten(0, 1)  # [k*n, 2, H, W]
+            out["flow_t_epe"] = 0.5 * (
+                losses.flow_error(ft0[(b - k) * n:].float(), truth["flow_t0"].flatten(0, 1), vis[:, 0:1])
+                + losses.flow_error(ft1[(b - k) * n:].float(), truth["flow_t1"].flatten(0, 1), vis[:, 1:2]))
+        else:
             fake = self.g_run(inputs)
+        out["l1"] = FRAME_LOSSES[cfg.frame_loss](fake.float(), targets.float())
+        if cfg.lambda_census > 0:
+            out["census"] = losses.census(fake.float(), targets.float())
+        return fake, out
+
+    def step(self, inputs: torch.Tensor, targets: torch.Tensor,
+             truth: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+        """One update of D then G; returns the detached losses (no device sync). ``truth``: the
+        exact flows of the batch's last samples (see :meth:`generator_losses`)."""
+        cfg = self.cfg
+        with self.autocast():
+            fake, parts = self.generator_losses(inputs, targets, truth)
             loss_d = 0.5 * (self._gan(self.d_run(inputs, fake.detach()), False)
                             + self._gan(self.d_run(inputs, targets), True))
         self.opt_d.zero_grad(set_to_none=True)
@@ -470,15 +552,17 @@ class Pix2Pix:
 
         with self.autocast():
             loss_gan = self._gan(self.d(inputs, fake), True)
-            loss_l1 = F.l1_loss(fake.float(), targets.float())
-            loss_g = loss_gan + self.cfg.lambda_l1 * loss_l1
+            loss_g = loss_gan + cfg.lambda_l1 * parts["l1"] + cfg.lambda_census * parts.get("census", 0.0)
+            if "flow_epe" in parts:
+                loss_g = loss_g + cfg.lambda_flow * (parts["flow_epe"] + parts["flow_t_epe"])
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler.scale(loss_g).backward(inputs=list(self.g.parameters()))
         self.scaler.step(self.opt_g)
         self.scaler.update()
         self.sched_g.step()
         self.sched_d.step()
-        return {"loss_g_gan": loss_gan.detach(), "loss_g_l1": loss_l1.detach(), "loss_d": loss_d.detach()}
+        return {"loss_g_gan": loss_gan.detach(), "loss_d": loss_d.detach(),
+                **{"loss_g_" + k: v.detach() for k, v in parts.items()}}
 
     @torch.no_grad()
     def generate(self, inputs: torch.Tensor) -> torch.Tensor:
@@ -549,6 +633,19 @@ class StripData:
             for strips in loader:
                 yield strips.to(device, non_blocking=True)
             epoch, skip = epoch + 1, 0
+
+    def synthetic_batches(self, start_step: int, device: torch.device) -> Iterator[dict[str, torch.Tensor]]:
+        """``--synthetic`` windows a step of synthetic motion at --size, with their exact flows
+        (the dict of :meth:`SyntheticMotion.render`, batched), endlessly; window i of the run is
+        a pure function of (seed, i), so a resumed run sees the same windows."""
+        c = self.cfg
+        sources, _ = default_sources()
+        motion = SyntheticMotion(sources, size=(c.size, c.size), max_shift=c.synthetic_shift, seed=c.seed + 7919)
+        loader = DataLoader(RenderedWindows(motion), batch_size=c.synthetic,
+                            sampler=range(start_step * c.synthetic, 2 ** 62), num_workers=c.workers,
+                            pin_memory=device.type == "cuda")
+        for item in loader:
+            yield {k: v.to(device, non_blocking=True) for k, v in item.items()}
 
     def preprocess(self, strips: torch.Tensor, offsets: torch.Tensor | None = None,
                    flips: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
@@ -798,14 +895,21 @@ class Trainer:
         log_mean, bar_mean = _Mean(), _Mean()
         last: dict[str, float] = {}
         batches = self.data.batches(self.step, self.device)
+        synthetic = self.data.synthetic_batches(self.step, self.device) if cfg.synthetic else None
         try:
             while self.step < cfg.steps:
                 strips = next(batches)
                 offsets, flips = self.data.random_crops(strips.shape[0], self.crop_gen, self.device)
-                losses = self.model.step(*self.data.preprocess(strips, offsets, flips))
+                inputs, targets = self.data.preprocess(strips, offsets, flips)
+                truth = None
+                if synthetic is not None:  # rendered at --size: the whole tile, unflipped
+                    truth = next(synthetic)
+                    more = self.data.preprocess(truth.pop("strip"))
+                    inputs, targets = torch.cat([inputs, more[0]]), torch.cat([targets, more[1]])
+                step_losses = self.model.step(inputs, targets, truth)
                 self.step += 1
-                log_mean.add(losses)
-                bar_mean.add(losses)
+                log_mean.add(step_losses)
+                bar_mean.add(step_losses)
                 bar.update(1)
                 if self._due(cfg.log_every):
                     last = log_mean.read(env, strips_per_step)
@@ -814,8 +918,9 @@ class Trainer:
                                       "lr": self.model.opt_g.param_groups[0]["lr"], **last})
                 if self.progress and (self.step % 10 == 0 or self.step == cfg.steps):
                     m = bar_mean.read(DistEnv(), strips_per_step)  # local losses: no collective here
+                    extra = {"EPE": f"{m['loss_g_flow_epe']:.2f}"} if "loss_g_flow_epe" in m else {}
                     bar.set_postfix(G=f"{m['loss_g_gan']:.3f}", L1=f"{m['loss_g_l1']:.4f}",
-                                    D=f"{m['loss_d']:.3f}", strips_s=f"{m['strips_per_s']:.1f}")
+                                    D=f"{m['loss_d']:.3f}", **extra, strips_s=f"{m['strips_per_s']:.1f}")
                 if self._due(cfg.val_every):
                     self.validate()
                 if self._due(cfg.sample_every):
@@ -825,6 +930,8 @@ class Trainer:
         finally:
             bar.close()
             batches.close()
+            if synthetic is not None:
+                synthetic.close()
         return {"step": self.step, **last}
 
 

@@ -330,6 +330,24 @@ def test_ddp_two_gloo_processes(strips, tmp_path):
     assert json.loads((run_dir / "config.json").read_text())["world_size"] == 2
 
 
+def test_flow_supervision_census_and_init_from(strips, tmp_path):
+    """The flow generator with every loss on, synthetic windows with exact flows added to each
+    batch, started from a 2-level run's checkpoint with a third flow level added."""
+    base = ["--data", strips, "--arch", "flow", "--size", 32, "--ndf", 8, "--batch-size", 2,
+            "--val-every", 0, "--sample-every", 0, "--log-every", 1, "--workers", 0]
+    run(*base, "--steps", 1, "--run-dir", tmp_path / "two")
+    run(*base, "--steps", 2, "--run-dir", tmp_path / "three", "--flow-levels", 3,
+        "--init-from", tmp_path / "two" / "checkpoints" / "last.pt", "--synthetic", 2,
+        "--synthetic-shift", 6, "--lambda-flow", 0.1, "--frame-loss", "charbonnier", "--lambda-census", 0.5)
+    logged = [r for r in jsonl(tmp_path / "three" / "metrics.jsonl") if r["kind"] == "train"]
+    assert len(logged) == 2
+    for record in logged:
+        for key in ("loss_g_l1", "loss_g_census", "loss_g_flow_epe", "loss_g_flow_t_epe"):
+            assert np.isfinite(record[key]) and record[key] > 0, key
+    g = train.load_generator(tmp_path / "three" / "checkpoints" / "last.pt")
+    assert g.config["flow_levels"] == 3
+
+
 # --- bad input ------------------------------------------------------------------------------------
 def _write(path: Path, width: int, height: int = 32) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -346,6 +364,9 @@ def _write(path: Path, width: int, height: int = 32) -> Path:
     (["--inputs", "4,5"], r"tiles \[4\] are both --inputs and --targets"),
     (["--batch-size", "64"], "too few for --batch-size 64"),
     (["--order", "0,1,2"], "--order has 3 times for 7 frames"),
+    (["--lambda-flow", "1"], "--lambda-flow needs --arch flow and --synthetic K > 0"),
+    (["--synthetic", "2", "--frames", "5", "--size", "32"], "--synthetic renders seed-layout windows"),
+    (["--init-from", "nothing.pt"], "--init-from nothing.pt: no such file"),
 ])
 def test_bad_options_fail_before_training(strips, tmp_path, extra, message):
     with pytest.raises(ValueError, match=message):

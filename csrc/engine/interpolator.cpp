@@ -1,4 +1,6 @@
-// pyframegan::Interpolator: load + check the model, then pack_pairs -> generator -> unpack_frames.
+// pyframegan::Interpolator: load + check the model, then pack_pairs -> generator -> unpack_frames,
+// or, for a generator that exports components() (the flow generator), pack_pairs -> components ->
+// warp_blend: the warp, blend, residual and uint8 conversion of its last step in one fused kernel.
 #include "interpolator.h"
 
 #include <ATen/core/dispatch/Dispatcher.h>
@@ -17,6 +19,8 @@ namespace {
 
 constexpr const char* kPackPairs = "pyframegan::pack_pairs";
 constexpr const char* kUnpackFrames = "pyframegan::unpack_frames";
+constexpr const char* kWarpBlend = "pyframegan::warp_blend";
+constexpr const char* kComponents = "components";
 
 // The fused ops, through the dispatcher: it picks the CPU or CUDA kernel from the tensors' device.
 at::Tensor pack_pairs(const at::Tensor& pairs, int64_t multiple, at::ScalarType dtype) {
@@ -33,9 +37,20 @@ at::Tensor unpack_frames(const at::Tensor& out, int64_t height, int64_t width) {
   return op.call(out, height, width);
 }
 
+at::Tensor warp_blend(const at::Tensor& packed, const at::Tensor& flow_t0, const at::Tensor& flow_t1,
+                      const at::Tensor& mask, const at::Tensor& residual, int64_t height, int64_t width) {
+  static const auto op = c10::Dispatcher::singleton()
+                             .findSchemaOrThrow(kWarpBlend, "")
+                             .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
+                                               const at::Tensor&, const at::Tensor&,
+                                               const std::optional<at::Tensor>&, int64_t, int64_t)>();
+  return op.call(packed.narrow(1, 0, 3), packed.narrow(1, 3, 3), flow_t0, flow_t1, mask, residual, height,
+                 width);
+}
+
 // The ops are registered and have kernels for `device` (a CPU-only build has no CUDA kernels).
 void check_kernels(c10::Device device) {
-  for (const char* name : {kPackPairs, kUnpackFrames}) {
+  for (const char* name : {kPackPairs, kUnpackFrames, kWarpBlend}) {
     auto op = c10::Dispatcher::singleton().findSchema({name, ""});
     TORCH_CHECK(op.has_value(), "pyframegan: the op ", name, " is not registered: load the library that "
                 "defines it (link pyframegan_ops with -Wl,--no-as-needed, or import pyframegan._C)");
@@ -114,6 +129,7 @@ Interpolator::Interpolator(const std::string& model_path, c10::Device device, at
   module_ = load_module(model_path, device_);
   module_.eval();
   module_.to(dtype_);
+  fused_post_ = module_.find_method(kComponents).has_value();
 }
 
 at::Tensor Interpolator::run(const at::Tensor& a, const at::Tensor& b) {
@@ -127,7 +143,8 @@ at::Tensor Interpolator::run(const at::Tensor& a, const at::Tensor& b) {
   c10::InferenceMode inference;
   c10::DeviceGuard on_device(device_);
   at::Tensor packed = pack_pairs(to_device_pairs(a4, b4), meta_.multiple, dtype_);
-  at::Tensor frames = to_cpu(unpack_frames(generate(packed), height, width));
+  at::Tensor frames = to_cpu(fused_post_ ? compose(packed, height, width)
+                                         : unpack_frames(generate(packed), height, width));
   return one_pair ? frames.squeeze(0) : frames;
 }
 
@@ -157,6 +174,22 @@ at::Tensor Interpolator::generate(const at::Tensor& packed) {
   TORCH_CHECK(frames.sizes() == want, "pyframegan: ", model_path_, ": the generator returned ", frames.sizes(),
               " for an input of ", packed.sizes(), "; its metadata promises ", c10::IntArrayRef(want));
   return frames;
+}
+
+// uint8 frames [B, n, height, width, 3] from the generator's components() and the fused post-op.
+at::Tensor Interpolator::compose(const at::Tensor& packed, int64_t height, int64_t width) {
+  c10::IValue out = module_.get_method(kComponents)({packed});
+  TORCH_CHECK(out.isTuple() && out.toTupleRef().elements().size() == 4, "pyframegan: ", model_path_,
+              ": components() must return (flow_t0, flow_t1, mask, residual), got a ", out.tagKind());
+  const auto& parts = out.toTupleRef().elements();
+  for (const auto& part : parts)
+    TORCH_CHECK(part.isTensor(), "pyframegan: ", model_path_, ": components() returned a ", part.tagKind());
+  const at::Tensor& flow_t0 = parts[0].toTensor();
+  const auto want = std::vector<int64_t>{packed.size(0), n_out(), 2, packed.size(2), packed.size(3)};
+  TORCH_CHECK(flow_t0.sizes() == want, "pyframegan: ", model_path_, ": components() returned flows of shape ",
+              flow_t0.sizes(), " for an input of ", packed.sizes(), "; expected ", c10::IntArrayRef(want));
+  return warp_blend(packed, flow_t0, parts[1].toTensor(), parts[2].toTensor(), parts[3].toTensor(), height,
+                    width);
 }
 
 // A GPU result comes back through pinned memory (asynchronous copy, then a wait on the stream).

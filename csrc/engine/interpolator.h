@@ -47,11 +47,13 @@ class Interpolator {
   int64_t multiple() const { return meta_.multiple; }
   c10::Device device() const { return device_; }  // with its index, e.g. cuda:0 for "cuda"
   at::ScalarType dtype() const { return dtype_; }
+  bool fused_post_op() const { return fused_post_; }  // frames composed by warp_blend (flow generators)
   const std::string& model_path() const { return model_path_; }
 
  private:
   at::Tensor to_device_pairs(const at::Tensor& a, const at::Tensor& b);
   at::Tensor generate(const at::Tensor& packed);
+  at::Tensor compose(const at::Tensor& packed, int64_t height, int64_t width);
   at::Tensor to_cpu(const at::Tensor& frames);
   c10::Stream current_stream() const;  // of the engine's device
 
@@ -60,6 +62,7 @@ class Interpolator {
   c10::Device device_;
   at::ScalarType dtype_;
   torch::jit::Module module_;
+  bool fused_post_ = false;  // the module exports components(): compose with the fused warp_blend
   at::Tensor staging_;  // CUDA engines: pinned host bytes that inputs pass through, grown as needed
   std::optional<c10::Event> staging_read_;  // recorded after each copy out of staging_
   std::mutex mutex_;

@@ -50,7 +50,7 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from PIL import Image, ImageDraw, ImageFilter
-from torch.utils.data import IterableDataset, get_worker_info
+from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from .strips import seed_layout
 from .video import fit_max_side, resize_image
@@ -456,3 +456,17 @@ class SyntheticMotion(IterableDataset):
             item = self.render(index)
             yield item["strip"] if self.strips_only else item
             index += workers
+
+
+class RenderedWindows(Dataset):
+    """Map-style view of a :class:`SyntheticMotion`: item ``i`` is window ``i`` (its render dict),
+    so a DataLoader can start anywhere (a resumed training run) and split the work over workers."""
+
+    def __init__(self, motion: SyntheticMotion):
+        self.motion = motion
+
+    def __len__(self) -> int:
+        return len(self.motion) if self.motion.length is not None else 2 ** 62
+
+    def __getitem__(self, index: int) -> dict[str, torch.Tensor]:
+        return self.motion.render(index)

@@ -4,10 +4,11 @@ frames [B, 6, H, W] in, [B, 3n, H, W] out), so training, export, the engine and 
 take either.
 
 1. Flow (PWC-Net / RIFE style): a feature pyramid shared by both frames (1/2 .. 1/16); coarse to
-   fine over 1/16 and 1/8, the second frame's features are warped by the flow so far, a local
-   cost volume (correlation of L2-normalised features, displacements up to ±d, i.e. ±16d pixels
-   at 1/16) and the first frame's features go through a small convolutional head that predicts a
-   flow update. Both directions at once (the frames swapped in the batch): F01 and F10.
+   fine over 1/16, 1/8 and (``flow_levels=3``) 1/4, the second frame's features are warped by the
+   flow so far, a local cost volume (the fused ``pyframegan.ops.correlation`` of L2-normalised
+   features, displacements up to ±d, i.e. ±16d pixels at 1/16) and the first frame's features go
+   through a small convolutional head that predicts a flow update. Both directions at once (the
+   frames swapped in the batch): F01 and F10.
 2. Intermediate flows from the linear-motion formula (Super SloMo, Jiang et al. 2018):
    F_t0 = -(1-t)·t·F01 + t²·F10,  F_t1 = (1-t)²·F01 - t·(1-t)·F10.
 3. Synthesis at 1/4 resolution, all n times in one pass: a small U-Net sees the two frames, both
@@ -49,11 +50,9 @@ def backward_warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
 
 def correlation(f0: torch.Tensor, f1: torch.Tensor, d: int) -> torch.Tensor:
     """Cost volume [N, (2d+1)², H, W]: channel sums of f0 · (f1 shifted by (dy, dx)), zero outside;
-    channel k = (dy + d)(2d + 1) + (dx + d). One unfold (its backward is one fold)."""
-    n, c, h, w = f0.shape
-    k = 2 * d + 1
-    shifted = F.unfold(f1, k, padding=d).view(n, c, k * k, h * w)
-    return (shifted * f0.reshape(n, c, 1, h * w)).sum(1).view(n, k * k, h, w)
+    channel k = (dy + d)(2d + 1) + (dx + d). The fused op (CPU and CUDA, with its backward) gives
+    the channel mean; times C, the sum."""
+    return torch.ops.pyframegan.correlation(f0, f1, d) * f0.shape[1]
 
 
 def resize(x: torch.Tensor, size: list[int]) -> torch.Tensor:
@@ -85,7 +84,7 @@ class FlowInterpolator(nn.Module):
 
     def __init__(self, n_in: int = 2, n_out: int = 5, times: list[float] | None = None,
                  channels: tuple[int, ...] | list[int] = (16, 32, 48, 64), max_displacement: int = 3,
-                 flow_width: int = 64, synth_ngf: int = 24):
+                 flow_width: int = 64, synth_ngf: int = 24, flow_levels: int = 2):
         super().__init__()
         if n_in != 2:
             raise ValueError(f"the flow generator interpolates between 2 frames, got n_in={n_in}")
@@ -94,18 +93,20 @@ class FlowInterpolator(nn.Module):
         times = [k / (n_out + 1) for k in range(1, n_out + 1)] if times is None else [float(t) for t in times]
         if len(times) != n_out or not all(0.0 < t < 1.0 for t in times):
             raise ValueError(f"times must give one time in (0, 1) per output frame ({n_out}), got {times}")
+        if flow_levels not in (2, 3):
+            raise ValueError(f"flow_levels must be 2 (1/16, 1/8) or 3 (1/16, 1/8, 1/4), got {flow_levels}")
         c = [int(x) for x in channels]
         self.config = {"arch": "flow", "n_in": 2, "n_out": n_out, "times": times, "channels": c,
-                       "max_displacement": max_displacement, "flow_width": flow_width, "synth_ngf": synth_ngf}
+                       "max_displacement": max_displacement, "flow_width": flow_width, "synth_ngf": synth_ngf,
+                       "flow_levels": flow_levels}
         self.n_in, self.n_out, self.multiple = 2, n_out, 32
         self.register_buffer("times", torch.tensor(times).view(1, n_out, 1, 1, 1), persistent=False)
 
         self.pyramid = nn.ModuleList([conv(3, c[0], 2)])
         for i in range(1, 4):
             self.pyramid.append(nn.Sequential(conv(c[i - 1], c[i], 2), conv(c[i], c[i])))
-        # flow levels at 1/16 and 1/8 (pyramid levels 3 and 2)
-        self.flow = nn.ModuleList([FlowLevel(c[3], max_displacement, flow_width),
-                                   FlowLevel(c[2], max_displacement, flow_width)])
+        # flow levels at 1/16, 1/8 and maybe 1/4 (pyramid levels 3, 2, 1)
+        self.flow = nn.ModuleList([FlowLevel(c[3 - k], max_displacement, flow_width) for k in range(flow_levels)])
         # synthesis U-Net at 1/4: the frames (6), per time the warped frames (6) and flows (4)
         s, n = synth_ngf, n_out
         self.enc0 = conv(6 + 10 * n, s)
@@ -135,8 +136,9 @@ class FlowInterpolator(nn.Module):
         return out
 
     def estimate(self, feats: list[torch.Tensor], b: int) -> torch.Tensor:
-        """Coarse-to-fine flow at 1/8 resolution from the pyramid of [I0; I1] (batch 2b): F01 in the
-        first half, F10 (the frames swapped) in the second, in pixels of that resolution."""
+        """Coarse-to-fine flow at the finest flow level's resolution (1/8 or 1/4) from the pyramid of
+        [I0; I1] (batch 2b): F01 in the first half, F10 (the frames swapped) in the second, in
+        pixels of that resolution."""
         swapped = [torch.cat([f[b:], f[:b]], 0) for f in feats]
         coarse = feats[3]
         flow = torch.zeros(2 * b, 2, coarse.shape[2], coarse.shape[3], device=coarse.device, dtype=coarse.dtype)
@@ -155,6 +157,34 @@ class FlowInterpolator(nn.Module):
         return flow[:b], flow[b:]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.synthesize(x)[0]
+
+    def synthesize(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(frames [b, 3n, h, w], the flows at 1/4 resolution in its pixels for flow supervision:
+        [F01; F10] [2b, 2, h/4, w/4] and the final F_t0, F_t1 [b*n, 2, h/4, w/4], pair-major)."""
+        b, h, w = x.shape[0], x.shape[2], x.shape[3]
+        n = self.n_out
+        flow, ft0, ft1, out = self.quarter(x)
+        ft0_full, ft1_full, mask, residual = self.full_resolution(ft0, ft1, out, b, h, w)
+        frames = (mask * backward_warp(x[:, :3].repeat_interleave(n, 0), ft0_full)
+                  + (1 - mask) * backward_warp(x[:, 3:6].repeat_interleave(n, 0), ft1_full) + residual)
+        return frames.clamp(-1, 1).reshape(b, 3 * n, h, w), flow, ft0, ft1
+
+    @torch.jit.export
+    def components(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """What step 4 composes, for the engine's fused post-op (``pyframegan.ops.warp_blend``):
+        F_t0, F_t1 [b, n, 2, h, w] in pixels, the mask [b, n, 1, h, w] and the residual
+        [b, n, 3, h, w]; the frames are mask·warp(I0, F_t0) + (1 - mask)·warp(I1, F_t1) + residual."""
+        b, h, w = x.shape[0], x.shape[2], x.shape[3]
+        n = self.n_out
+        _, ft0, ft1, out = self.quarter(x)
+        ft0_full, ft1_full, mask, residual = self.full_resolution(ft0, ft1, out, b, h, w)
+        return (ft0_full.reshape(b, n, 2, h, w), ft1_full.reshape(b, n, 2, h, w),
+                mask.reshape(b, n, 1, h, w), residual.reshape(b, n, 3, h, w))
+
+    def quarter(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Steps 1-3 at 1/4 resolution: ([F01; F10] [2b, 2, ...], F_t0 and F_t1 with the
+        corrections [b*n, 2, ...], the mask logits and residuals [b*n, 4, ...])."""
         b, h, w = x.shape[0], x.shape[2], x.shape[3]
         n = self.n_out
         if h % self.multiple != 0 or w % self.multiple != 0:
@@ -181,13 +211,13 @@ class FlowInterpolator(nn.Module):
         d1 = self.dec1(torch.cat([resize(s2, [s1.shape[2], s1.shape[3]]), s1], 1))
         d0 = self.dec0(torch.cat([resize(d1, q), s0], 1))
         out = self.out(d0).reshape(b * n, 8, q[0], q[1])
+        return flow, ft0 + out[:, 0:2], ft1 + out[:, 2:4], out[:, 4:8]
 
-        # 4. composition at full resolution
+    def full_resolution(self, ft0: torch.Tensor, ft1: torch.Tensor, out: torch.Tensor, b: int, h: int,
+                        w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """Step 4's inputs at full resolution [b*n, C, h, w]: F_t0, F_t1, the mask (its logit plus
+        the prior log((1-t)/t), through a sigmoid) and the residual."""
         full = [h, w]
-        ft0 = resize_flow(ft0 + out[:, 0:2], full)
-        ft1 = resize_flow(ft1 + out[:, 2:4], full)
-        tt = t.expand(b, n, 1, 1, 1).reshape(b * n, 1, 1, 1)
-        mask = torch.sigmoid(resize(out[:, 4:5], full) + torch.log((1 - tt) / tt))
-        frames = (mask * backward_warp(i0.repeat_interleave(n, 0), ft0)
-                  + (1 - mask) * backward_warp(i1.repeat_interleave(n, 0), ft1) + resize(out[:, 5:8], full))
-        return frames.clamp(-1, 1).reshape(b, 3 * n, h, w)
+        tt = self.times.to(out.dtype).expand(b, self.n_out, 1, 1, 1).reshape(b * self.n_out, 1, 1, 1)
+        mask = torch.sigmoid(resize(out[:, 0:1], full) + torch.log((1 - tt) / tt))
+        return resize_flow(ft0, full), resize_flow(ft1, full), mask, resize(out[:, 1:4], full)

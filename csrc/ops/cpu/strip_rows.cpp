@@ -223,7 +223,8 @@ struct Taps {
     for (Chunk& ch : chunks)
       for (int side = 0; side < 2; ++side) {
         const std::vector<int>& tap = side ? i1 : i0;
-        for (int half = 0; half < 2; ++half) ch.base[side][half] = span(tap, ch.x + 4 * half * (group == 4), group).first;
+        for (int half = 0; half < 2; ++half)  // with windows of 8, both halves share the one window
+          ch.base[side][half] = span(tap, group == 4 ? ch.x + 4 * half : ch.x, group).first;
         for (int j = 0; j < 8; ++j) {
           const int offset = tap[ch.x + j] - ch.base[side][group == 4 ? j / 4 : 0];
           ch.lanes[side][j] = fetch == Fetch::kWindow16 ? (offset & 7) | (offset >= 8 ? INT_MIN : 0) : offset;
@@ -418,7 +419,8 @@ constexpr int64_t kPrefetchRows = 2;
 // (the current strip's) give the columns; at a strip's last rows they are approximate: harmless.
 // always_inline: GCC's interprocedural analysis finds a function that only prefetches free of side
 // effects and deletes the call (seen with GCC 12 -O3); inlined first, the prefetches stay.
-__attribute__((always_inline)) static inline void prefetch_source(const StripRow& r, const Taps& taps, int S, bool resize) {
+__attribute__((always_inline)) static inline void prefetch_source(const StripRow& r, const Taps& taps, int S,
+                                                                 bool resize) {
   const auto fetch = [](const uint8_t* from, int64_t bytes) {
     for (int64_t i = 0; i < bytes; i += 64) __builtin_prefetch(from + i);
   };

@@ -4,21 +4,52 @@
 #include <ATen/Parallel.h>
 
 #include <algorithm>
+#include <atomic>
 
 namespace pyframegan {
 
-// Rows per parallel_for task: about 32 K pixels of work, at least one row.
+// Rows per parallel task: about 32 K pixels of work, at least one row.
 inline int64_t row_grain(int64_t width) { return std::max<int64_t>(1, 32768 / width); }
+
+// Hands out the rows [0, rows) in chunks of `grain` rows to whichever thread asks next.
+class RowQueue {
+ public:
+  RowQueue(int64_t rows, int64_t grain) : rows_(rows), grain_(grain) {}
+  int64_t chunks() const { return (rows_ + grain_ - 1) / grain_; }
+  // The next chunk [begin, end); false when all are taken.
+  bool next(int64_t& begin, int64_t& end) {
+    const int64_t chunk = next_.fetch_add(1, std::memory_order_relaxed);
+    if (chunk >= chunks()) return false;
+    begin = chunk * grain_, end = std::min(rows_, begin + grain_);
+    return true;
+  }
+
+ private:
+  const int64_t rows_, grain_;
+  std::atomic<int64_t> next_{0};
+};
+
+// Runs worker(queue) once on each of at::parallel_for's threads (once in all when called from inside
+// a parallel region); the workers take chunks of rows from the shared queue until none are left.
+// Unlike a fixed share per thread, a thread slowed down by other work on the machine then does
+// fewer chunks instead of holding up the others.
+template <typename Worker>
+void parallel_rows(int64_t rows, int64_t grain, const Worker& worker) {
+  RowQueue queue(rows, grain);
+  const int64_t threads = std::min<int64_t>(at::get_num_threads(), queue.chunks());
+  at::parallel_for(0, threads, 1, [&](int64_t, int64_t) { worker(queue); });
+}
 
 template <typename Kernel>
 void for_each_pixel_cpu(const Kernel& kernel, int64_t rows, int64_t width) {
   if (rows <= 0 || width <= 0) return;
-  at::parallel_for(0, rows, row_grain(width), [&](int64_t begin, int64_t end) {
+  parallel_rows(rows, row_grain(width), [&](RowQueue& queue) {
     const Kernel k = kernel;  // a private copy: the compiler knows output stores cannot change it
-    for (int64_t row = begin; row < end; ++row) {
-      const auto r = k.row(row);
-      for (int x = 0; x < static_cast<int>(width); ++x) k(r, x);
-    }
+    for (int64_t begin, end; queue.next(begin, end);)
+      for (int64_t row = begin; row < end; ++row) {
+        const auto r = k.row(row);
+        for (int x = 0; x < static_cast<int>(width); ++x) k(r, x);
+      }
   });
 }
 

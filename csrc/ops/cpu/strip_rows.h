@@ -7,7 +7,7 @@
 
 namespace pyframegan::cpu {
 
-// Every row of the kernel, rows in parallel (at::parallel_for) as in for_each_pixel_cpu.
+// Every row of the kernel, rows in parallel (parallel_rows) as in for_each_pixel_cpu.
 template <bool kResize>
 void strip_rows(const StripKernel<float, true, kResize>& kernel, int64_t rows, int64_t width);
 

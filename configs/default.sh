@@ -13,20 +13,37 @@
 #                pasted moving layers, shifts up to 48 px over the window.
 # Held out (never trained on): carphone and the forensics phone video whole, the other time
 # ranges above, the photographs coffee, motorcycle, coins (runs/dataset/val).
-# Model: the motion-aware generator (--arch flow, 529,548 parameters, 2.1 MiB), PatchGAN ndf 32,
-# GAN + 100 L1, batch 8 of random 128 px crops, 2100 steps (the last 700 decaying).
-# Cost of the shipped run: 2100 steps in about 48 minutes on the 2-core CPU machine (AMD EPYC,
-# 2 threads, ~1.25 s/step, shared with other work), no GPU. Validation (141 held-out strips of the
-# training folder): PSNR 28.06 dB vs 27.49 for the crossfade, SSIM 0.752 vs 0.678.
+# Model: the motion-aware generator (--arch flow), PatchGAN ndf 32, GAN + 100 x frame loss, in two
+# stages (each resumable):
+#   1. runs/default-flow: 2 flow levels (1/16, 1/8), 529,548 parameters; L1; batch 8 of random
+#      128 px crops; 2100 steps (the last 700 decaying). About 48 minutes on the 2-core CPU machine
+#      (AMD EPYC, 2 threads, ~1.25 s/step, shared with other work), no GPU. Validation (141 held-out
+#      strips): PSNR 28.06 dB vs 27.49 for the crossfade, SSIM 0.752 vs 0.678.
+#   2. runs/flow3: started from stage 1 (--init-from) with a third flow level at 1/4 (596,462
+#      parameters, the new level's head zero so it starts where stage 1 ended); Charbonnier frame
+#      loss; 192 px crops, batch 4 real strips + 2 synthetic windows rendered on the fly with their
+#      exact flows (shifts up to 70 px, from the training split's photographs and clip frames),
+#      flow supervision 0.1 x end-point error; 1500 steps (the last 500 decaying). Cost: see
+#      README (2.3 s/step on an idle 2-core machine; much more while other work shared it).
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
-RUN=${RUN:-runs/default-flow}
+STAGE1=${STAGE1:-runs/default-flow}
+RUN=${RUN:-runs/flow3}
 $PY -m pyframegan.cli make-dataset -o runs/dataset --synthetic 1500 --synthetic-val 100 --step 3 --fetch
-if [ -f "$RUN/checkpoints/last.pt" ]; then
-  $PY -m pyframegan.cli train --run-dir "$RUN" --resume
+if [ -f "$STAGE1/checkpoints/last.pt" ]; then
+  $PY -m pyframegan.cli train --run-dir "$STAGE1" --resume
 else
   $PY -m pyframegan.cli train --data runs/dataset/train --arch flow --size 128 --ndf 32 --batch-size 8 \
     --steps 2100 --decay-steps 700 --val-fraction 0.05 --val-every 250 --sample-every 500 \
-    --checkpoint-every 100 --workers 1 --run-dir "$RUN" --seed 0
+    --checkpoint-every 100 --workers 1 --run-dir "$STAGE1" --seed 0
+fi
+if [ -f "$RUN/checkpoints/last.pt" ]; then
+  $PY -m pyframegan.cli train --run-dir "$RUN" --resume
+else
+  $PY -m pyframegan.cli train --data runs/dataset/train --arch flow --flow-levels 3 \
+    --init-from "$STAGE1/checkpoints/last.pt" --size 192 --ndf 32 --batch-size 4 --synthetic 2 \
+    --synthetic-shift 70 --lambda-flow 0.1 --frame-loss charbonnier --steps 1500 --decay-steps 500 \
+    --val-fraction 0.05 --val-every 300 --sample-every 600 --checkpoint-every 50 --workers 1 \
+    --run-dir "$RUN" --seed 1
 fi
 $PY -m pyframegan.cli export "$RUN/checkpoints/last.pt" -o pyframegan/weights/default.pt

@@ -192,7 +192,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="flow generator: flow levels (2: 1/16 and 1/8; 3: also 1/4)")
     g.add_argument("--init-from", default=d.init_from, metavar="CHECKPOINT",
                    help="start G and D from this checkpoint's weights (layers it lacks keep their "
-                        "initialisation, e.g. a flow level added with --flow-levels 3)")
+                        "initialisation, e.g. a flow level added with --flow-levels 3; default: none, all fresh)")
     g.add_argument("--residual", action="store_true",
                    help="the generator predicts a correction to the crossfade of the two inputs (starts "
                         "at crossfade quality; needs 2 input tiles) (default: whole frames, as pix2pix)")
@@ -617,6 +617,7 @@ class StripData:
         self.sampler = DistributedSampler(self.train, num_replicas=env.world_size, rank=env.rank,
                                           shuffle=True, seed=cfg.seed, drop_last=True)
         self.batches_per_epoch = len(self.sampler) // cfg.batch_size
+        self._buffers: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def batches(self, start_step: int, device: torch.device) -> Iterator[torch.Tensor]:
         """uint8 strips [B, H, F*W, 3] on ``device``, endlessly, epoch after epoch; the order
@@ -648,9 +649,21 @@ class StripData:
             yield {k: v.to(device, non_blocking=True) for k, v in item.items()}
 
     def preprocess(self, strips: torch.Tensor, offsets: torch.Tensor | None = None,
-                   flips: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+                   flips: torch.Tensor | None = None, reuse: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The fused op on a batch. ``reuse``: write into the buffers kept under that name (made on
+        first use; a new batch size replaces them), so a training step does not allocate and fault
+        in fresh output pages; the previous step's tensors under that name are overwritten."""
         c = self.cfg
-        return preprocess_strips(strips, c.frames, c.inputs, c.targets, c.size, c.load_size, offsets, flips)
+        out = None
+        if reuse is not None:
+            b, s = strips.shape[0], c.size
+            shapes = ((b, 3 * len(c.inputs), s, s), (b, 3 * len(c.targets), s, s))
+            out = self._buffers.get(reuse)
+            if out is None or out[0].shape != shapes[0] or out[0].device != strips.device:
+                out = tuple(torch.empty(shape, device=strips.device) for shape in shapes)
+                self._buffers[reuse] = out
+        return preprocess_strips(strips, c.frames, c.inputs, c.targets, c.size, c.load_size, offsets, flips,
+                                 out=out)
 
     def random_crops(self, batch: int, generator: torch.Generator, device: torch.device):
         c = self.cfg
@@ -900,11 +913,11 @@ class Trainer:
             while self.step < cfg.steps:
                 strips = next(batches)
                 offsets, flips = self.data.random_crops(strips.shape[0], self.crop_gen, self.device)
-                inputs, targets = self.data.preprocess(strips, offsets, flips)
+                inputs, targets = self.data.preprocess(strips, offsets, flips, reuse="train")
                 truth = None
                 if synthetic is not None:  # rendered at --size: the whole tile, unflipped
                     truth = next(synthetic)
-                    more = self.data.preprocess(truth.pop("strip"))
+                    more = self.data.preprocess(truth.pop("strip"), reuse="synthetic")
                     inputs, targets = torch.cat([inputs, more[0]]), torch.cat([targets, more[1]])
                 step_losses = self.model.step(inputs, targets, truth)
                 self.step += 1

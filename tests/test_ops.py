@@ -83,6 +83,29 @@ def test_streaming_store_paths_equal_the_per_pixel_kernel(load):
         assert torch.equal(f, s)
 
 
+def test_large_outputs_reuse_freed_memory_but_never_live_outputs():
+    """Outputs of 8 MiB or more come from a pool of blocks that freed outputs gave back: a live
+    output is never handed out again, a freed one is, and results stay correct."""
+    gen = torch.Generator().manual_seed(5)
+    a = random_strips(8, 200, 200, 7, gen, "cpu")
+    b = random_strips(8, 200, 200, 7, gen, "cpu")
+    first = ops.preprocess_strips(a, size=192)
+    kept = [t.clone() for t in first]
+    second = ops.preprocess_strips(b, size=192)
+    assert first[1].data_ptr() != second[1].data_ptr()
+    for f, k in zip(first, kept):
+        assert torch.equal(f, k)
+    want = ref.preprocess_strips_ref(b, size=192)
+    for got, w in zip(second, want):
+        torch.testing.assert_close(got, w, atol=1e-6, rtol=0)
+    address = second[1].data_ptr()
+    del second, got  # the last references to the second outputs
+    third = ops.preprocess_strips(a, size=192)
+    assert third[1].data_ptr() == address  # the freed block, reused
+    for got, k in zip(third, kept):
+        assert torch.equal(got, k)
+
+
 @pytest.mark.parametrize("device", DEVICES)
 def test_out_writes_into_the_given_tensors(device):
     gen = torch.Generator().manual_seed(3)

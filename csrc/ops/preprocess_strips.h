@@ -46,9 +46,9 @@ std::tuple<at::Tensor, at::Tensor> run_preprocess_strips(
     int64_t size, std::optional<int64_t> load_size, const std::optional<at::Tensor>& offsets,
     const std::optional<at::Tensor>& flip, at::ScalarType dtype) {
   typename Driver::Guard guard(strips.device());
-  const StripPlan plan = plan_preprocess_strips(strips, frames, inputs, targets, size, load_size, offsets, flip, dtype);
-  Driver::fresh_output(plan.inp);
-  Driver::fresh_output(plan.tgt);
+  StripPlan plan = plan_preprocess_strips(strips, frames, inputs, targets, size, load_size, offsets, flip, dtype);
+  plan.inp = Driver::fresh_output(std::move(plan.inp));
+  plan.tgt = Driver::fresh_output(std::move(plan.tgt));
   run_strip_plan<Driver>(plan);
   return {plan.inp, plan.tgt};
 }

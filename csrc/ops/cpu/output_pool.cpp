@@ -1,0 +1,72 @@
+#include "output_pool.h"
+
+#include <cstdlib>
+#include <mutex>
+#include <utility>
+#include <vector>
+
+#ifdef __linux__
+#include <sys/mman.h>
+#endif
+
+namespace pyframegan::cpu {
+namespace {
+
+constexpr size_t kAlign = size_t{2} << 20;  // a transparent huge page
+
+class OutputPool {
+ public:
+  void* take(size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      for (auto it = free_.begin(); it != free_.end(); ++it) {
+        if (it->first == bytes) {
+          void* block = it->second;
+          free_.erase(it);
+          held_ -= bytes;
+          return block;
+        }
+      }
+    }
+    void* block = std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
+#ifdef __linux__
+    if (block) madvise(block, bytes, MADV_HUGEPAGE);  // a hint only
+#endif
+    return block;
+  }
+
+  void give(void* block, size_t bytes) {
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      if (held_ + bytes <= kPoolMaxBytes) {
+        free_.emplace_back(bytes, block);
+        held_ += bytes;
+        return;
+      }
+    }
+    std::free(block);
+  }
+
+ private:
+  std::mutex mutex_;
+  std::vector<std::pair<size_t, void*>> free_;  // (size, block), most recently given back last
+  size_t held_ = 0;
+};
+
+// Never destroyed: outputs may be freed during interpreter shutdown, after static destructors.
+OutputPool& pool() {
+  static auto* instance = new OutputPool();
+  return *instance;
+}
+
+}  // namespace
+
+at::Tensor reuse_large_output(at::Tensor fresh) {
+  const size_t bytes = fresh.nbytes();
+  if (!fresh.is_cpu() || bytes < kPoolMinBytes) return fresh;
+  void* block = pool().take(bytes);
+  if (block == nullptr) return fresh;  // out of memory for a new block: keep at::empty's
+  return at::from_blob(block, fresh.sizes(), [bytes](void* p) { pool().give(p, bytes); }, fresh.options());
+}
+
+}  // namespace pyframegan::cpu

@@ -617,7 +617,6 @@ class StripData:
         self.sampler = DistributedSampler(self.train, num_replicas=env.world_size, rank=env.rank,
                                           shuffle=True, seed=cfg.seed, drop_last=True)
         self.batches_per_epoch = len(self.sampler) // cfg.batch_size
-        self._buffers: dict[str, tuple[torch.Tensor, torch.Tensor]] = {}
 
     def batches(self, start_step: int, device: torch.device) -> Iterator[torch.Tensor]:
         """uint8 strips [B, H, F*W, 3] on ``device``, endlessly, epoch after epoch; the order
@@ -649,21 +648,11 @@ class StripData:
             yield {k: v.to(device, non_blocking=True) for k, v in item.items()}
 
     def preprocess(self, strips: torch.Tensor, offsets: torch.Tensor | None = None,
-                   flips: torch.Tensor | None = None, reuse: str | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-        """The fused op on a batch. ``reuse``: write into the buffers kept under that name (made on
-        first use; a new batch size replaces them), so a training step does not allocate and fault
-        in fresh output pages; the previous step's tensors under that name are overwritten."""
+                   flips: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The fused op on a batch (its outputs' memory is reused from step to step: by the op's
+        pool of large CPU outputs, by the caching allocator on CUDA)."""
         c = self.cfg
-        out = None
-        if reuse is not None:
-            b, s = strips.shape[0], c.size
-            shapes = ((b, 3 * len(c.inputs), s, s), (b, 3 * len(c.targets), s, s))
-            out = self._buffers.get(reuse)
-            if out is None or out[0].shape != shapes[0] or out[0].device != strips.device:
-                out = tuple(torch.empty(shape, device=strips.device) for shape in shapes)
-                self._buffers[reuse] = out
-        return preprocess_strips(strips, c.frames, c.inputs, c.targets, c.size, c.load_size, offsets, flips,
-                                 out=out)
+        return preprocess_strips(strips, c.frames, c.inputs, c.targets, c.size, c.load_size, offsets, flips)
 
     def random_crops(self, batch: int, generator: torch.Generator, device: torch.device):
         c = self.cfg
@@ -913,11 +902,11 @@ class Trainer:
             while self.step < cfg.steps:
                 strips = next(batches)
                 offsets, flips = self.data.random_crops(strips.shape[0], self.crop_gen, self.device)
-                inputs, targets = self.data.preprocess(strips, offsets, flips, reuse="train")
+                inputs, targets = self.data.preprocess(strips, offsets, flips)
                 truth = None
                 if synthetic is not None:  # rendered at --size: the whole tile, unflipped
                     truth = next(synthetic)
-                    more = self.data.preprocess(truth.pop("strip"), reuse="synthetic")
+                    more = self.data.preprocess(truth.pop("strip"))
                     inputs, targets = torch.cat([inputs, more[0]]), torch.cat([targets, more[1]])
                 step_losses = self.model.step(inputs, targets, truth)
                 self.step += 1

@@ -10,7 +10,8 @@ namespace pyframegan {
 StripPlan plan_preprocess_strips(const at::Tensor& strips, int64_t frames, at::IntArrayRef inputs,
                                  at::IntArrayRef targets, int64_t size, std::optional<int64_t> load_size,
                                  const std::optional<at::Tensor>& offsets, const std::optional<at::Tensor>& flip,
-                                 at::ScalarType dtype, const at::Tensor* inp, const at::Tensor* tgt) {
+                                 at::ScalarType dtype, OutputAllocator allocate, const at::Tensor* inp,
+                                 const at::Tensor* tgt) {
   check_uint8_image(strips, "strips", 4, "[B, H, F*W, 3]");
   check_output_dtype(dtype);
   TORCH_CHECK_VALUE(frames >= 1 && frames <= kMaxStripFrames, "pyframegan: frames must be in [1, ", kMaxStripFrames,
@@ -84,8 +85,8 @@ StripPlan plan_preprocess_strips(const at::Tensor& strips, int64_t frames, at::I
     check_output(*tgt, "tgt", tgt_shape, dtype, strips);
     plan.inp = *inp, plan.tgt = *tgt;
   } else {
-    plan.inp = at::empty(inp_shape, opts);
-    plan.tgt = at::empty(tgt_shape, opts);
+    plan.inp = allocate(inp_shape, opts);
+    plan.tgt = allocate(tgt_shape, opts);
   }
   plan.rows = batch * p.n_sel * size;
   plan.width = size;

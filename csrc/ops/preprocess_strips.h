@@ -17,12 +17,16 @@ struct StripPlan {
   int64_t rows, width;
 };
 
-// Checks every argument (clear ValueError / TypeError) and allocates the outputs, or checks the
-// caller's outputs (preprocess_strips_into: inp and tgt given, their dtype is the output dtype).
+// How a driver allocates the outputs it will fill completely (Driver::new_output).
+using OutputAllocator = at::Tensor (*)(at::IntArrayRef shape, const at::TensorOptions& options);
+
+// Checks every argument (clear ValueError / TypeError) and allocates the outputs with `allocate`,
+// or checks the caller's outputs (preprocess_strips_into: inp and tgt given, their dtype is the
+// output dtype; `allocate` unused).
 StripPlan plan_preprocess_strips(const at::Tensor& strips, int64_t frames, at::IntArrayRef inputs,
                                  at::IntArrayRef targets, int64_t size, std::optional<int64_t> load_size,
                                  const std::optional<at::Tensor>& offsets, const std::optional<at::Tensor>& flip,
-                                 at::ScalarType dtype, const at::Tensor* inp = nullptr,
+                                 at::ScalarType dtype, OutputAllocator allocate, const at::Tensor* inp = nullptr,
                                  const at::Tensor* tgt = nullptr);
 
 // Runs the planned kernel; Driver is CpuDriver (cpu/kernels.cpp) or CudaDriver (cuda/kernels.cu).
@@ -46,9 +50,8 @@ std::tuple<at::Tensor, at::Tensor> run_preprocess_strips(
     int64_t size, std::optional<int64_t> load_size, const std::optional<at::Tensor>& offsets,
     const std::optional<at::Tensor>& flip, at::ScalarType dtype) {
   typename Driver::Guard guard(strips.device());
-  StripPlan plan = plan_preprocess_strips(strips, frames, inputs, targets, size, load_size, offsets, flip, dtype);
-  plan.inp = Driver::fresh_output(std::move(plan.inp));
-  plan.tgt = Driver::fresh_output(std::move(plan.tgt));
+  const StripPlan plan = plan_preprocess_strips(strips, frames, inputs, targets, size, load_size, offsets, flip,
+                                                dtype, &Driver::new_output);
   run_strip_plan<Driver>(plan);
   return {plan.inp, plan.tgt};
 }
@@ -61,7 +64,7 @@ void run_preprocess_strips_into(
     const std::optional<at::Tensor>& flip, at::Tensor& inp, at::Tensor& tgt) {
   typename Driver::Guard guard(strips.device());
   run_strip_plan<Driver>(plan_preprocess_strips(strips, frames, inputs, targets, size, load_size, offsets, flip,
-                                                inp.scalar_type(), &inp, &tgt));
+                                                inp.scalar_type(), nullptr, &inp, &tgt));
 }
 
 }  // namespace pyframegan

@@ -61,12 +61,12 @@ OutputPool& pool() {
 
 }  // namespace
 
-at::Tensor reuse_large_output(at::Tensor fresh) {
-  const size_t bytes = fresh.nbytes();
-  if (!fresh.is_cpu() || bytes < kPoolMinBytes) return fresh;
+at::Tensor pooled_empty(at::IntArrayRef shape, const at::TensorOptions& options) {
+  const size_t bytes = static_cast<size_t>(c10::multiply_integers(shape)) * options.dtype().itemsize();
+  if (bytes < kPoolMinBytes) return at::empty(shape, options);
   void* block = pool().take(bytes);
-  if (block == nullptr) return fresh;  // out of memory for a new block: keep at::empty's
-  return at::from_blob(block, fresh.sizes(), [bytes](void* p) { pool().give(p, bytes); }, fresh.options());
+  if (block == nullptr) return at::empty(shape, options);  // no memory for a new block: let torch try (and report)
+  return at::from_blob(block, shape, [bytes](void* p) { pool().give(p, bytes); }, options);
 }
 
 }  // namespace pyframegan::cpu

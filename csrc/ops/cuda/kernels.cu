@@ -12,7 +12,10 @@ struct CudaDriver {
   static void run(const Kernel& kernel, int64_t rows, int64_t width) {
     for_each_pixel_cuda(kernel, rows, width);
   }
-  static at::Tensor fresh_output(at::Tensor t) { return t; }  // the CUDA caching allocator reuses memory
+  // the CUDA caching allocator already reuses freed memory
+  static at::Tensor new_output(at::IntArrayRef shape, const at::TensorOptions& options) {
+    return at::empty(shape, options);
+  }
 };
 
 }  // namespace pyframegan

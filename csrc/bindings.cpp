@@ -33,6 +33,11 @@ void bind_interpolator(py::module_& m) {
       .def("run", &Interpolator::run, py::arg("a"), py::arg("b"), py::call_guard<py::gil_scoped_release>(),
            "uint8 [B, H, W, 3] (or [H, W, 3]) frames a and b -> uint8 [B, n_out, H, W, 3] (or [n_out, H, W, 3]) "
            "on the CPU: the frames between each pair, in time order. Releases the GIL while it runs.")
+      .def("run_at", &Interpolator::run_at, py::arg("a"), py::arg("b"), py::arg("times"),
+           py::call_guard<py::gil_scoped_release>(),
+           "like run, but the frames at the given times (each in (0, 1)) instead of the model's n_out: "
+           "uint8 [B, len(times), H, W, 3]; flow generators only (any_times)")
+      .def_property_readonly("any_times", &Interpolator::any_times)
       .def_property_readonly("n_in", &Interpolator::n_in)
       .def_property_readonly("n_out", &Interpolator::n_out)
       .def_property_readonly("multiple", &Interpolator::multiple)

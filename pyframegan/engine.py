@@ -62,19 +62,39 @@ class Interpolator:
         self.n_out: int = self._engine.n_out
         #: frames composed by the fused warp_blend post-op (generators exporting components())
         self.fused_post_op: bool = self._engine.fused_post_op
+        #: frames at any times, interpolate(a, b, n=k) for any k (generators exporting components_at())
+        self.any_times: bool = self._engine.any_times
 
-    def run(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-        """Batched tensors, checked in C++: uint8 [B, H, W, 3] pairs -> uint8 [B, n_out, H, W, 3] (CPU).
+    def times(self, n: int | None) -> list[float] | None:
+        """The times of ``n`` evenly spaced frames between two inputs, k / (n + 1); None (the
+        model's own ``n_out`` frames) for ``n`` None or ``n_out``. A ValueError for a bad ``n`` or
+        for an ``n`` this model cannot make."""
+        if n is None:
+            return None
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
+            raise ValueError(f"n must be a positive number of frames, got {n!r}")
+        if n == self.n_out:
+            return None
+        if not self.any_times:
+            raise ValueError(f"this model makes exactly {self.n_out} frames between two inputs, not n={n}; "
+                             "any n needs a flow generator (--arch flow), like the shipped default model")
+        return [k / (n + 1) for k in range(1, n + 1)]
+
+    def run(self, a: torch.Tensor, b: torch.Tensor, times: Sequence[float] | None = None) -> torch.Tensor:
+        """Batched tensors, checked in C++: uint8 [B, H, W, 3] pairs -> uint8 [B, n_out, H, W, 3] (CPU),
+        or [B, len(times), H, W, 3] for frames at ``times`` (each in (0, 1); flow generators).
 
         The GIL is released while it runs, so other Python threads (e.g. video decoding) go on."""
-        return self._engine.run(a, b)
+        return self._engine.run(a, b) if times is None else self._engine.run_at(a, b, [float(t) for t in times])
 
-    def interpolate(self, a, b) -> list[np.ndarray]:
-        """The ``n_out`` frames between ``a`` and ``b``, in time order (uint8, same shape as the inputs)."""
-        return self.batch([(a, b)])[0]
+    def interpolate(self, a, b, n: int | None = None) -> list[np.ndarray]:
+        """The frames between ``a`` and ``b``, in time order (uint8, same shape as the inputs): the
+        model's ``n_out``, or ``n`` evenly spaced ones (flow generators make any ``n``)."""
+        return self.batch([(a, b)], n=n)[0]
 
-    def batch(self, pairs: Iterable[Sequence], batch_size: int = 8) -> list[list[np.ndarray]]:
+    def batch(self, pairs: Iterable[Sequence], batch_size: int = 8, n: int | None = None) -> list[list[np.ndarray]]:
         """Many pairs at once; pairs of equal size are run together, ``batch_size`` at a time."""
+        times = self.times(n)
         checked = []
         for i, (a, b) in enumerate(pairs):
             ta, tb = _as_frame(a, f"pair {i}: a"), _as_frame(b, f"pair {i}: b")
@@ -89,13 +109,14 @@ class Interpolator:
             for s in range(0, len(indices), batch_size):
                 chunk = indices[s:s + batch_size]
                 frames = self.run(torch.stack([checked[i][0] for i in chunk]),
-                                   torch.stack([checked[i][1] for i in chunk]))
+                                   torch.stack([checked[i][1] for i in chunk]), times)
                 for i, f in zip(chunk, frames.numpy()):
                     out[i] = list(f)
         return out
 
 
-def interpolate(a, b, *, model: str | os.PathLike | None = None, device: str | torch.device | None = None
-                ) -> list[np.ndarray]:
-    """The frames between two HxWx3 uint8 frames ``a`` and ``b``, in time order."""
-    return Interpolator(model, device).interpolate(a, b)
+def interpolate(a, b, n: int | None = None, *, model: str | os.PathLike | None = None,
+                device: str | torch.device | None = None) -> list[np.ndarray]:
+    """The frames between two HxWx3 uint8 frames ``a`` and ``b``, in time order: the model's
+    ``n_out`` (5 for the default model), or ``n`` evenly spaced ones."""
+    return Interpolator(model, device).interpolate(a, b, n=n)

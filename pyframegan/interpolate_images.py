@@ -53,11 +53,12 @@ def _load(path: Path) -> np.ndarray:
 
 def interpolate_images(a: str | os.PathLike, b: str | os.PathLike, output: str | os.PathLike, interpolator=None, *,
                        model: str | os.PathLike | None = None, device=None,
-                       montage: str | os.PathLike | None = None) -> list[Path]:
+                       montage: str | os.PathLike | None = None, n: int | None = None) -> list[Path]:
     """Write A, the in-between frames and B as ``output/frame_<i>.png``; returns their paths in order.
 
     interpolator: a :class:`pyframegan.Interpolator`; if None one is made from ``model``/``device``.
     montage: also write this picture (every frame side by side, left to right in time order).
+    n: in-between frames (evenly spaced); None: the model's ``n_out``. Any n needs a flow generator.
     """
     a, b, output = Path(a), Path(b), Path(output)
     if montage is not None:
@@ -74,7 +75,7 @@ def interpolate_images(a: str | os.PathLike, b: str | os.PathLike, output: str |
     if interpolator is None:
         from pyframegan.engine import Interpolator
         interpolator = Interpolator(model, device)
-    frames = [first] + interpolator.interpolate(first, last) + [last]
+    frames = [first] + interpolator.interpolate(first, last, n=n) + [last]
     output.mkdir(parents=True, exist_ok=True)
     paths = [write_image(output / f"frame_{i}.png", frame) for i, frame in enumerate(frames)]
     if montage is not None:
@@ -88,7 +89,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("b", metavar="B", help="the second image, same size as A")
     parser.add_argument("-o", "--output", required=True, metavar="DIR",
                         help="folder (created) for frame_0.png (= A), frame_1..frame_N.png (the N in-between "
-                             "frames) and frame_N+1.png (= B); N is the model's n_out")
+                             "frames) and frame_N+1.png (= B)")
+    parser.add_argument("-n", type=int, default=None, metavar="N",
+                        help="in-between frames, evenly spaced in time (default: the model's n_out, 5 for the "
+                             "default model; any N needs a flow generator, like the default model)")
     add_model_options(parser)
     parser.add_argument("--montage", default=None, metavar="PATH",
                         help="also write all frames side by side (A, in-between..., B) as one picture")
@@ -96,7 +100,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     paths = interpolate_images(args.a, args.b, args.output, model=args.model, device=args.device,
-                               montage=args.montage)
+                               montage=args.montage, n=args.n)
     extra = f" and {args.montage}" if args.montage else ""
     print(f"wrote {len(paths)} frames to {args.output} ({paths[0].name} .. {paths[-1].name}){extra}")
     return 0

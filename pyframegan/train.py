@@ -77,7 +77,7 @@ class TrainConfig:
     dropout: bool = True
     residual: bool = False                 # G predicts a correction to the crossfade
     arch: str = "unet"                     # generator: "unet" (pix2pix) or "flow" (motion-aware)
-    flow_levels: int = 2                   # flow generator: 2 (1/16, 1/8) or 3 (+ 1/4) flow levels
+    flow_levels: int = 2                   # flow generator: 2 (1/16, 1/8), 3 (+ 1/4) or 4 (+ 1/2) flow levels
     init_from: str | None = None           # start G and D from this checkpoint's weights (new layers keep their init)
     # optimisation
     steps: int = 100_000
@@ -188,8 +188,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--norm", choices=NORMS, default=d.norm, help="normalisation layers")
     g.add_argument("--no-dropout", dest="dropout", action="store_false",
                    help="no dropout in the generator's inner decoder blocks (default: dropout on)")
-    g.add_argument("--flow-levels", type=int, choices=(2, 3), default=d.flow_levels,
-                   help="flow generator: flow levels (2: 1/16 and 1/8; 3: also 1/4)")
+    g.add_argument("--flow-levels", type=int, choices=(2, 3, 4), default=d.flow_levels,
+                   help="flow generator: flow levels (2: 1/16 and 1/8; 3: also 1/4; 4: also 1/2)")
     g.add_argument("--init-from", default=d.init_from, metavar="CHECKPOINT",
                    help="start G and D from this checkpoint's weights (layers it lacks keep their "
                         "initialisation, e.g. a flow level added with --flow-levels 3; default: none, all fresh)")

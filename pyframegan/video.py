@@ -169,8 +169,10 @@ def _decode(path: Path, container, stream, pipe: _Pipeline, out_q: queue.Queue, 
     pipe.put(out_q, _END)
 
 
-def _compute(interpolator, pipe: _Pipeline, in_q: queue.Queue, out_q: queue.Queue) -> None:
-    """Compute stage: the in-between frames of every pair that is not a scene cut."""
+def _compute(interpolator, times: list[float] | None, pipe: _Pipeline, in_q: queue.Queue,
+             out_q: queue.Queue) -> None:
+    """Compute stage: the in-between frames (at ``times``; None: the model's) of every pair that is
+    not a scene cut."""
     while True:
         batch = pipe.get(in_q)
         if batch is _END:
@@ -181,7 +183,7 @@ def _compute(interpolator, pipe: _Pipeline, in_q: queue.Queue, out_q: queue.Queu
         if todo:
             a = torch.from_numpy(np.stack([batch.frames[j] for j in todo]))
             b = torch.from_numpy(np.stack([batch.frames[j + 1] for j in todo]))
-            out = interpolator.run(a, b).numpy()
+            out = interpolator.run(a, b, times).numpy()
             for j, frames in zip(todo, out):
                 batch.mids[j] = frames
         pipe.put(out_q, batch)
@@ -382,8 +384,9 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
                       batch_size: int = 4, montage: bool = False, scene_detect: bool = True,
                       scene_threshold: float = 3.0, codec: str | None = None, pix_fmt: str | None = None,
                       crf: float | None = None, preset: str | None = None, audio: bool = True,
-                      progress: bool = True, queue_size: int = 2) -> dict:
-    """Write ``dst``: the video ``src`` with ``n_out`` interpolated frames between every two frames.
+                      progress: bool = True, queue_size: int = 2, n: int | None = None) -> dict:
+    """Write ``dst``: the video ``src`` with ``n_out`` interpolated frames between every two frames
+    (``n``, evenly spaced in time, if given: any n needs a flow generator, like the default model).
 
     interpolator: a :class:`pyframegan.Interpolator`; if None, one is made from ``model``, ``device``
     and ``dtype`` (``model=None``: the shipped default model).
@@ -431,10 +434,11 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
         if interpolator is None:
             from pyframegan.engine import Interpolator
             interpolator = Interpolator(model, device, dtype)
+        times = interpolator.times(n)  # None: the model's own n_out frames
     except BaseException:
         container.close()
         raise
-    n_out = int(interpolator.n_out)
+    n_out = len(times) if times is not None else int(interpolator.n_out)
     natural_rate = in_rate * (n_out + 1) if in_rate else None
     out_rate = out_rate_given or natural_rate
     out_width = 2 * width if montage else width
@@ -475,7 +479,7 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
         computed: queue.Queue = queue.Queue(maxsize=queue_size)
         pipe.spawn("decode", _decode, src, container, stream, pipe, decoded, batch_size, detector)
         container = None  # owned (and closed) by the decoder stage now
-        pipe.spawn("compute", _compute, interpolator, pipe, decoded, computed)
+        pipe.spawn("compute", _compute, interpolator, times, pipe, decoded, computed)
 
         total = (in_frames - 1) * (n_out + 1) + 1 if in_frames else None
         time_base = 1 / out_rate
@@ -548,6 +552,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="output frame rate (e.g. 60 or 30000/1001). Default: input rate x (n_out+1), "
                              "which keeps the duration. Another rate writes the same frames, so the video "
                              "plays slower or faster, and the audio is dropped")
+    parser.add_argument("-n", "--frames-between", type=int, default=None, metavar="N",
+                        help="new frames between every two source frames, evenly spaced in time (default: the "
+                             "model's n_out, 5 for the default model; any N needs a flow generator)")
     parser.add_argument("--batch-size", type=int, default=4, metavar="N", help="frame pairs per model call")
     parser.add_argument("--montage", action="store_true",
                         help="write source (each frame held) | interpolated side by side (double width)")
@@ -584,7 +591,7 @@ def main(args: argparse.Namespace) -> int:
         stats = interpolate_video(args.input, args.output, interpolator, fps=args.fps, batch_size=args.batch_size,
                                   montage=args.montage, scene_detect=args.scene_detect,
                                   scene_threshold=args.scene_threshold, codec=args.codec, pix_fmt=args.pix_fmt,
-                                  crf=args.crf, preset=args.preset, audio=args.audio)
+                                  crf=args.crf, preset=args.preset, audio=args.audio, n=args.frames_between)
     except KeyboardInterrupt:
         print(f"pyframegan video: interrupted; {args.output} was not written", file=sys.stderr)
         return 130

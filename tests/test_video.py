@@ -400,9 +400,43 @@ def test_interpolate_command_errors(model_path, tmp_path, capsys):
              ([str(a), str(small)], "same size"),
              ([str(a), str(broken)], "not a readable image"),
              ([str(a), str(a), "--montage", str(tmp_path / "row.xyz")], "cannot write images"),
-             ([str(a), str(a), "--montage", str(tmp_path / "nodir" / "row.png")], "does not exist")]
+             ([str(a), str(a), "--montage", str(tmp_path / "nodir" / "row.png")], "does not exist"),
+             ([str(a), str(a), "-n", "3"], "exactly 5 frames")]
     for argv, match in cases:
         rc = cli.main(["interpolate", *argv, "-o", str(out), "--model", str(model_path), "--device", "cpu"])
         err = capsys.readouterr().err
         assert rc == 2 and match in err and err.count("\n") == 1, (argv, err)
     assert not out.exists()
+
+
+def test_n_frames_between_needs_a_flow_generator(h264, engine, tmp_path):
+    with pytest.raises(ValueError, match="exactly 5 frames"):
+        engine.interpolate(np.zeros((H, W, 3), np.uint8), np.zeros((H, W, 3), np.uint8), n=3)
+    with pytest.raises(ValueError, match="exactly 5 frames"):
+        interpolate_video(h264, tmp_path / "out.mp4", engine, n=2, progress=False)
+    assert leftovers(tmp_path) == []
+    assert len(engine.interpolate(np.zeros((H, W, 3), np.uint8), np.zeros((H, W, 3), np.uint8), n=N_OUT)) == N_OUT
+
+
+def test_video_with_n_frames_between(lossless, tmp_path):
+    """A flow generator makes any number of frames between two source frames: -n 2 triples the rate."""
+    from pyframegan import export
+    from pyframegan.models import build_generator
+    torch.manual_seed(0)
+    export.export_generator(build_generator({"arch": "flow", "n_in": 2, "n_out": 5}), tmp_path / "flow.pt")
+    flow = Interpolator(tmp_path / "flow.pt", device="cpu")
+    src, source = lossless
+    dst = tmp_path / "out.mov"
+    stats = interpolate_video(src, dst, flow, n=2, progress=False, **LOSSLESS)
+    frames, facts = decode(dst)
+    assert len(frames) == stats["output_frames"] == (len(source) - 1) * 3 + 1 and stats["n_out"] == 2
+    assert facts["rate"] == FPS * 3
+    for i, f in enumerate(source):
+        assert np.array_equal(frames[3 * i], f), i
+    want = flow.run(torch.from_numpy(np.stack(source[:-1])), torch.from_numpy(np.stack(source[1:])),
+                    [1 / 3, 2 / 3]).numpy()
+    assert np.array_equal(np.stack([frames[3 * i + 1:3 * i + 3] for i in range(len(source) - 1)]), want)
+    pa, pb = write_png(tmp_path / "a.png", source[0]), write_png(tmp_path / "b.png", source[1])
+    assert cli.main(["interpolate", str(pa), str(pb), "-o", str(tmp_path / "o"), "-n", "2",
+                     "--model", str(tmp_path / "flow.pt")]) == 0
+    assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [f"frame_{i}.png" for i in range(4)]

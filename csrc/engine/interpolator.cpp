@@ -21,6 +21,7 @@ constexpr const char* kPackPairs = "pyframegan::pack_pairs";
 constexpr const char* kUnpackFrames = "pyframegan::unpack_frames";
 constexpr const char* kWarpBlend = "pyframegan::warp_blend";
 constexpr const char* kComponents = "components";
+constexpr const char* kComponentsAt = "components_at";
 
 // The fused ops, through the dispatcher: it picks the CPU or CUDA kernel from the tensors' device.
 at::Tensor pack_pairs(const at::Tensor& pairs, int64_t multiple, at::ScalarType dtype) {
@@ -130,21 +131,35 @@ Interpolator::Interpolator(const std::string& model_path, c10::Device device, at
   module_.eval();
   module_.to(dtype_);
   fused_post_ = module_.find_method(kComponents).has_value();
+  any_times_ = module_.find_method(kComponentsAt).has_value();
 }
 
-at::Tensor Interpolator::run(const at::Tensor& a, const at::Tensor& b) {
+at::Tensor Interpolator::run(const at::Tensor& a, const at::Tensor& b) { return interpolate(a, b, nullptr); }
+
+at::Tensor Interpolator::run_at(const at::Tensor& a, const at::Tensor& b, const std::vector<double>& times) {
+  TORCH_CHECK_VALUE(any_times_, "pyframegan: ", model_path_, " makes exactly ", n_out(),
+                    " frames at fixed times; frames at other times need a flow generator (--arch flow), "
+                    "which exports components_at()");
+  TORCH_CHECK_VALUE(!times.empty(), "pyframegan: no times given");
+  for (double t : times)
+    TORCH_CHECK_VALUE(t > 0.0 && t < 1.0, "pyframegan: times must lie strictly between 0 (a) and 1 (b), got ", t);
+  return interpolate(a, b, &times);
+}
+
+at::Tensor Interpolator::interpolate(const at::Tensor& a, const at::Tensor& b, const std::vector<double>* times) {
   check_frames(a, b, device_);
   const bool one_pair = a.dim() == 3;
   const at::Tensor a4 = one_pair ? a.unsqueeze(0) : a, b4 = one_pair ? b.unsqueeze(0) : b;
   const int64_t height = a4.size(1), width = a4.size(2);
-  if (a4.size(0) == 0) return at::empty({0, n_out(), height, width, 3}, at::kByte);
+  const int64_t n = times ? static_cast<int64_t>(times->size()) : n_out();
+  if (a4.size(0) == 0) return at::empty({0, n, height, width, 3}, at::kByte);
 
   std::lock_guard<std::mutex> lock(mutex_);
   c10::InferenceMode inference;
   c10::DeviceGuard on_device(device_);
   at::Tensor packed = pack_pairs(to_device_pairs(a4, b4), meta_.multiple, dtype_);
-  at::Tensor frames = to_cpu(fused_post_ ? compose(packed, height, width)
-                                         : unpack_frames(generate(packed), height, width));
+  at::Tensor frames = to_cpu(fused_post_ || times ? compose(packed, height, width, times)
+                                                  : unpack_frames(generate(packed), height, width));
   return one_pair ? frames.squeeze(0) : frames;
 }
 
@@ -176,16 +191,22 @@ at::Tensor Interpolator::generate(const at::Tensor& packed) {
   return frames;
 }
 
-// uint8 frames [B, n, height, width, 3] from the generator's components() and the fused post-op.
-at::Tensor Interpolator::compose(const at::Tensor& packed, int64_t height, int64_t width) {
-  c10::IValue out = module_.get_method(kComponents)({packed});
+// uint8 frames [B, n, height, width, 3] from the generator's components() (or components_at(times))
+// and the fused post-op.
+at::Tensor Interpolator::compose(const at::Tensor& packed, int64_t height, int64_t width,
+                                 const std::vector<double>* times) {
+  c10::IValue out =
+      times ? module_.get_method(kComponentsAt)(
+                  {packed, at::tensor(c10::ArrayRef<double>(*times), at::kFloat).to(device_)})
+            : module_.get_method(kComponents)({packed});
   TORCH_CHECK(out.isTuple() && out.toTupleRef().elements().size() == 4, "pyframegan: ", model_path_,
               ": components() must return (flow_t0, flow_t1, mask, residual), got a ", out.tagKind());
   const auto& parts = out.toTupleRef().elements();
   for (const auto& part : parts)
     TORCH_CHECK(part.isTensor(), "pyframegan: ", model_path_, ": components() returned a ", part.tagKind());
   const at::Tensor& flow_t0 = parts[0].toTensor();
-  const auto want = std::vector<int64_t>{packed.size(0), n_out(), 2, packed.size(2), packed.size(3)};
+  const int64_t n = times ? static_cast<int64_t>(times->size()) : n_out();
+  const auto want = std::vector<int64_t>{packed.size(0), n, 2, packed.size(2), packed.size(3)};
   TORCH_CHECK(flow_t0.sizes() == want, "pyframegan: ", model_path_, ": components() returned flows of shape ",
               flow_t0.sizes(), " for an input of ", packed.sizes(), "; expected ", c10::IntArrayRef(want));
   return warp_blend(packed, flow_t0, parts[1].toTensor(), parts[2].toTensor(), parts[3].toTensor(), height,

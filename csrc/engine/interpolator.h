@@ -41,6 +41,11 @@ class Interpolator {
   // Calls on one Interpolator run one at a time (they share the model and the staging buffer).
   at::Tensor run(const at::Tensor& a, const at::Tensor& b);
 
+  // The frames at `times` (each in (0, 1), in any order) between each pair: uint8 [B, k, H, W, 3]
+  // (or [k, H, W, 3]) for k times. Only generators that export components_at() (the flow
+  // generator, see any_times()) can; others throw a ValueError.
+  at::Tensor run_at(const at::Tensor& a, const at::Tensor& b, const std::vector<double>& times);
+
   const ModelMetadata& metadata() const { return meta_; }
   int64_t n_in() const { return meta_.n_in; }
   int64_t n_out() const { return meta_.n_out; }
@@ -48,12 +53,14 @@ class Interpolator {
   c10::Device device() const { return device_; }  // with its index, e.g. cuda:0 for "cuda"
   at::ScalarType dtype() const { return dtype_; }
   bool fused_post_op() const { return fused_post_; }  // frames composed by warp_blend (flow generators)
+  bool any_times() const { return any_times_; }         // run_at() works: the module exports components_at()
   const std::string& model_path() const { return model_path_; }
 
  private:
   at::Tensor to_device_pairs(const at::Tensor& a, const at::Tensor& b);
   at::Tensor generate(const at::Tensor& packed);
-  at::Tensor compose(const at::Tensor& packed, int64_t height, int64_t width);
+  at::Tensor interpolate(const at::Tensor& a, const at::Tensor& b, const std::vector<double>* times);
+  at::Tensor compose(const at::Tensor& packed, int64_t height, int64_t width, const std::vector<double>* times);
   at::Tensor to_cpu(const at::Tensor& frames);
   c10::Stream current_stream() const;  // of the engine's device
 
@@ -63,6 +70,7 @@ class Interpolator {
   at::ScalarType dtype_;
   torch::jit::Module module_;
   bool fused_post_ = false;  // the module exports components(): compose with the fused warp_blend
+  bool any_times_ = false;   // the module exports components_at(x, times)
   at::Tensor staging_;  // CUDA engines: pinned host bytes that inputs pass through, grown as needed
   std::optional<c10::Event> staging_read_;  // recorded after each copy out of staging_
   std::mutex mutex_;

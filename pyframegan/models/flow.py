@@ -4,7 +4,8 @@ frames [B, 6, H, W] in, [B, 3n, H, W] out), so training, export, the engine and 
 take either.
 
 1. Flow (PWC-Net / RIFE style): a feature pyramid shared by both frames (1/2 .. 1/16); coarse to
-   fine over 1/16, 1/8 and (``flow_levels=3``) 1/4, the second frame's features are warped by the
+   fine over 1/16, 1/8, (``flow_levels=3``) 1/4 and (``flow_levels=4``, a narrower head) 1/2,
+   the second frame's features are warped by the
    flow so far, a local cost volume (the fused ``pyframegan.ops.correlation`` of L2-normalised
    features, displacements up to ±d, i.e. ±16d pixels at 1/16) and the first frame's features go
    through a small convolutional head that predicts a flow update. Both directions at once (the
@@ -15,7 +16,9 @@ take either.
    frames warped to every time t and the flows, and predicts for every t flow corrections, a
    blend-mask logit and an RGB residual.
 4. Composition at full resolution: frame_t = m·warp(I0, F_t0) + (1-m)·warp(I1, F_t1) + residual,
-   m = sigmoid(logit + log((1-t)/t)).
+   m = sigmoid(logit + log((1-t)/t)); F_t0 and F_t1 are the linear-motion formula on F01 and F10
+   upsampled from the finest flow level (so a 1/2 level's precision is kept) plus the upsampled
+   corrections.
 Every head starts at zero, so an untrained model gives exactly the crossfade (zero flow, mask
 1 - t, no residual) and training starts at crossfade quality and moves up from there.
 """
@@ -55,6 +58,12 @@ def correlation(f0: torch.Tensor, f1: torch.Tensor, d: int) -> torch.Tensor:
     return torch.ops.pyframegan.correlation(f0, f1, d) * f0.shape[1]
 
 
+def unit_channels(x: torch.Tensor) -> torch.Tensor:
+    """``x`` [N, C, H, W] with every pixel's channel vector scaled to length 1 (zero stays zero):
+    F.normalize(x, dim=1), which on the CPU is ~10x slower for NCHW."""
+    return x * torch.rsqrt((x * x).sum(1, keepdim=True).clamp_min(1e-24))
+
+
 def resize(x: torch.Tensor, size: list[int]) -> torch.Tensor:
     return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
 
@@ -75,7 +84,7 @@ class FlowLevel(nn.Module):
                                  head(width // 2, 2))
 
     def forward(self, f0: torch.Tensor, f1: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-        cost = correlation(F.normalize(f0, dim=1), F.normalize(backward_warp(f1, flow), dim=1), self.d)
+        cost = correlation(unit_channels(f0), unit_channels(backward_warp(f1, flow)), self.d)
         return flow + self.net(torch.cat([cost, f0, flow], 1))
 
 
@@ -93,8 +102,8 @@ class FlowInterpolator(nn.Module):
         times = [k / (n_out + 1) for k in range(1, n_out + 1)] if times is None else [float(t) for t in times]
         if len(times) != n_out or not all(0.0 < t < 1.0 for t in times):
             raise ValueError(f"times must give one time in (0, 1) per output frame ({n_out}), got {times}")
-        if flow_levels not in (2, 3):
-            raise ValueError(f"flow_levels must be 2 (1/16, 1/8) or 3 (1/16, 1/8, 1/4), got {flow_levels}")
+        if flow_levels not in (2, 3, 4):
+            raise ValueError(f"flow_levels must be 2 (1/16, 1/8), 3 (+ 1/4) or 4 (+ 1/2), got {flow_levels}")
         c = [int(x) for x in channels]
         self.config = {"arch": "flow", "n_in": 2, "n_out": n_out, "times": times, "channels": c,
                        "max_displacement": max_displacement, "flow_width": flow_width, "synth_ngf": synth_ngf,
@@ -105,8 +114,11 @@ class FlowInterpolator(nn.Module):
         self.pyramid = nn.ModuleList([conv(3, c[0], 2)])
         for i in range(1, 4):
             self.pyramid.append(nn.Sequential(conv(c[i - 1], c[i], 2), conv(c[i], c[i])))
-        # flow levels at 1/16, 1/8 and maybe 1/4 (pyramid levels 3, 2, 1)
-        self.flow = nn.ModuleList([FlowLevel(c[3 - k], max_displacement, flow_width) for k in range(flow_levels)])
+        # flow levels at 1/16, 1/8 and maybe 1/4 and 1/2 (pyramid levels 3, 2, 1, 0); the 1/2 level,
+        # 4x the pixels of 1/4 and only refining, gets half the width and a displacement one less
+        self.flow = nn.ModuleList([FlowLevel(c[3 - k], max_displacement, flow_width) if k < 3 else
+                                   FlowLevel(c[0], max(1, max_displacement - 1), flow_width // 2)
+                                   for k in range(flow_levels)])
         # synthesis U-Net at 1/4: the frames (6), per time the warped frames (6) and flows (4)
         s, n = synth_ngf, n_out
         self.enc0 = conv(6 + 10 * n, s)
@@ -136,7 +148,7 @@ class FlowInterpolator(nn.Module):
         return out
 
     def estimate(self, feats: list[torch.Tensor], b: int) -> torch.Tensor:
-        """Coarse-to-fine flow at the finest flow level's resolution (1/8 or 1/4) from the pyramid of
+        """Coarse-to-fine flow at the finest flow level's resolution (1/8, 1/4 or 1/2) from the pyramid of
         [I0; I1] (batch 2b): F01 in the first half, F10 (the frames swapped) in the second, in
         pixels of that resolution."""
         swapped = [torch.cat([f[b:], f[:b]], 0) for f in feats]
@@ -160,12 +172,13 @@ class FlowInterpolator(nn.Module):
         return self.synthesize(x)[0]
 
     def synthesize(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(frames [b, 3n, h, w], the flows at 1/4 resolution in its pixels for flow supervision:
-        [F01; F10] [2b, 2, h/4, w/4] and the final F_t0, F_t1 [b*n, 2, h/4, w/4], pair-major)."""
+        """(frames [b, 3n, h, w], the flows for flow supervision in pixels of their resolution:
+        [F01; F10] [2b, 2, ...] at the finest flow level's (at least 1/4) and the final F_t0, F_t1
+        [b*n, 2, h/4, w/4], pair-major)."""
         b, h, w = x.shape[0], x.shape[2], x.shape[3]
         n = self.n_out
         flow, ft0, ft1, out = self.quarter(x)
-        ft0_full, ft1_full, mask, residual = self.full_resolution(ft0, ft1, out, b, h, w)
+        ft0_full, ft1_full, mask, residual = self.full_resolution(flow, out, self.times, h, w)
         frames = (mask * backward_warp(x[:, :3].repeat_interleave(n, 0), ft0_full)
                   + (1 - mask) * backward_warp(x[:, 3:6].repeat_interleave(n, 0), ft1_full) + residual)
         return frames.clamp(-1, 1).reshape(b, 3 * n, h, w), flow, ft0, ft1
@@ -175,16 +188,36 @@ class FlowInterpolator(nn.Module):
         """What step 4 composes, for the engine's fused post-op (``pyframegan.ops.warp_blend``):
         F_t0, F_t1 [b, n, 2, h, w] in pixels, the mask [b, n, 1, h, w] and the residual
         [b, n, 3, h, w]; the frames are mask·warp(I0, F_t0) + (1 - mask)·warp(I1, F_t1) + residual."""
+        return self.components_at(x, self.times.flatten())
+
+    @torch.jit.export
+    def components_at(self, x: torch.Tensor, times: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
+                                                                           torch.Tensor, torch.Tensor]:
+        """:meth:`components` for any k ``times`` (1-D, each in (0, 1)) instead of the trained
+        ones: the linear motion at those times, and the network's corrections, mask logits and
+        residuals interpolated linearly in t between the trained times (zero at t = 0 and 1, where
+        the output is an input frame). At the trained times it is :meth:`components`."""
+        if times.dim() != 1 or times.numel() == 0 or bool((times <= 0).any()) or bool((times >= 1).any()):
+            raise ValueError("times must be a non-empty 1-D tensor of times in (0, 1)")
         b, h, w = x.shape[0], x.shape[2], x.shape[3]
-        n = self.n_out
-        _, ft0, ft1, out = self.quarter(x)
-        ft0_full, ft1_full, mask, residual = self.full_resolution(ft0, ft1, out, b, h, w)
-        return (ft0_full.reshape(b, n, 2, h, w), ft1_full.reshape(b, n, 2, h, w),
-                mask.reshape(b, n, 1, h, w), residual.reshape(b, n, 3, h, w))
+        k = times.numel()
+        flow, _, _, out = self.quarter(x)
+        tk = times.to(device=out.device, dtype=out.dtype)
+        knots = torch.cat([torch.zeros(1, device=out.device, dtype=out.dtype), self.times.flatten().to(out.dtype),
+                           torch.ones(1, device=out.device, dtype=out.dtype)])
+        left, mid, right = knots[:-2], knots[1:-1], knots[2:]
+        t = tk.view(k, 1)
+        hat = torch.minimum((t - left) / (mid - left), (right - t) / (right - mid)).clamp_min(0)  # [k, n]
+        out = torch.einsum("kn,bnp->bkp", hat, out.reshape(b, self.n_out, -1)).reshape(b * k, 8, out.shape[2],
+                                                                                         out.shape[3])
+        ft0_full, ft1_full, mask, residual = self.full_resolution(flow, out, tk.view(1, k, 1, 1, 1), h, w)
+        return (ft0_full.reshape(b, k, 2, h, w), ft1_full.reshape(b, k, 2, h, w),
+                mask.reshape(b, k, 1, h, w), residual.reshape(b, k, 3, h, w))
 
     def quarter(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Steps 1-3 at 1/4 resolution: ([F01; F10] [2b, 2, ...], F_t0 and F_t1 with the
-        corrections [b*n, 2, ...], the mask logits and residuals [b*n, 4, ...])."""
+        """Steps 1-3 at 1/4 resolution: ([F01; F10] [2b, 2, ...] at the finest flow level's
+        resolution or 1/4 if that is coarser, F_t0 and F_t1 with the corrections [b*n, 2, h/4, w/4],
+        the network's output [b*n, 8, h/4, w/4]: corrections of F_t0 and F_t1, mask logit, residual)."""
         b, h, w = x.shape[0], x.shape[2], x.shape[3]
         n = self.n_out
         if h % self.multiple != 0 or w % self.multiple != 0:
@@ -192,14 +225,13 @@ class FlowInterpolator(nn.Module):
                              "(pyframegan.ops.pack_pairs does)")
         i0, i1 = x[:, :3], x[:, 3:6]
         q = [h // 4, w // 4]
-        # 1. flows F01 and F10, at 1/4 resolution
-        flow = resize_flow(self.estimate(self.features(torch.cat([i0, i1], 0)), b), q)
-        f01, f10 = flow[:b].unsqueeze(1), flow[b:].unsqueeze(1)  # [b, 1, 2, h/4, w/4]
+        # 1. flows F01 and F10 at the finest level's resolution, at least 1/4
+        flow = self.estimate(self.features(torch.cat([i0, i1], 0)), b)
+        if flow.shape[2] < q[0]:
+            flow = resize_flow(flow, q)
 
-        # 2. intermediate flows for every time: [b, n, 2, h/4, w/4] -> [b*n, 2, h/4, w/4] (pair-major)
-        t = self.times.to(x.dtype)
-        ft0 = (-(1 - t) * t * f01 + t * t * f10).flatten(0, 1)
-        ft1 = ((1 - t) * (1 - t) * f01 - t * (1 - t) * f10).flatten(0, 1)
+        # 2. intermediate flows for every time at 1/4 resolution: [b*n, 2, h/4, w/4] (pair-major)
+        ft0, ft1 = self.linear_motion(resize_flow(flow, q) if flow.shape[2] != q[0] else flow, self.times)
 
         # 3. synthesis at 1/4 resolution, all times in one pass
         q0, q1 = resize(i0, q), resize(i1, q)
@@ -211,13 +243,28 @@ class FlowInterpolator(nn.Module):
         d1 = self.dec1(torch.cat([resize(s2, [s1.shape[2], s1.shape[3]]), s1], 1))
         d0 = self.dec0(torch.cat([resize(d1, q), s0], 1))
         out = self.out(d0).reshape(b * n, 8, q[0], q[1])
-        return flow, ft0 + out[:, 0:2], ft1 + out[:, 2:4], out[:, 4:8]
+        return flow, ft0 + out[:, 0:2], ft1 + out[:, 2:4], out
 
-    def full_resolution(self, ft0: torch.Tensor, ft1: torch.Tensor, out: torch.Tensor, b: int, h: int,
+    def linear_motion(self, flow: torch.Tensor, times: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """F_t0, F_t1 [b*n, 2, ...] (pair-major) for every time of ``times`` [1, n, 1, 1, 1] from
+        [F01; F10] [2b, 2, ...]."""
+        b = flow.shape[0] // 2
+        f01, f10 = flow[:b].unsqueeze(1), flow[b:].unsqueeze(1)  # [b, 1, 2, ...]
+        t = times.to(flow.dtype)
+        ft0 = (-(1 - t) * t * f01 + t * t * f10).flatten(0, 1)
+        ft1 = ((1 - t) * (1 - t) * f01 - t * (1 - t) * f10).flatten(0, 1)
+        return ft0, ft1
+
+    def full_resolution(self, flow: torch.Tensor, out: torch.Tensor, times: torch.Tensor, h: int,
                         w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """Step 4's inputs at full resolution [b*n, C, h, w]: F_t0, F_t1, the mask (its logit plus
-        the prior log((1-t)/t), through a sigmoid) and the residual."""
+        """Step 4's inputs at full resolution [b*n, C, h, w] for the n ``times`` [1, n, 1, 1, 1] and
+        the network's output ``out`` [b*n, 8, ...] for them: F_t0, F_t1 (the linear motion of the
+        upsampled [F01; F10] plus the upsampled corrections), the mask (its logit plus the prior
+        log((1-t)/t), through a sigmoid) and the residual."""
         full = [h, w]
-        tt = self.times.to(out.dtype).expand(b, self.n_out, 1, 1, 1).reshape(b * self.n_out, 1, 1, 1)
-        mask = torch.sigmoid(resize(out[:, 0:1], full) + torch.log((1 - tt) / tt))
-        return resize_flow(ft0, full), resize_flow(ft1, full), mask, resize(out[:, 1:4], full)
+        b, n = flow.shape[0] // 2, times.shape[1]
+        ft0, ft1 = self.linear_motion(resize_flow(flow, full), times)
+        tt = times.to(out.dtype).expand(b, n, 1, 1, 1).reshape(b * n, 1, 1, 1)
+        mask = torch.sigmoid(resize(out[:, 4:5], full) + torch.log((1 - tt) / tt))
+        return (ft0 + resize_flow(out[:, 0:2], full), ft1 + resize_flow(out[:, 2:4], full), mask,
+                resize(out[:, 5:8], full))

@@ -13,7 +13,7 @@
 #                pasted moving layers, shifts up to 48 px over the window.
 # Held out (never trained on): carphone and the forensics phone video whole, the other time
 # ranges above, the photographs coffee, motorcycle, coins (runs/dataset/val).
-# Model: the motion-aware generator (--arch flow), PatchGAN ndf 32, GAN + 100 x frame loss, in two
+# Model: the motion-aware generator (--arch flow), PatchGAN ndf 32, GAN + 100 x frame loss, in three
 # stages (each resumable):
 #   1. runs/default-flow: 2 flow levels (1/16, 1/8), 529,548 parameters; L1; batch 8 of random
 #      128 px crops; 2100 steps (the last 700 decaying). About 48 minutes on the 2-core CPU machine
@@ -25,25 +25,32 @@
 #      exact flows (shifts up to 70 px, from the training split's photographs and clip frames),
 #      flow supervision 0.1 x end-point error; 1500 steps (the last 500 decaying). Cost: see
 #      README (2.3 s/step on an idle 2-core machine; much more while other work shared it).
+#   3. runs/flow4: started from stage 2 with a fourth flow level at 1/2 resolution (its head zero),
+#      same losses and data, 1800 steps (the last 600 decaying), seed 2. Cost: see README.
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 STAGE1=${STAGE1:-runs/default-flow}
-RUN=${RUN:-runs/flow3}
+STAGE2=${STAGE2:-runs/flow3}
+RUN=${RUN:-runs/flow4}
 $PY -m pyframegan.cli make-dataset -o runs/dataset --synthetic 1500 --synthetic-val 100 --step 3 --fetch
-if [ -f "$STAGE1/checkpoints/last.pt" ]; then
-  $PY -m pyframegan.cli train --run-dir "$STAGE1" --resume
-else
-  $PY -m pyframegan.cli train --data runs/dataset/train --arch flow --size 128 --ndf 32 --batch-size 8 \
-    --steps 2100 --decay-steps 700 --val-fraction 0.05 --val-every 250 --sample-every 500 \
-    --checkpoint-every 100 --workers 1 --run-dir "$STAGE1" --seed 0
-fi
-if [ -f "$RUN/checkpoints/last.pt" ]; then
-  $PY -m pyframegan.cli train --run-dir "$RUN" --resume
-else
-  $PY -m pyframegan.cli train --data runs/dataset/train --arch flow --flow-levels 3 \
-    --init-from "$STAGE1/checkpoints/last.pt" --size 192 --ndf 32 --batch-size 4 --synthetic 2 \
-    --synthetic-shift 70 --lambda-flow 0.1 --frame-loss charbonnier --steps 1500 --decay-steps 500 \
-    --val-fraction 0.05 --val-every 300 --sample-every 600 --checkpoint-every 50 --workers 1 \
-    --run-dir "$RUN" --seed 1
-fi
+# train RUN_DIR OPTIONS...: a stage, resumed if it has a checkpoint (its saved options then hold)
+train() {
+  local run=$1
+  shift
+  if [ -f "$run/checkpoints/last.pt" ]; then
+    $PY -m pyframegan.cli train --run-dir "$run" --resume
+  else
+    $PY -m pyframegan.cli train --data runs/dataset/train --arch flow --ndf 32 --val-fraction 0.05 \
+      --workers 1 --run-dir "$run" "$@"
+  fi
+}
+train "$STAGE1" --size 128 --batch-size 8 --steps 2100 --decay-steps 700 --val-every 250 --sample-every 500 \
+  --checkpoint-every 100 --seed 0
+# stages 2 and 3: a finer flow level each, flow supervision on synthetic windows
+FINE=(--size 192 --batch-size 4 --synthetic 2 --synthetic-shift 70 --lambda-flow 0.1 --frame-loss charbonnier
+      --val-every 300 --sample-every 600 --checkpoint-every 50)
+train "$STAGE2" "${FINE[@]}" --flow-levels 3 --init-from "$STAGE1/checkpoints/last.pt" --steps 1500 \
+  --decay-steps 500 --seed 1
+train "$RUN" "${FINE[@]}" --flow-levels 4 --init-from "$STAGE2/checkpoints/last.pt" --steps 1800 \
+  --decay-steps 600 --seed 2
 $PY -m pyframegan.cli export "$RUN/checkpoints/last.pt" -o pyframegan/weights/default.pt

@@ -220,13 +220,13 @@ def failing_run(engine, monkeypatch, after: int, exc: BaseException, seen: list 
     calls = {"n": 0}
     real = engine.run
 
-    def run(a, b):
+    def run(a, b, times=None):
         calls["n"] += 1
         if seen is not None:
             seen.append(leftovers(folder))
         if calls["n"] > after:
             raise exc
-        return real(a, b)
+        return real(a, b, times)
 
     monkeypatch.setattr(engine, "run", run)
     return calls

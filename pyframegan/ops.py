@@ -7,7 +7,6 @@ from __future__ import annotations
 from typing import Sequence
 
 import torch
-import torch.nn.functional as F
 
 from pyframegan import _ext
 
@@ -51,6 +50,14 @@ def unpack_frames(out: torch.Tensor, height: int, width: int) -> torch.Tensor:
     return torch.ops.pyframegan.unpack_frames(out, height, width)
 
 
+def unit_channels(x: torch.Tensor) -> torch.Tensor:
+    """``x`` [N, C, H, W] with every pixel's channel vector scaled to length 1 (zero stays zero;
+    squares summed in at least float32): ``F.normalize(x, dim=1)``, which on the CPU is ~10x slower
+    for NCHW."""
+    wide = x.to(torch.promote_types(x.dtype, torch.float32))
+    return x * torch.rsqrt((wide * wide).sum(1, keepdim=True).clamp_min(1e-24)).to(x.dtype)
+
+
 def correlation(f1: torch.Tensor, f2: torch.Tensor, max_displacement: int, normalize: bool = True) -> torch.Tensor:
     """Local cost volume of two feature maps (PWC-Net convention: kernel size 1, stride 1).
 
@@ -63,12 +70,12 @@ def correlation(f1: torch.Tensor, f2: torch.Tensor, max_displacement: int, norma
     where f2 is zero outside the image (so out is 0 where (y + dy, x + dx) is). Sums are
     accumulated in float32 for the half types. Differentiable in f1 and f2 (a fused backward op).
 
-    ``normalize``: L2-normalise both feature maps over C first (``F.normalize(f, dim=1)``, done
-    here in Python and differentiated by autograd), so that out is the cosine similarity / C.
+    ``normalize``: L2-normalise both feature maps over C first (:func:`unit_channels`, done here in
+    Python and differentiated by autograd), so that out is the cosine similarity / C.
     The op itself (``torch.ops.pyframegan.correlation``) is the plain correlation.
     """
     if normalize:
-        f1, f2 = F.normalize(f1, dim=1), F.normalize(f2, dim=1)
+        f1, f2 = unit_channels(f1), unit_channels(f2)
     return torch.ops.pyframegan.correlation(f1, f2, max_displacement)
 
 

@@ -28,6 +28,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pyframegan.ops import unit_channels
+
 
 def conv(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
     return nn.Sequential(nn.Conv2d(c_in, c_out, 3, stride, 1), nn.LeakyReLU(0.1))
@@ -56,12 +58,6 @@ def correlation(f0: torch.Tensor, f1: torch.Tensor, d: int) -> torch.Tensor:
     channel k = (dy + d)(2d + 1) + (dx + d). The fused op (CPU and CUDA, with its backward) gives
     the channel mean; times C, the sum."""
     return torch.ops.pyframegan.correlation(f0, f1, d) * f0.shape[1]
-
-
-def unit_channels(x: torch.Tensor) -> torch.Tensor:
-    """``x`` [N, C, H, W] with every pixel's channel vector scaled to length 1 (zero stays zero):
-    F.normalize(x, dim=1), which on the CPU is ~10x slower for NCHW."""
-    return x * torch.rsqrt((x * x).sum(1, keepdim=True).clamp_min(1e-24))
 
 
 def resize(x: torch.Tensor, size: list[int]) -> torch.Tensor:

@@ -221,13 +221,14 @@ class FlowInterpolator(nn.Module):
                              "(pyframegan.ops.pack_pairs does)")
         i0, i1 = x[:, :3], x[:, 3:6]
         q = [h // 4, w // 4]
-        # 1. flows F01 and F10 at the finest level's resolution, at least 1/4
+        # 1. flows F01 and F10 at the finest level's resolution, at least 1/4 (a 1/8 flow is upsampled)
         flow = self.estimate(self.features(torch.cat([i0, i1], 0)), b)
+        flow_q = flow if flow.shape[2] == q[0] else resize_flow(flow, q)
         if flow.shape[2] < q[0]:
-            flow = resize_flow(flow, q)
+            flow = flow_q
 
         # 2. intermediate flows for every time at 1/4 resolution: [b*n, 2, h/4, w/4] (pair-major)
-        ft0, ft1 = self.linear_motion(resize_flow(flow, q) if flow.shape[2] != q[0] else flow, self.times)
+        ft0, ft1 = self.linear_motion(flow_q, self.times)
 
         # 3. synthesis at 1/4 resolution, all times in one pass
         q0, q1 = resize(i0, q), resize(i1, q)

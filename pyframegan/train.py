@@ -78,6 +78,7 @@ class TrainConfig:
     residual: bool = False                 # G predicts a correction to the crossfade
     arch: str = "unet"                     # generator: "unet" (pix2pix) or "flow" (motion-aware)
     flow_levels: int = 2                   # flow generator: 2 (1/16, 1/8), 3 (+ 1/4) or 4 (+ 1/2) flow levels
+    displacements: list[int] | None = None  # flow generator: cost window ±d per flow level, coarse to fine
     init_from: str | None = None           # start G and D from this checkpoint's weights (new layers keep their init)
     # optimisation
     steps: int = 100_000
@@ -120,7 +121,7 @@ class TrainConfig:
     def generator_config(self) -> dict:
         if self.arch == "flow":
             return {"arch": "flow", "n_in": 2, "n_out": len(self.targets), "times": self.target_times(),
-                    "flow_levels": self.flow_levels}
+                    "flow_levels": self.flow_levels, "displacements": self.displacements}
         config = {"arch": "unet", "n_in": len(self.inputs), "n_out": len(self.targets), "ngf": self.ngf,
                   "depth": self.depth, "norm": self.norm, "dropout": self.dropout}
         if self.residual:
@@ -190,6 +191,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="no dropout in the generator's inner decoder blocks (default: dropout on)")
     g.add_argument("--flow-levels", type=int, choices=(2, 3, 4), default=d.flow_levels,
                    help="flow generator: flow levels (2: 1/16 and 1/8; 3: also 1/4; 4: also 1/2)")
+    g.add_argument("--displacements", type=_int_list, default=d.displacements, metavar="D,D,...",
+                   help="flow generator: the cost window ±d of each flow level, coarse to fine (default: 3 at "
+                        "1/16..1/4, 2 at 1/2); --init-from a model with other windows crops or zero-pads them")
     g.add_argument("--init-from", default=d.init_from, metavar="CHECKPOINT",
                    help="start G and D from this checkpoint's weights (layers it lacks keep their "
                         "initialisation, e.g. a flow level added with --flow-levels 3; default: none, all fresh)")
@@ -326,6 +330,10 @@ def check_config(cfg: TrainConfig) -> None:
     need(cfg.synthetic == 0 or (cfg.frames == 7 and cfg.targets == [0, 1, 2, 3, 4] and cfg.inputs == [5, 6]),
          "--synthetic renders seed-layout windows: it needs --frames 7 and the default --inputs/--targets")
     need(cfg.synthetic == 0 or cfg.load_size is None, "--synthetic renders windows at --size: drop --load-size")
+    need(cfg.displacements is None or (cfg.arch == "flow" and len(cfg.displacements) == cfg.flow_levels
+                                       and all(1 <= x <= 8 for x in cfg.displacements)),
+         f"--displacements needs --arch flow and one window 1..8 per flow level ({cfg.flow_levels}), "
+         f"got {cfg.displacements}")
     need(cfg.init_from is None or Path(cfg.init_from).is_file(), f"--init-from {cfg.init_from}: no such file")
 
 
@@ -490,7 +498,8 @@ class Pix2Pix:
         leaves the function unchanged. Optimiser state and step start afresh."""
         state = load_checkpoint(path)
         for name, model in (("generator", self.g), ("discriminator", self.d)):
-            result = model.load_state_dict(state[name], strict=False)
+            weights = model.fit_state_dict(state[name]) if hasattr(model, "fit_state_dict") else state[name]
+            result = model.load_state_dict(weights, strict=False)
             if result.unexpected_keys or (name == "discriminator" and result.missing_keys):
                 raise ValueError(f"--init-from {path}: its {name} does not fit this run's "
                                  f"(unexpected {result.unexpected_keys[:4]}, missing {result.missing_keys[:4]})")

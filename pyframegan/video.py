@@ -13,16 +13,17 @@ the video is. An exception in any stage stops the others (each waits on its queu
 and checks a shared stop flag) and is raised again in the caller's thread; the temporary output
 (same folder, same extension) is removed, and only a complete file is renamed to the output path.
 
-Timing. Between every two consecutive source frames, ``n_out`` new frames are written, so N source
-frames give ``(N - 1) * (n_out + 1) + 1`` output frames. By default the output rate is the input
-rate times ``n_out + 1`` (the duration is kept: smoother motion); ``fps`` writes the same frames
+Timing. Between every two consecutive source frames, ``n`` new frames are written (the model's
+``n_out``, or any ``n`` for a flow generator: ``-n/--frames-between``, evenly spaced in time), so
+N source frames give ``(N - 1) * (n + 1) + 1`` output frames. By default the output rate is the
+input rate times ``n + 1`` (the duration is kept: smoother motion); ``fps`` writes the same frames
 timed at another rate (a different rate means a slower or faster video). The last source frame
 is shown for one output frame interval, so the video is shorter than the source by less than one
 source frame interval (as with ffmpeg's minterpolate). The input's frame rate is taken as constant
 (its average rate).
 
 Scene cuts (pyframegan.data.scenecut) are not interpolated across: the frame before the cut is
-repeated ``n_out`` times instead. Audio is copied packet for packet when the output container
+repeated ``n`` times instead. Audio is copied packet for packet when the output container
 takes its codec, re-encoded to AAC (Opus for WebM) when it does not, and dropped when ``fps``
 changes the duration of the video.
 """

@@ -47,6 +47,36 @@ def test_a_new_flow_level_starts_as_the_model_without_it(levels):
         assert (new(x) - old(x)).abs().mean() < 5e-3
 
 
+def test_a_model_with_smaller_cost_windows_starts_from_a_wider_one():
+    """fit_state_dict crops each level's cost window: exact where the dropped displacements had zero
+    weights; back to the wider windows (zero-padded) it is the model it came from."""
+    wide = flow_model(1, flow_levels=4, displacements=[3, 3, 3, 2])
+    with torch.no_grad():
+        for p in wide.parameters():
+            p.add_(torch.randn_like(p) * 0.01)
+        for level, d in zip(wide.flow, [3, 2, 2, 1]):  # zero weights outside the smaller windows
+            w = level.net[0][0].weight
+            e = level.d
+            cost = w[:, :(2 * e + 1) ** 2].view(w.shape[0], 2 * e + 1, 2 * e + 1, 3, 3)
+            keep = torch.zeros_like(cost)
+            keep[:, e - d:e + d + 1, e - d:e + d + 1] = 1
+            cost.mul_(keep)
+    small = flow_model(2, flow_levels=4, displacements=[3, 2, 2, 1])
+    small.load_state_dict(small.fit_state_dict(wide.state_dict()))
+    assert [level.d for level in small.flow] == [3, 2, 2, 1]
+    assert small.flow[3].net[0][0].weight.shape[1] == 9 + 16 + 2
+    x = torch.rand(1, 6, 64, 96) * 2 - 1
+    torch.testing.assert_close(small(x), wide(x), atol=1e-5, rtol=0)
+    back = flow_model(3, flow_levels=4, displacements=[3, 3, 3, 2])
+    back.load_state_dict(back.fit_state_dict(small.state_dict()))
+    for key, value in wide.state_dict().items():
+        torch.testing.assert_close(back.state_dict()[key], value, atol=0, rtol=0)
+    with pytest.raises(ValueError, match="one window"):
+        flow_model(flow_levels=3, displacements=[3, 2])
+    with pytest.raises(ValueError, match="square cost window"):
+        small.fit_state_dict({"flow.0.net.0.0.weight": torch.zeros(64, 50, 3, 3)})
+
+
 def test_unit_channels_is_normalize():
     x = torch.randn(2, 7, 5, 6)
     x[0, :, 1, 2] = 0  # a zero vector stays zero

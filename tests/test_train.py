@@ -336,7 +336,7 @@ def test_flow_supervision_census_and_init_from(strips, tmp_path):
     base = ["--data", strips, "--arch", "flow", "--size", 32, "--ndf", 8, "--batch-size", 2,
             "--val-every", 0, "--sample-every", 0, "--log-every", 1, "--workers", 0]
     run(*base, "--steps", 1, "--run-dir", tmp_path / "two")
-    run(*base, "--steps", 2, "--run-dir", tmp_path / "three", "--flow-levels", 3,
+    run(*base, "--steps", 2, "--run-dir", tmp_path / "three", "--flow-levels", 3, "--displacements", "3,2,1",
         "--init-from", tmp_path / "two" / "checkpoints" / "last.pt", "--synthetic", 2,
         "--synthetic-shift", 6, "--lambda-flow", 0.1, "--frame-loss", "charbonnier", "--lambda-census", 0.5)
     logged = [r for r in jsonl(tmp_path / "three" / "metrics.jsonl") if r["kind"] == "train"]
@@ -345,7 +345,7 @@ def test_flow_supervision_census_and_init_from(strips, tmp_path):
         for key in ("loss_g_l1", "loss_g_census", "loss_g_flow_epe", "loss_g_flow_t_epe"):
             assert np.isfinite(record[key]) and record[key] > 0, key
     g = train.load_generator(tmp_path / "three" / "checkpoints" / "last.pt")
-    assert g.config["flow_levels"] == 3
+    assert g.config["flow_levels"] == 3 and g.config["displacements"] == [3, 2, 1]
 
 
 # --- bad input ------------------------------------------------------------------------------------
@@ -367,6 +367,8 @@ def _write(path: Path, width: int, height: int = 32) -> Path:
     (["--lambda-flow", "1"], "--lambda-flow needs --arch flow and --synthetic K > 0"),
     (["--synthetic", "2", "--frames", "5", "--size", "32"], "--synthetic renders seed-layout windows"),
     (["--init-from", "nothing.pt"], "--init-from nothing.pt: no such file"),
+    (["--arch", "flow", "--displacements", "3,2,1"], r"one window 1..8 per flow level \(2\), got \[3, 2, 1\]"),
+    (["--arch", "flow", "--displacements", "3,0"], r"one window 1..8 per flow level"),
 ])
 def test_bad_options_fail_before_training(strips, tmp_path, extra, message):
     with pytest.raises(ValueError, match=message):

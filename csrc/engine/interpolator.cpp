@@ -151,7 +151,7 @@ at::Tensor Interpolator::interpolate(const at::Tensor& a, const at::Tensor& b, c
   const bool one_pair = a.dim() == 3;
   const at::Tensor a4 = one_pair ? a.unsqueeze(0) : a, b4 = one_pair ? b.unsqueeze(0) : b;
   const int64_t height = a4.size(1), width = a4.size(2);
-  const int64_t n = times ? static_cast<int64_t>(times->size()) : n_out();
+  const int64_t n = frames_per_pair(times);
   if (a4.size(0) == 0) return at::empty({0, n, height, width, 3}, at::kByte);
 
   std::lock_guard<std::mutex> lock(mutex_);
@@ -205,7 +205,7 @@ at::Tensor Interpolator::compose(const at::Tensor& packed, int64_t height, int64
   for (const auto& part : parts)
     TORCH_CHECK(part.isTensor(), "pyframegan: ", model_path_, ": components() returned a ", part.tagKind());
   const at::Tensor& flow_t0 = parts[0].toTensor();
-  const int64_t n = times ? static_cast<int64_t>(times->size()) : n_out();
+  const int64_t n = frames_per_pair(times);
   const auto want = std::vector<int64_t>{packed.size(0), n, 2, packed.size(2), packed.size(3)};
   TORCH_CHECK(flow_t0.sizes() == want, "pyframegan: ", model_path_, ": components() returned flows of shape ",
               flow_t0.sizes(), " for an input of ", packed.sizes(), "; expected ", c10::IntArrayRef(want));

@@ -61,6 +61,10 @@ class Interpolator {
   at::Tensor generate(const at::Tensor& packed);
   at::Tensor interpolate(const at::Tensor& a, const at::Tensor& b, const std::vector<double>* times);
   at::Tensor compose(const at::Tensor& packed, int64_t height, int64_t width, const std::vector<double>* times);
+  // frames made per pair: one per given time, else the model's n_out
+  int64_t frames_per_pair(const std::vector<double>* times) const {
+    return times ? static_cast<int64_t>(times->size()) : n_out();
+  }
   at::Tensor to_cpu(const at::Tensor& frames);
   c10::Stream current_stream() const;  // of the engine's device
 

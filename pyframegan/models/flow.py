@@ -9,7 +9,8 @@ take either.
    flow so far, a local cost volume (the fused ``pyframegan.ops.correlation`` of L2-normalised
    features, displacements up to ±d, i.e. ±16d pixels at 1/16) and the first frame's features go
    through a small convolutional head that predicts a flow update. Both directions at once (the
-   frames swapped in the batch): F01 and F10.
+   frames swapped in the batch): F01 and F10. ``displacements`` sets each level's d (coarse to
+   fine); a model with other windows loads as a starting point through :meth:`fit_state_dict`.
 2. Intermediate flows from the linear-motion formula (Super SloMo, Jiang et al. 2018):
    F_t0 = -(1-t)·t·F01 + t²·F10,  F_t1 = (1-t)²·F01 - t·(1-t)·F10.
 3. Synthesis at 1/4 resolution, all n times in one pass: a small U-Net sees the two frames, both
@@ -23,6 +24,8 @@ Every head starts at zero, so an untrained model gives exactly the crossfade (ze
 1 - t, no residual) and training starts at crossfade quality and moves up from there.
 """
 from __future__ import annotations
+
+import math
 
 import torch
 import torch.nn.functional as F
@@ -81,7 +84,28 @@ class FlowLevel(nn.Module):
 
     def forward(self, f0: torch.Tensor, f1: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
         cost = correlation(unit_channels(f0), unit_channels(backward_warp(f1, flow)), self.d)
-        return flow + self.net(torch.cat([cost, f0, flow], 1))
+        # channels-last: these few-channel convolutions run 1.3-1.8x faster so on the CPU (oneDNN)
+        x = torch.cat([cost, f0, flow], 1).contiguous(memory_format=torch.channels_last)
+        return flow + self.net(x).contiguous()
+
+
+def fit_cost_window(weight: torch.Tensor, d: int, channels: int) -> torch.Tensor:
+    """The first convolution weight of a :class:`FlowLevel` [out, (2e+1)² + channels + 2, k, k]
+    trained with displacements up to ±e, fitted to ±``d``: the cost-volume inputs outside the
+    new window are dropped, new ones (a wider window) get zero weights; the rest is kept. With
+    zero weights on the dropped displacements the level computes exactly what it did."""
+    side = math.isqrt(max(0, weight.shape[1] - channels - 2))
+    e = (side - 1) // 2
+    if side < 1 or (2 * e + 1) ** 2 + channels + 2 != weight.shape[1]:
+        raise ValueError(f"a flow level's first weight {tuple(weight.shape)} does not hold a square cost "
+                         f"window plus {channels} feature channels and the flow")
+    if e == d:
+        return weight
+    cost = weight[:, :(2 * e + 1) ** 2].reshape(weight.shape[0], 2 * e + 1, 2 * e + 1, *weight.shape[2:])
+    fitted = weight.new_zeros(weight.shape[0], 2 * d + 1, 2 * d + 1, *weight.shape[2:])
+    m = min(d, e)
+    fitted[:, d - m:d + m + 1, d - m:d + m + 1] = cost[:, e - m:e + m + 1, e - m:e + m + 1]
+    return torch.cat([fitted.flatten(1, 2), weight[:, (2 * e + 1) ** 2:]], 1)
 
 
 class FlowInterpolator(nn.Module):
@@ -89,7 +113,8 @@ class FlowInterpolator(nn.Module):
 
     def __init__(self, n_in: int = 2, n_out: int = 5, times: list[float] | None = None,
                  channels: tuple[int, ...] | list[int] = (16, 32, 48, 64), max_displacement: int = 3,
-                 flow_width: int = 64, synth_ngf: int = 24, flow_levels: int = 2):
+                 flow_width: int = 64, synth_ngf: int = 24, flow_levels: int = 2,
+                 displacements: list[int] | None = None):
         super().__init__()
         if n_in != 2:
             raise ValueError(f"the flow generator interpolates between 2 frames, got n_in={n_in}")
@@ -101,9 +126,16 @@ class FlowInterpolator(nn.Module):
         if flow_levels not in (2, 3, 4):
             raise ValueError(f"flow_levels must be 2 (1/16, 1/8), 3 (+ 1/4) or 4 (+ 1/2), got {flow_levels}")
         c = [int(x) for x in channels]
+        # cost window of each level, coarse to fine: by default ±max_displacement, one less at 1/2
+        if displacements is None:
+            displacements = [max_displacement if k < 3 else max(1, max_displacement - 1) for k in range(flow_levels)]
+        displacements = [int(x) for x in displacements]
+        if len(displacements) != flow_levels or not all(1 <= x <= 8 for x in displacements):
+            raise ValueError(f"displacements must give one window (1..8) per flow level ({flow_levels}), "
+                             f"coarse to fine, got {displacements}")
         self.config = {"arch": "flow", "n_in": 2, "n_out": n_out, "times": times, "channels": c,
                        "max_displacement": max_displacement, "flow_width": flow_width, "synth_ngf": synth_ngf,
-                       "flow_levels": flow_levels}
+                       "flow_levels": flow_levels, "displacements": displacements}
         self.n_in, self.n_out, self.multiple = 2, n_out, 32
         self.register_buffer("times", torch.tensor(times).view(1, n_out, 1, 1, 1), persistent=False)
 
@@ -111,9 +143,8 @@ class FlowInterpolator(nn.Module):
         for i in range(1, 4):
             self.pyramid.append(nn.Sequential(conv(c[i - 1], c[i], 2), conv(c[i], c[i])))
         # flow levels at 1/16, 1/8 and maybe 1/4 and 1/2 (pyramid levels 3, 2, 1, 0); the 1/2 level,
-        # 4x the pixels of 1/4 and only refining, gets half the width and a displacement one less
-        self.flow = nn.ModuleList([FlowLevel(c[3 - k], max_displacement, flow_width) if k < 3 else
-                                   FlowLevel(c[0], max(1, max_displacement - 1), flow_width // 2)
+        # 4x the pixels of 1/4 and only refining, gets half the width
+        self.flow = nn.ModuleList([FlowLevel(c[3 - k], displacements[k], flow_width if k < 3 else flow_width // 2)
                                    for k in range(flow_levels)])
         # synthesis U-Net at 1/4: the frames (6), per time the warped frames (6) and flows (4)
         s, n = synth_ngf, n_out
@@ -135,6 +166,17 @@ class FlowInterpolator(nn.Module):
                     nn.init.kaiming_normal_(m.weight, a=0.1, nonlinearity="leaky_relu")
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
+
+    def fit_state_dict(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
+        """A state dict of a flow generator with other cost windows (``displacements``), its flow
+        levels' first weights fitted to this model's windows (:func:`fit_cost_window`), so it
+        loads as a starting point; other tensors are passed through unchanged."""
+        state = dict(state)
+        for k, level in enumerate(self.flow):
+            key = f"flow.{k}.net.0.0.weight"
+            if key in state:
+                state[key] = fit_cost_window(state[key], level.d, self.config["channels"][3 - k])
+        return state
 
     def features(self, x: torch.Tensor) -> list[torch.Tensor]:
         out: list[torch.Tensor] = []

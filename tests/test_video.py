@@ -440,3 +440,18 @@ def test_video_with_n_frames_between(lossless, tmp_path):
     assert cli.main(["interpolate", str(pa), str(pb), "-o", str(tmp_path / "o"), "-n", "2",
                      "--model", str(tmp_path / "flow.pt")]) == 0
     assert sorted(p.name for p in (tmp_path / "o").iterdir()) == [f"frame_{i}.png" for i in range(4)]
+
+
+@pytest.mark.parametrize("preset, want", [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_importing_pyframegan_lets_idle_openmp_workers_sleep(preset, want):
+    """So that the video pipeline's decoder and encoder threads get the cores: OMP_WAIT_POLICY is
+    PASSIVE after `import pyframegan` (before torch loads OpenMP), unless the user set it."""
+    import os
+    import subprocess
+    import sys
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if preset:
+        env["OMP_WAIT_POLICY"] = preset
+    code = "import os, pyframegan, torch; print(os.environ['OMP_WAIT_POLICY'])"
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split()[-1] == want

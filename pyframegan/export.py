@@ -11,12 +11,13 @@ import argparse
 import contextlib
 import json
 import os
-import tempfile
 import warnings
 import zipfile
 from pathlib import Path
 
 import torch
+
+from pyframegan.files import temporary_path
 
 FORMAT = "pyframegan-generator"
 FORMAT_VERSION = 1
@@ -52,11 +53,10 @@ def export_generator(generator: torch.nn.Module, path: str | os.PathLike, train_
         scripted = torch.jit.script(generator)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    os.close(fd)
+    tmp = temporary_path(path, ".tmp")
     try:
         with _quiet_jit():
-            torch.jit.save(scripted, tmp, _extra_files={META_FILE: json.dumps(meta, indent=2)})
+            torch.jit.save(scripted, str(tmp), _extra_files={META_FILE: json.dumps(meta, indent=2)})
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):

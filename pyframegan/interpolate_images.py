@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +17,7 @@ from PIL import Image
 
 from pyframegan.cli import add_model_options
 from pyframegan.data.video import load_rgb
+from pyframegan.files import temporary_path
 
 
 def _image_format(path: Path) -> str:
@@ -32,8 +32,7 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
     """Write a uint8 RGB image atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
     fmt = _image_format(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}.", suffix=f".partial{path.suffix}", dir=path.parent)
-    os.close(fd)
+    tmp = temporary_path(path, f".partial{path.suffix}")
     try:
         Image.fromarray(image).save(tmp, format=fmt)
         os.replace(tmp, path)

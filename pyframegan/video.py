@@ -33,7 +33,6 @@ import argparse
 import os
 import queue
 import sys
-import tempfile
 import threading
 import time
 from dataclasses import dataclass, field
@@ -49,6 +48,7 @@ from tqdm import tqdm
 from pyframegan.cli import add_model_options
 from pyframegan.data.scenecut import SceneCutDetector
 from pyframegan.data.video import _open_video
+from pyframegan.files import temporary_path
 
 # encoders tried, in order, when no codec is given: the first one the output container takes
 DEFAULT_CODECS = ("libx264", "libvpx-vp9", "mpeg4", "ffv1")
@@ -444,9 +444,7 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
     out_rate = out_rate_given or natural_rate
     out_width = 2 * width if montage else width
 
-    fd, tmp_name = tempfile.mkstemp(prefix=f".{dst.stem}.", suffix=f".partial{dst.suffix}", dir=dst.parent)
-    os.close(fd)
-    tmp = Path(tmp_name)
+    tmp = temporary_path(dst, f".partial{dst.suffix}")
     pipe = _Pipeline()
     out = audio_in = None
     stats: dict[str, Any] = {}

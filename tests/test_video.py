@@ -117,6 +117,32 @@ def test_mp4_frame_count_rate_duration_and_audio(h264, engine, tmp_path):
     assert facts["audio"] == ["aac"] and stats["audio"].startswith("copied")
     assert stats["codec"] == "libx264" and stats["pix_fmt"] == "yuv420p" and stats["scene_cuts"] == []
     assert leftovers(tmp_path) == ["out.mp4"] and no_pipeline_threads()
+    assert dst.stat().st_mode & 0o777 == 0o666 & ~current_umask()  # as readable as any new file
+
+
+def current_umask() -> int:
+    import os
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
+def test_written_images_and_models_have_the_usual_file_mode(tmp_path, monkeypatch):
+    """Outputs go through a temporary file (mkstemp makes it owner-only, 0600); the renamed result
+    gets the mode of a plain new file instead: 0666 less the umask."""
+    import os
+    from pyframegan.export import export_generator
+    from pyframegan.interpolate_images import write_image
+    from pyframegan.models import build_generator
+    old = os.umask(0o027)
+    try:
+        image = write_image(tmp_path / "a.png", np.zeros((4, 4, 3), np.uint8))
+        model = tmp_path / "g.pt"
+        export_generator(build_generator({"arch": "flow", "n_in": 2, "n_out": 1}), model)
+    finally:
+        os.umask(old)
+    assert image.stat().st_mode & 0o777 == 0o640 and model.stat().st_mode & 0o777 == 0o640
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "g.pt"]
 
 
 def test_source_frames_kept_and_in_betweens_are_the_models(lossless, engine, tmp_path):

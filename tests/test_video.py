@@ -127,7 +127,7 @@ def current_umask() -> int:
     return umask
 
 
-def test_written_images_and_models_have_the_usual_file_mode(tmp_path, monkeypatch):
+def test_written_images_and_models_have_the_usual_file_mode(tmp_path):
     """Outputs go through a temporary file (mkstemp makes it owner-only, 0600); the renamed result
     gets the mode of a plain new file instead: 0666 less the umask."""
     import os

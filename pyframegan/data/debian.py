@@ -35,7 +35,6 @@ import shutil
 import subprocess
 import sys
 import tempfile
-import uuid
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -44,6 +43,7 @@ from typing import Iterable, Iterator, Sequence
 import av
 import numpy as np
 
+from ..files import temporary_path
 from .video import DEFAULT_REPEAT_TOLERANCE, RepeatTolerance, fit_max_side, is_repeat, resize_image, video_info
 
 
@@ -212,7 +212,7 @@ def _fetch_one(clip: DebianClip, dest: Path, log) -> None:
                           f"version {clip.version} (sha256 {digest[:12]}..., expected {clip.sha256[:12]}...); "
                           "using it, but the recorded facts may not hold", stacklevel=3)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        partial = dest.with_name(f".{dest.name}.{os.getpid()}.{uuid.uuid4().hex[:8]}.part")
+        partial = temporary_path(dest, ".part")
         try:
             shutil.copyfile(found, partial)
             os.replace(partial, dest)  # atomic: readers see the old state or the whole file

@@ -6,7 +6,6 @@ tiles 0..F-3 are the targets (times 1..F-2), tiles F-2 and F-1 the inputs (times
 from __future__ import annotations
 
 import os
-import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Iterable, Iterator, Sequence
@@ -15,6 +14,7 @@ import numpy as np
 from PIL import Image
 
 from .scenecut import SceneCutDetector
+from ..files import temporary_path
 from .video import load_rgb, open_image, resize_image
 
 STRIP_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
@@ -163,9 +163,9 @@ def write_strip(path: str | os.PathLike, strip: np.ndarray) -> None:
     if strip.dtype != np.uint8 or strip.ndim != 3 or strip.shape[2] != 3:
         raise ValueError(f"{path}: a strip is uint8 [H, W, 3], got {strip.dtype} {tuple(strip.shape)}")
     options = {"quality": JPEG_QUALITY} if image_format == "JPEG" else {}
-    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}.tmp")
+    temporary = temporary_path(path, ".tmp")
     try:
-        with open(temporary, "xb") as f:
+        with open(temporary, "wb") as f:
             Image.fromarray(strip).save(f, format=image_format, **options)
         os.replace(temporary, path)
     except BaseException:

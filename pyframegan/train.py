@@ -39,6 +39,7 @@ from pyframegan.data.debian import default_sources
 from pyframegan.data.strips import seed_layout
 from pyframegan.data.synthetic import RenderedWindows, SyntheticMotion
 from pyframegan.models import NORMS, build_discriminator, build_generator, count_parameters
+from pyframegan.models.flow import check_displacements
 from pyframegan.ops import preprocess_strips, random_crops, unpack_frames
 
 CHECKPOINT_FORMAT = "pyframegan-checkpoint"
@@ -330,10 +331,9 @@ def check_config(cfg: TrainConfig) -> None:
     need(cfg.synthetic == 0 or (cfg.frames == 7 and cfg.targets == [0, 1, 2, 3, 4] and cfg.inputs == [5, 6]),
          "--synthetic renders seed-layout windows: it needs --frames 7 and the default --inputs/--targets")
     need(cfg.synthetic == 0 or cfg.load_size is None, "--synthetic renders windows at --size: drop --load-size")
-    need(cfg.displacements is None or (cfg.arch == "flow" and len(cfg.displacements) == cfg.flow_levels
-                                       and all(1 <= x <= 8 for x in cfg.displacements)),
-         f"--displacements needs --arch flow and one window 1..8 per flow level ({cfg.flow_levels}), "
-         f"got {cfg.displacements}")
+    if cfg.displacements is not None:
+        need(cfg.arch == "flow", "--displacements needs --arch flow")
+        check_displacements(cfg.displacements, cfg.flow_levels, "--displacements")
     need(cfg.init_from is None or Path(cfg.init_from).is_file(), f"--init-from {cfg.init_from}: no such file")
 
 

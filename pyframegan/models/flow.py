@@ -89,6 +89,13 @@ class FlowLevel(nn.Module):
         return flow + self.net(x).contiguous()
 
 
+def check_displacements(displacements: list[int], flow_levels: int, name: str = "displacements") -> None:
+    """ValueError unless ``displacements`` gives one cost window ±d, 1 <= d <= 8, per flow level."""
+    if len(displacements) != flow_levels or not all(1 <= int(x) <= 8 for x in displacements):
+        raise ValueError(f"{name} must give one window 1..8 per flow level ({flow_levels}), got "
+                         f"{list(displacements)} (coarse to fine)")
+
+
 def fit_cost_window(weight: torch.Tensor, d: int, channels: int) -> torch.Tensor:
     """The first convolution weight of a :class:`FlowLevel` [out, (2e+1)² + channels + 2, k, k]
     trained with displacements up to ±e, fitted to ±``d``: the cost-volume inputs outside the
@@ -130,9 +137,7 @@ class FlowInterpolator(nn.Module):
         if displacements is None:
             displacements = [max_displacement if k < 3 else max(1, max_displacement - 1) for k in range(flow_levels)]
         displacements = [int(x) for x in displacements]
-        if len(displacements) != flow_levels or not all(1 <= x <= 8 for x in displacements):
-            raise ValueError(f"displacements must give one window (1..8) per flow level ({flow_levels}), "
-                             f"coarse to fine, got {displacements}")
+        check_displacements(displacements, flow_levels)
         self.config = {"arch": "flow", "n_in": 2, "n_out": n_out, "times": times, "channels": c,
                        "max_displacement": max_displacement, "flow_width": flow_width, "synth_ngf": synth_ngf,
                        "flow_levels": flow_levels, "displacements": displacements}

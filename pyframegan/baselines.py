@@ -10,6 +10,11 @@ Each baseline is a function ``(a, b, n) -> list of n uint8 frames``: given two u
 * ``minterpolate``: FFmpeg's motion-compensated ``minterpolate`` filter. Needs an ``ffmpeg``
   binary on the PATH (e.g. ``apt-get install ffmpeg``); pyframegan itself never does.
 
+Two diagnostics see the true in-between frames, so they are not methods but measures of the clips
+(both need OpenCV): :func:`oracle` warps the inputs with the flows of the true frames, an upper bound
+for warping and blending; :func:`motion` says how far the content moves and how far that motion is
+from linear.
+
 :func:`unavailable` says why a baseline cannot run here (``None`` when it can), so that callers can
 skip it with a note instead of failing.
 """
@@ -53,6 +58,27 @@ def _cv2():
     return cv2
 
 
+def _gray(cv2, image: np.ndarray) -> np.ndarray:
+    return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
+
+
+def _dis_flow(cv2, gray_from: np.ndarray, gray_to: np.ndarray) -> np.ndarray:
+    """DIS flow [H, W, 2] (preset MEDIUM) in the backward-warp convention: from(x) ~ to(x + flow(x))."""
+    return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(gray_from, gray_to, None)
+
+
+def _warp(cv2, image: np.ndarray, f: np.ndarray) -> np.ndarray:
+    """image(x + f(x)), bilinear, border replicated, float32."""
+    h, w = f.shape[:2]
+    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    return cv2.remap(image.astype(np.float32), grid_x + f[..., 0], grid_y + f[..., 1], cv2.INTER_LINEAR,
+                     borderMode=cv2.BORDER_REPLICATE)
+
+
+def _to_uint8(frame: np.ndarray) -> np.ndarray:
+    return np.clip(np.rint(frame), 0, 255).astype(np.uint8)
+
+
 def dis(a: np.ndarray, b: np.ndarray, n: int) -> list[np.ndarray]:
     """Dense Inverse Search flow (OpenCV, preset MEDIUM) on grayscale, both ways, then linear motion.
 
@@ -70,26 +96,14 @@ def dis(a: np.ndarray, b: np.ndarray, n: int) -> list[np.ndarray]:
     """
     _check(a, b, n)
     cv2 = _cv2()
-    gray_a = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY)
-    gray_b = cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
-    flow = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    f01 = flow.calc(gray_a, gray_b, None)
-    f10 = flow.calc(gray_b, gray_a, None)
-    h, w = gray_a.shape
-    grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    fa, fb = a.astype(np.float32), b.astype(np.float32)
-
-    def warp(image: np.ndarray, f: np.ndarray) -> np.ndarray:  # image(x + f(x))
-        return cv2.remap(image, grid_x + f[..., 0], grid_y + f[..., 1], cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_REPLICATE)
-
+    gray_a, gray_b = _gray(cv2, a), _gray(cv2, b)
+    f01, f10 = _dis_flow(cv2, gray_a, gray_b), _dis_flow(cv2, gray_b, gray_a)
     out = []
     for k in range(1, n + 1):
         t = k / (n + 1)
         f_t0 = -(1 - t) * t * f01 + t * t * f10
         f_t1 = (1 - t) ** 2 * f01 - t * (1 - t) * f10
-        frame = (1 - t) * warp(fa, f_t0) + t * warp(fb, f_t1)
-        out.append(np.clip(np.rint(frame), 0, 255).astype(np.uint8))
+        out.append(_to_uint8((1 - t) * _warp(cv2, a, f_t0) + t * _warp(cv2, b, f_t1)))
     return out
 
 
@@ -130,15 +144,61 @@ def minterpolate(a: np.ndarray, b: np.ndarray, n: int, ffmpeg: str | None = None
     return [frames[k].copy() for k in range(1, n + 1)]
 
 
+# --- diagnostics that see the true in-between frames (not methods) ---------------------------------------
+ORACLE = "oracle"
+
+
+def oracle(a: np.ndarray, b: np.ndarray, truth: "list[np.ndarray]") -> list[np.ndarray]:
+    """Not an interpolator: an upper bound for "warp the two inputs and blend them".
+
+    For each *true* in-between frame ``g`` at time ``t = k / (n + 1)``, DIS flows from ``g`` to
+    ``a`` and from ``g`` to ``b`` say where each of its pixels is in the inputs; ``a`` and ``b`` are
+    backward-warped with them and blended ``(1 - t) warp_a + t warp_b``. This is what :func:`dis`
+    would give if it knew the motion at time ``t`` instead of assuming it is linear, so the gap
+    between the two shows how much of the error comes from motion that the two inputs do not
+    determine.
+    """
+    n = len(truth)
+    _check(a, b, n)
+    for k, g in enumerate(truth):
+        if not isinstance(g, np.ndarray) or g.shape != a.shape or g.dtype != np.uint8:
+            raise ValueError(f"true frame {k} must be a uint8 array of shape {a.shape}")
+    cv2 = _cv2()
+    gray_a, gray_b = _gray(cv2, a), _gray(cv2, b)
+    out = []
+    for k, g in enumerate(truth, 1):
+        t = k / (n + 1)
+        gray_g = _gray(cv2, g)
+        out.append(_to_uint8((1 - t) * _warp(cv2, a, _dis_flow(cv2, gray_g, gray_a))
+                             + t * _warp(cv2, b, _dis_flow(cv2, gray_g, gray_b))))
+    return out
+
+
+def motion(a: np.ndarray, b: np.ndarray, middle: np.ndarray) -> dict:
+    """How far, and how linearly, the content moves between ``a``, the true ``middle`` frame (time
+    1/2) and ``b``, from DIS flows: ``motion_px`` the mean length of the flows from the middle frame
+    to ``a`` and to ``b`` (pixels), ``nonlinear_px`` the mean length of their sum. Under linear
+    motion the middle frame is half-way, the two flows cancel and ``nonlinear_px`` is ~0; where it
+    is as large as ``motion_px``, no two-frame method can know where the content is at ``t = 1/2``.
+    """
+    _check(a, b, 1)
+    _check(a, middle, 1)
+    cv2 = _cv2()
+    gray_m = _gray(cv2, middle)
+    to_a, to_b = _dis_flow(cv2, gray_m, _gray(cv2, a)), _dis_flow(cv2, gray_m, _gray(cv2, b))
+    length = lambda f: float(np.sqrt((f.astype(np.float64) ** 2).sum(-1)).mean())  # noqa: E731
+    return {"motion_px": (length(to_a) + length(to_b)) / 2, "nonlinear_px": length(to_a + to_b)}
+
+
 # --- registry --------------------------------------------------------------------------------------------
 BASELINES: dict[str, Baseline] = {"blend": blend, "dis": dis, "minterpolate": minterpolate}
 
 
 def unavailable(name: str) -> str | None:
     """Why baseline ``name`` cannot run here, or None when it can."""
-    if name not in BASELINES:
-        raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)}")
-    if name == "dis":
+    if name not in BASELINES and name != ORACLE:
+        raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)} (or {ORACLE})")
+    if name in ("dis", ORACLE):
         try:
             cv2 = _cv2()
         except ImportError:

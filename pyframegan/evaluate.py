@@ -9,6 +9,12 @@ mean over the 5 frames of a window) and the seconds per window are reported per 
 mean over all windows, as a table, a JSON file (``--json``) and a picture of middle frames
 (``--picture``).
 
+With OpenCV, the motion of every window is measured too (:func:`pyframegan.baselines.motion`):
+how far the content moves from the middle frame to the inputs and how far that is from linear
+motion, which no method given frames 0 and 6 alone can know. ``--baselines ...,oracle`` adds the
+inputs warped with the flows of the true frames (:func:`pyframegan.baselines.oracle`), an upper
+bound for warping and blending.
+
 A baseline whose tool is missing (OpenCV, an ffmpeg binary) and the model when none is given and no
 default is shipped are skipped with a note. Seconds per window are wall-clock times of one call
 (after one untimed warm-up call per method); minterpolate's include starting an ffmpeg process.
@@ -41,7 +47,7 @@ MODEL_NAME = "pyframegan"
 DEFAULT_BASELINES = "blend,dis,minterpolate"
 PICTURE_TILE_WIDTH = 320  # tiles wider than this are scaled down in the picture
 
-Method = Callable[[np.ndarray, np.ndarray], "list[np.ndarray]"]
+Method = Callable[[np.ndarray, np.ndarray, "list[np.ndarray]"], "list[np.ndarray]"]  # (a, b, truth)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -53,7 +59,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="device for the model; None: cuda if available, else cpu")
     parser.add_argument("--baselines", default=DEFAULT_BASELINES, metavar="LIST",
                         help=f"comma-separated baselines from {', '.join(baseline_fns.BASELINES)} "
-                             "('' for none); one whose tool is missing is skipped with a note")
+                             f"('' for none); one whose tool is missing is skipped with a note. "
+                             f"'{baseline_fns.ORACLE}' adds a diagnostic that sees the true in-between frames: "
+                             "the inputs warped with their flows, an upper bound for warp-and-blend")
     parser.add_argument("--max-side", type=int, default=512, metavar="N",
                         help="scale frames down so the longer side is at most N")
     parser.add_argument("--windows", type=int, default=8, metavar="K",
@@ -154,8 +162,7 @@ def parse_baselines(text: str | Sequence[str]) -> list[str]:
     names = [n.strip() for n in text.split(",")] if isinstance(text, str) else list(text)
     names = [n for n in names if n]
     for name in names:
-        if name not in baseline_fns.BASELINES:
-            raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(baseline_fns.BASELINES)}")
+        baseline_fns.unavailable(name)  # raises for an unknown name
     return list(dict.fromkeys(names))
 
 
@@ -205,17 +212,18 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
         if why:
             skipped[name] = why
         else:
-            fn = baseline_fns.BASELINES[name]
-            methods[name] = lambda a, b, fn=fn: fn(a, b, N_OUT)
+            methods[name] = (baseline_fns.oracle if name == baseline_fns.ORACLE else
+                             lambda a, b, truth, fn=baseline_fns.BASELINES[name]: fn(a, b, N_OUT))
     run_model, why, model_info = _model_method(model, device)
     if run_model is None:
         skipped[MODEL_NAME] = why
     else:
-        methods[MODEL_NAME] = run_model
+        methods[MODEL_NAME] = lambda a, b, truth: run_model(a, b)
     for name, why in skipped.items():
         log(f"note: skipping {name}: {why}")
     if not methods:
         raise ValueError("nothing to evaluate: every method was skipped or none was asked for")
+    measure_motion = baseline_fns.unavailable("dis") is None  # the motion of the clips: needs OpenCV
 
     clips = [scan_clip(path, max_side, windows) for path in paths]
     total = sum(len(c.starts) for c in clips)
@@ -232,15 +240,17 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
             outputs = {}
             for name, method in methods.items():
                 if name not in warmed:  # first call: lazy initialisation, JIT profiling runs
-                    method(a, b)
+                    method(a, b, truth)
                     warmed.add(name)
                 t0 = time.perf_counter()
-                out = method(a, b)
+                out = method(a, b, truth)
                 seconds = time.perf_counter() - t0
                 if len(out) != N_OUT or any(f.shape != a.shape or f.dtype != np.uint8 for f in out):
                     raise RuntimeError(f"{name} returned frames of the wrong number, shape or type")
                 record["results"][name] = {**score(out, truth), "seconds": seconds}
                 outputs[name] = out
+            if measure_motion:
+                record["motion"] = baseline_fns.motion(a, b, window[WINDOW // 2])
             records.append(record)
             if (index, start) in shown:
                 mid = N_OUT // 2
@@ -251,6 +261,11 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
     def results_of(name: str, recs: Sequence[dict]) -> dict:
         return _summary([r["results"][name] for r in recs])
 
+    def motion_of(recs: Sequence[dict]) -> dict | None:
+        if not measure_motion:
+            return None
+        return {key: float(np.mean([r["motion"][key] for r in recs])) for key in ("motion_px", "nonlinear_px")}
+
     report = {
         "settings": {"window": WINDOW, "inputs": list(INPUTS), "targets": list(range(1, WINDOW - 1)),
                      "max_side": max_side, "windows_per_clip": windows, "drop_duplicates": True,
@@ -260,9 +275,11 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
         "model": model_info or None,
         "clips": [{"path": str(c.path), "name": c.name, "frames": c.frames, "height": c.height, "width": c.width,
                    "cuts": c.cuts, "window_starts": c.starts,
-                   "results": {n: results_of(n, [r for r in records if r["clip_index"] == i]) for n in methods}}
+                   "results": {n: results_of(n, [r for r in records if r["clip_index"] == i]) for n in methods},
+                   "motion": motion_of([r for r in records if r["clip_index"] == i])}
                   for i, c in enumerate(clips)],
         "mean": {n: results_of(n, records) for n in methods},
+        "motion": motion_of(records),
         "total_windows": total,
         "windows": records,
     }
@@ -277,7 +294,7 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
 
 def _column_label(name: str) -> str:
     return {"blend": "blend (crossfade)", "dis": "DIS flow", "minterpolate": "ffmpeg minterpolate",
-            MODEL_NAME: "pyframegan"}.get(name, name)
+            baseline_fns.ORACLE: "oracle (true motion)", MODEL_NAME: "pyframegan"}.get(name, name)
 
 
 # --- output -----------------------------------------------------------------------------------------
@@ -298,6 +315,15 @@ def format_table(report: dict) -> str:
         lines.append("  ".join(cells).rstrip())
         if k == 0 or (k + 1 < len(rows) and rows[k + 1][0]):  # under the header, between groups
             lines.append("  ".join("-" * w for w in widths))
+    if report.get("motion"):
+        parts = [f"{c['name']} {c['motion']['motion_px']:.2f} / {c['motion']['nonlinear_px']:.2f}"
+                 for c in report["clips"]]
+        lines.append("motion from the middle frame to the inputs / its departure from linear motion, px "
+                     f"(DIS): {', '.join(parts)}; all {report['motion']['motion_px']:.2f} / "
+                     f"{report['motion']['nonlinear_px']:.2f}")
+    if baseline_fns.ORACLE in report["methods"]:
+        lines.append(f"{baseline_fns.ORACLE}: not a method -- the inputs warped with the flows of the true "
+                     "in-between frames, an upper bound for warp-and-blend")
     return "\n".join(lines)
 
 

@@ -99,6 +99,39 @@ def test_dis_recovers_a_translation():
         assert got > 40 and got > fade + 20, (k, got, fade)
 
 
+def test_oracle_follows_motion_that_is_not_linear():
+    """The texture moves 12 px in all, but not at a constant speed: the true frames sit at 0, 1, 3, 7,
+    10 of the 12 px. DIS (linear motion) cannot know that; the oracle, which sees them, can."""
+    pytest.importorskip("cv2")
+    positions = [0, 1, 3, 7, 10]
+    a, b, _ = translating_texture(shift=(0, 12))
+    truth = [translating_texture(shift=(0, p))[1] for p in positions]
+    inner = (slice(16, -16), slice(16, -16))
+    got = baselines.oracle(a, b, truth)
+    assert len(got) == 5 and all(f.dtype == np.uint8 and f.shape == a.shape for f in got)
+    guess = baselines.dis(a, b, 5)
+    for k in range(5):
+        o, d = np_psnr(got[k][inner], truth[k][inner]), np_psnr(guess[k][inner], truth[k][inner])
+        assert o > 38, (k, o)
+        if positions[k] != 12 * (k + 1) // 6:  # where the motion is not where linear motion puts it
+            assert o > d + 10, (k, o, d)
+    with pytest.raises(ValueError, match="true frame 1"):
+        baselines.oracle(a, b, [a, a[:, :-1]])
+
+
+def test_motion_measures_how_far_and_how_linear():
+    pytest.importorskip("cv2")
+    a, b, truth = translating_texture(shift=(6, 12))
+    half = float(np.hypot(3, 6))  # the middle frame is 3 px down, 6 px right of a; the same back from b
+    linear = baselines.motion(a, b, truth[2])
+    assert linear["motion_px"] == pytest.approx(half, abs=0.5) and linear["nonlinear_px"] < 0.5
+    stuck = baselines.motion(a, b, a)  # nothing moves, then everything: the middle frame is still a
+    assert stuck["motion_px"] == pytest.approx(half, abs=0.7)
+    assert stuck["nonlinear_px"] == pytest.approx(2 * half, abs=1.0)
+    with pytest.raises(ValueError, match="must match"):
+        baselines.motion(a, b, a[:-1])
+
+
 @pytest.mark.skipif(not HAVE_FFMPEG, reason="no ffmpeg binary")
 def test_minterpolate_times_and_motion():
     a, b, truth = moving_square()
@@ -128,6 +161,7 @@ def test_unavailable_tools(monkeypatch):
 
     monkeypatch.setattr(baselines, "_cv2", no_cv2)
     assert "opencv-python-headless" in baselines.unavailable("dis")
+    assert "opencv-python-headless" in baselines.unavailable("oracle")
     with pytest.raises(ValueError, match="unknown baseline"):
         baselines.unavailable("rife")
 
@@ -146,7 +180,7 @@ def test_valid_starts_and_spread():
 # --- the command ----------------------------------------------------------------------------------
 def test_evaluate_end_to_end(clip, lossless_video, tiny_model, tmp_path, capsys):
     out_json, out_png = tmp_path / "eval.json", tmp_path / "eval.png"
-    wanted = ["blend", "dis", "minterpolate"]
+    wanted = ["blend", "dis", "minterpolate", "oracle"]
     rc = cli_main(["evaluate", str(lossless_video), "--model", str(tiny_model), "--baselines", ",".join(wanted),
                    "--windows", "3", "--max-side", "512", "--device", "cpu",
                    "--json", str(out_json), "--picture", str(out_png), "--picture-windows", "2"])
@@ -160,7 +194,8 @@ def test_evaluate_end_to_end(clip, lossless_video, tiny_model, tmp_path, capsys)
     assert "PSNR" in printed and "SSIM" in printed and "s/window" in printed and "mean, all windows" in printed
 
     report = json.loads(out_json.read_text())
-    assert {"settings", "methods", "skipped", "model", "clips", "mean", "windows", "total_windows"} <= set(report)
+    assert {"settings", "methods", "skipped", "model", "clips", "mean", "motion", "windows",
+            "total_windows"} <= set(report)
     assert report["methods"] == ran
     (c,) = report["clips"]
     # 30 distinct frames (the repeated one dropped), one cut before frame 18 (scene_a frames)
@@ -181,6 +216,13 @@ def test_evaluate_end_to_end(clip, lossless_video, tiny_model, tmp_path, capsys)
         want = np.mean([np_psnr(f, t) for f, t in zip(fade, frames[s + 1:s + 6])])
         assert w["results"]["blend"]["psnr"] == pytest.approx(want, abs=1e-3)
         assert len(w["results"]["blend"]["psnr_per_frame"]) == 5
+        if "dis" in ran:  # with OpenCV: the motion of each window, from its middle frame
+            assert w["motion"] == pytest.approx(baselines.motion(frames[s], frames[s + 6], frames[s + 3]))
+    if "dis" in ran:
+        assert c["motion"]["motion_px"] == pytest.approx(np.mean([w["motion"]["motion_px"] for w in report["windows"]]))
+        assert "departure from linear motion" in printed and "oracle: not a method" in printed
+    else:
+        assert report["motion"] is None and c["motion"] is None
 
     picture = Image.open(out_png)
     assert picture.width > (1 + len(ran)) * clip.width and picture.height > 2 * clip.height

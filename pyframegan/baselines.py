@@ -62,8 +62,14 @@ def _gray(cv2, image: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(image, cv2.COLOR_RGB2GRAY)
 
 
+DIS_MIN_SIDE = 12  # OpenCV's DIS needs the width or the height to be at least this
+
+
 def _dis_flow(cv2, gray_from: np.ndarray, gray_to: np.ndarray) -> np.ndarray:
     """DIS flow [H, W, 2] (preset MEDIUM) in the backward-warp convention: from(x) ~ to(x + flow(x))."""
+    if max(gray_from.shape) < DIS_MIN_SIDE:
+        raise ValueError(f"DIS flow needs frames at least {DIS_MIN_SIDE} px wide or high, got "
+                         f"{gray_from.shape[1]}x{gray_from.shape[0]}")
     return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(gray_from, gray_to, None)
 
 

@@ -249,7 +249,7 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
                     raise RuntimeError(f"{name} returned frames of the wrong number, shape or type")
                 record["results"][name] = {**score(out, truth), "seconds": seconds}
                 outputs[name] = out
-            if measure_motion:
+            if measure_motion and max(a.shape[:2]) >= baseline_fns.DIS_MIN_SIDE:
                 record["motion"] = baseline_fns.motion(a, b, window[WINDOW // 2])
             records.append(record)
             if (index, start) in shown:
@@ -262,9 +262,10 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
         return _summary([r["results"][name] for r in recs])
 
     def motion_of(recs: Sequence[dict]) -> dict | None:
-        if not measure_motion:
+        measured = [r["motion"] for r in recs if "motion" in r]
+        if not measured:
             return None
-        return {key: float(np.mean([r["motion"][key] for r in recs])) for key in ("motion_px", "nonlinear_px")}
+        return {key: float(np.mean([m[key] for m in measured])) for key in ("motion_px", "nonlinear_px")}
 
     report = {
         "settings": {"window": WINDOW, "inputs": list(INPUTS), "targets": list(range(1, WINDOW - 1)),
@@ -317,7 +318,7 @@ def format_table(report: dict) -> str:
             lines.append("  ".join("-" * w for w in widths))
     if report.get("motion"):
         parts = [f"{c['name']} {c['motion']['motion_px']:.2f} / {c['motion']['nonlinear_px']:.2f}"
-                 for c in report["clips"]]
+                 for c in report["clips"] if c["motion"]]
         lines.append("motion from the middle frame to the inputs / its departure from linear motion, px "
                      f"(DIS): {', '.join(parts)}; all {report['motion']['motion_px']:.2f} / "
                      f"{report['motion']['nonlinear_px']:.2f}")

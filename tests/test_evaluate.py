@@ -130,6 +130,11 @@ def test_motion_measures_how_far_and_how_linear():
     assert stuck["nonlinear_px"] == pytest.approx(2 * half, abs=1.0)
     with pytest.raises(ValueError, match="must match"):
         baselines.motion(a, b, a[:-1])
+    tiny = np.zeros((8, 10, 3), np.uint8)
+    for fn in (lambda: baselines.motion(tiny, tiny, tiny), lambda: baselines.dis(tiny, tiny, 5),
+               lambda: baselines.oracle(tiny, tiny, [tiny])):
+        with pytest.raises(ValueError, match="at least 12 px"):
+            fn()
 
 
 @pytest.mark.skipif(not HAVE_FFMPEG, reason="no ffmpeg binary")

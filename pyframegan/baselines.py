@@ -154,6 +154,13 @@ def minterpolate(a: np.ndarray, b: np.ndarray, n: int, ffmpeg: str | None = None
 ORACLE = "oracle"
 
 
+def _check_truth(a: np.ndarray, truth: "list[np.ndarray]") -> None:
+    for k, g in enumerate(truth):
+        if not isinstance(g, np.ndarray) or g.shape != a.shape or g.dtype != np.uint8:
+            raise ValueError(f"true frame {k} must be a uint8 array of shape {a.shape}, got "
+                             f"{getattr(g, 'dtype', type(g).__name__)} {getattr(g, 'shape', '')}")
+
+
 def oracle(a: np.ndarray, b: np.ndarray, truth: "list[np.ndarray]") -> list[np.ndarray]:
     """Not an interpolator: an upper bound for "warp the two inputs and blend them".
 
@@ -166,9 +173,7 @@ def oracle(a: np.ndarray, b: np.ndarray, truth: "list[np.ndarray]") -> list[np.n
     """
     n = len(truth)
     _check(a, b, n)
-    for k, g in enumerate(truth):
-        if not isinstance(g, np.ndarray) or g.shape != a.shape or g.dtype != np.uint8:
-            raise ValueError(f"true frame {k} must be a uint8 array of shape {a.shape}")
+    _check_truth(a, truth)
     cv2 = _cv2()
     gray_a, gray_b = _gray(cv2, a), _gray(cv2, b)
     out = []
@@ -188,7 +193,7 @@ def motion(a: np.ndarray, b: np.ndarray, middle: np.ndarray) -> dict:
     is as large as ``motion_px``, no two-frame method can know where the content is at ``t = 1/2``.
     """
     _check(a, b, 1)
-    _check(a, middle, 1)
+    _check_truth(a, [middle])
     cv2 = _cv2()
     gray_m = _gray(cv2, middle)
     to_a, to_b = _dis_flow(cv2, gray_m, _gray(cv2, a)), _dis_flow(cv2, gray_m, _gray(cv2, b))

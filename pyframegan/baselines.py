@@ -73,12 +73,18 @@ def _dis_flow(cv2, gray_from: np.ndarray, gray_to: np.ndarray) -> np.ndarray:
     return cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM).calc(gray_from, gray_to, None)
 
 
-def _warp(cv2, image: np.ndarray, f: np.ndarray) -> np.ndarray:
-    """image(x + f(x)), bilinear, border replicated, float32."""
-    h, w = f.shape[:2]
+def _warper(cv2, a: np.ndarray, b: np.ndarray):
+    """``warp(which, f)``: ``a`` (which 0) or ``b`` (which 1) at ``x + f(x)``, bilinear, border
+    replicated, float32. The pixel grid and the float copies are made once, for all the calls."""
+    h, w = a.shape[:2]
     grid_x, grid_y = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return cv2.remap(image.astype(np.float32), grid_x + f[..., 0], grid_y + f[..., 1], cv2.INTER_LINEAR,
-                     borderMode=cv2.BORDER_REPLICATE)
+    images = (a.astype(np.float32), b.astype(np.float32))
+
+    def warp(which: int, f: np.ndarray) -> np.ndarray:
+        return cv2.remap(images[which], grid_x + f[..., 0], grid_y + f[..., 1], cv2.INTER_LINEAR,
+                         borderMode=cv2.BORDER_REPLICATE)
+
+    return warp
 
 
 def _to_uint8(frame: np.ndarray) -> np.ndarray:
@@ -104,12 +110,13 @@ def dis(a: np.ndarray, b: np.ndarray, n: int) -> list[np.ndarray]:
     cv2 = _cv2()
     gray_a, gray_b = _gray(cv2, a), _gray(cv2, b)
     f01, f10 = _dis_flow(cv2, gray_a, gray_b), _dis_flow(cv2, gray_b, gray_a)
+    warp = _warper(cv2, a, b)
     out = []
     for k in range(1, n + 1):
         t = k / (n + 1)
         f_t0 = -(1 - t) * t * f01 + t * t * f10
         f_t1 = (1 - t) ** 2 * f01 - t * (1 - t) * f10
-        out.append(_to_uint8((1 - t) * _warp(cv2, a, f_t0) + t * _warp(cv2, b, f_t1)))
+        out.append(_to_uint8((1 - t) * warp(0, f_t0) + t * warp(1, f_t1)))
     return out
 
 
@@ -176,12 +183,13 @@ def oracle(a: np.ndarray, b: np.ndarray, truth: "list[np.ndarray]") -> list[np.n
     _check_truth(a, truth)
     cv2 = _cv2()
     gray_a, gray_b = _gray(cv2, a), _gray(cv2, b)
+    warp = _warper(cv2, a, b)
     out = []
     for k, g in enumerate(truth, 1):
         t = k / (n + 1)
         gray_g = _gray(cv2, g)
-        out.append(_to_uint8((1 - t) * _warp(cv2, a, _dis_flow(cv2, gray_g, gray_a))
-                             + t * _warp(cv2, b, _dis_flow(cv2, gray_g, gray_b))))
+        out.append(_to_uint8((1 - t) * warp(0, _dis_flow(cv2, gray_g, gray_a))
+                             + t * warp(1, _dis_flow(cv2, gray_g, gray_b))))
     return out
 
 
@@ -197,26 +205,40 @@ def motion(a: np.ndarray, b: np.ndarray, middle: np.ndarray) -> dict:
     cv2 = _cv2()
     gray_m = _gray(cv2, middle)
     to_a, to_b = _dis_flow(cv2, gray_m, _gray(cv2, a)), _dis_flow(cv2, gray_m, _gray(cv2, b))
-    length = lambda f: float(np.sqrt((f.astype(np.float64) ** 2).sum(-1)).mean())  # noqa: E731
-    return {"motion_px": (length(to_a) + length(to_b)) / 2, "nonlinear_px": length(to_a + to_b)}
+    return {"motion_px": (_mean_length(to_a) + _mean_length(to_b)) / 2, "nonlinear_px": _mean_length(to_a + to_b)}
+
+
+def _mean_length(flow: np.ndarray) -> float:
+    return float(np.sqrt((flow.astype(np.float64) ** 2).sum(-1)).mean())
 
 
 # --- registry --------------------------------------------------------------------------------------------
 BASELINES: dict[str, Baseline] = {"blend": blend, "dis": dis, "minterpolate": minterpolate}
+NAMES = (*BASELINES, ORACLE)  # what ``--baselines`` takes
+
+
+def check_name(name: str) -> None:
+    """ValueError for a name that is neither a baseline nor the oracle."""
+    if name not in NAMES:
+        raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)} (or {ORACLE})")
+
+
+def opencv_missing() -> str | None:
+    """Why OpenCV's DIS flow (the ``dis`` baseline, the oracle, :func:`motion`) cannot run here, or None."""
+    try:
+        cv2 = _cv2()
+    except ImportError:
+        return "OpenCV is not installed (pip install opencv-python-headless, or pip install 'pyframegan[eval]')"
+    if not hasattr(cv2, "DISOpticalFlow_create"):
+        return f"this OpenCV ({cv2.__version__}) has no DISOpticalFlow_create"
+    return None
 
 
 def unavailable(name: str) -> str | None:
     """Why baseline ``name`` cannot run here, or None when it can."""
-    if name not in BASELINES and name != ORACLE:
-        raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)} (or {ORACLE})")
+    check_name(name)
     if name in ("dis", ORACLE):
-        try:
-            cv2 = _cv2()
-        except ImportError:
-            return ("OpenCV is not installed (pip install opencv-python-headless, "
-                    "or pip install 'pyframegan[eval]')")
-        if not hasattr(cv2, "DISOpticalFlow_create"):
-            return f"this OpenCV ({cv2.__version__}) has no DISOpticalFlow_create"
+        return opencv_missing()
     if name == "minterpolate" and shutil.which("ffmpeg") is None:
         return "no ffmpeg binary on the PATH (e.g. apt-get install ffmpeg)"
     return None

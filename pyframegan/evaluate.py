@@ -162,7 +162,7 @@ def parse_baselines(text: str | Sequence[str]) -> list[str]:
     names = [n.strip() for n in text.split(",")] if isinstance(text, str) else list(text)
     names = [n for n in names if n]
     for name in names:
-        baseline_fns.unavailable(name)  # raises for an unknown name
+        baseline_fns.check_name(name)
     return list(dict.fromkeys(names))
 
 
@@ -223,7 +223,7 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
         log(f"note: skipping {name}: {why}")
     if not methods:
         raise ValueError("nothing to evaluate: every method was skipped or none was asked for")
-    measure_motion = baseline_fns.unavailable("dis") is None  # the motion of the clips: needs OpenCV
+    measure_motion = baseline_fns.opencv_missing() is None
 
     clips = [scan_clip(path, max_side, windows) for path in paths]
     total = sum(len(c.starts) for c in clips)

@@ -128,8 +128,8 @@ def current_umask() -> int:
 
 
 def test_written_images_and_models_have_the_usual_file_mode(tmp_path):
-    """Outputs go through a temporary file (mkstemp makes it owner-only, 0600); the renamed result
-    gets the mode of a plain new file instead: 0666 less the umask."""
+    """Outputs go through a temporary file; the renamed result gets the mode of a plain new file,
+    0666 less the umask (not an owner-only 0600 like mkstemp's)."""
     import os
     from pyframegan.export import export_generator
     from pyframegan.interpolate_images import write_image

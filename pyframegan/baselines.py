@@ -10,10 +10,11 @@ Each baseline is a function ``(a, b, n) -> list of n uint8 frames``: given two u
 * ``minterpolate``: FFmpeg's motion-compensated ``minterpolate`` filter. Needs an ``ffmpeg``
   binary on the PATH (e.g. ``apt-get install ffmpeg``); pyframegan itself never does.
 
-Two diagnostics see the true in-between frames, so they are not methods but measures of the clips
-(both need OpenCV): :func:`oracle` warps the inputs with the flows of the true frames, an upper bound
-for warping and blending; :func:`motion` says how far the content moves and how far that motion is
-from linear.
+Three diagnostics see the true in-between frames, so they are not methods but measures of the
+clips (all need OpenCV): :func:`oracle` warps the inputs with the flows of the true frames, an upper
+bound for warping and blending; :func:`oracle_shift` moves each of DIS's frames by the one global
+translation that fits the true frame best, which measures what the camera's shake alone costs;
+:func:`motion` says how far the content moves and how far that motion is from linear.
 
 :func:`unavailable` says why a baseline cannot run here (``None`` when it can), so that callers can
 skip it with a note instead of failing.
@@ -159,6 +160,7 @@ def minterpolate(a: np.ndarray, b: np.ndarray, n: int, ffmpeg: str | None = None
 
 # --- diagnostics that see the true in-between frames (not methods) ---------------------------------------
 ORACLE = "oracle"
+SHIFT_ORACLE = "oracle-shift"
 
 
 def _check_truth(a: np.ndarray, truth: "list[np.ndarray]") -> None:
@@ -193,6 +195,35 @@ def oracle(a: np.ndarray, b: np.ndarray, truth: "list[np.ndarray]") -> list[np.n
     return out
 
 
+def oracle_shift(a: np.ndarray, b: np.ndarray, truth: "list[np.ndarray]") -> list[np.ndarray]:
+    """Not an interpolator: :func:`dis`'s frames, each moved by the one global translation (two
+    numbers per frame, sub-pixel) that best aligns it with its *true* frame (OpenCV's ECC,
+    ``findTransformECC`` with ``MOTION_TRANSLATION``, on grayscale; no shift where ECC does not
+    converge). A hand-held camera shakes between the frames, and the shake of an in-between frame is
+    not in the two inputs; the gain of this diagnostic over ``dis`` is what two numbers per frame
+    of that unknowable motion are worth.
+    """
+    n = len(truth)
+    _check(a, b, n)
+    _check_truth(a, truth)
+    frames = dis(a, b, n)
+    cv2 = _cv2()
+    h, w = a.shape[:2]
+    criteria = (cv2.TERM_CRITERIA_COUNT | cv2.TERM_CRITERIA_EPS, 100, 1e-6)
+    out = []
+    for frame, g in zip(frames, truth):
+        shift = np.eye(2, 3, dtype=np.float32)
+        try:
+            _, shift = cv2.findTransformECC(_gray(cv2, g).astype(np.float32), _gray(cv2, frame).astype(np.float32),
+                                            shift, cv2.MOTION_TRANSLATION, criteria, None, 1)
+        except cv2.error:  # ECC did not converge (e.g. a flat frame): keep DIS's frame as it is
+            out.append(frame)
+            continue
+        out.append(cv2.warpAffine(frame, shift, (w, h), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                                  borderMode=cv2.BORDER_REPLICATE))
+    return out
+
+
 def motion(a: np.ndarray, b: np.ndarray, middle: np.ndarray) -> dict:
     """How far, and how linearly, the content moves between ``a``, the true ``middle`` frame (time
     1/2) and ``b``, from DIS flows: ``motion_px`` the mean length of the flows from the middle frame
@@ -214,17 +245,19 @@ def _mean_length(flow: np.ndarray) -> float:
 
 # --- registry --------------------------------------------------------------------------------------------
 BASELINES: dict[str, Baseline] = {"blend": blend, "dis": dis, "minterpolate": minterpolate}
-NAMES = (*BASELINES, ORACLE)  # what ``--baselines`` takes
+ORACLES = {ORACLE: oracle, SHIFT_ORACLE: oracle_shift}  # (a, b, truth) -> frames; not methods
+NAMES = (*BASELINES, *ORACLES)  # what ``--baselines`` takes
 
 
 def check_name(name: str) -> None:
-    """ValueError for a name that is neither a baseline nor the oracle."""
+    """ValueError for a name that is neither a baseline nor an oracle."""
     if name not in NAMES:
-        raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)} (or {ORACLE})")
+        raise ValueError(f"unknown baseline {name!r}; choose from {', '.join(BASELINES)} "
+                         f"(or the diagnostics {', '.join(ORACLES)})")
 
 
 def opencv_missing() -> str | None:
-    """Why OpenCV's DIS flow (the ``dis`` baseline, the oracle, :func:`motion`) cannot run here, or None."""
+    """Why OpenCV's DIS flow (the ``dis`` baseline, the oracles, :func:`motion`) cannot run here, or None."""
     try:
         cv2 = _cv2()
     except ImportError:
@@ -237,7 +270,7 @@ def opencv_missing() -> str | None:
 def unavailable(name: str) -> str | None:
     """Why baseline ``name`` cannot run here, or None when it can."""
     check_name(name)
-    if name in ("dis", ORACLE):
+    if name == "dis" or name in ORACLES:
         return opencv_missing()
     if name == "minterpolate" and shutil.which("ffmpeg") is None:
         return "no ffmpeg binary on the PATH (e.g. apt-get install ffmpeg)"

@@ -13,7 +13,9 @@ With OpenCV, the motion of every window is measured too (:func:`pyframegan.basel
 how far the content moves from the middle frame to the inputs and how far that is from linear
 motion, which no method given frames 0 and 6 alone can know. ``--baselines ...,oracle`` adds the
 inputs warped with the flows of the true frames (:func:`pyframegan.baselines.oracle`), an upper
-bound for warping and blending.
+bound for warping and blending; ``oracle-shift`` moves each of DIS's frames by the one global
+translation that fits the true frame (:func:`pyframegan.baselines.oracle_shift`): what the
+camera's shake, which the inputs do not show, costs.
 
 A baseline whose tool is missing (OpenCV, an ffmpeg binary) and the model when none is given and no
 default is shipped are skipped with a note. Seconds per window are wall-clock times of one call
@@ -60,8 +62,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--baselines", default=DEFAULT_BASELINES, metavar="LIST",
                         help=f"comma-separated baselines from {', '.join(baseline_fns.BASELINES)} "
                              f"('' for none); one whose tool is missing is skipped with a note. "
-                             f"'{baseline_fns.ORACLE}' adds a diagnostic that sees the true in-between frames: "
-                             "the inputs warped with their flows, an upper bound for warp-and-blend")
+                             f"'{baseline_fns.ORACLE}' and '{baseline_fns.SHIFT_ORACLE}' add diagnostics that see "
+                             "the true in-between frames: the inputs warped with their flows (an upper bound for "
+                             "warp-and-blend), and DIS's frames moved by the one global shift that fits each "
+                             "true frame (what the camera's shake costs)")
     parser.add_argument("--max-side", type=int, default=512, metavar="N",
                         help="scale frames down so the longer side is at most N")
     parser.add_argument("--windows", type=int, default=8, metavar="K",
@@ -212,7 +216,7 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
         if why:
             skipped[name] = why
         else:
-            methods[name] = (baseline_fns.oracle if name == baseline_fns.ORACLE else
+            methods[name] = (baseline_fns.ORACLES[name] if name in baseline_fns.ORACLES else
                              lambda a, b, truth, fn=baseline_fns.BASELINES[name]: fn(a, b, N_OUT))
     run_model, why, model_info = _model_method(model, device)
     if run_model is None:
@@ -295,7 +299,8 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
 
 def _column_label(name: str) -> str:
     return {"blend": "blend (crossfade)", "dis": "DIS flow", "minterpolate": "ffmpeg minterpolate",
-            baseline_fns.ORACLE: "oracle (true motion)", MODEL_NAME: "pyframegan"}.get(name, name)
+            baseline_fns.ORACLE: "oracle (true motion)", baseline_fns.SHIFT_ORACLE: "DIS + true global shift",
+            MODEL_NAME: "pyframegan"}.get(name, name)
 
 
 # --- output -----------------------------------------------------------------------------------------
@@ -325,6 +330,9 @@ def format_table(report: dict) -> str:
     if baseline_fns.ORACLE in report["methods"]:
         lines.append(f"{baseline_fns.ORACLE}: not a method -- the inputs warped with the flows of the true "
                      "in-between frames, an upper bound for warp-and-blend")
+    if baseline_fns.SHIFT_ORACLE in report["methods"]:
+        lines.append(f"{baseline_fns.SHIFT_ORACLE}: not a method -- DIS's frames, each moved by the one global "
+                     "translation that fits its true frame: what the camera's shake alone costs")
     return "\n".join(lines)
 
 

@@ -119,6 +119,31 @@ def test_oracle_follows_motion_that_is_not_linear():
         baselines.oracle(a, b, [a, a[:, :-1]])
 
 
+def test_oracle_shift_recovers_the_camera_shake():
+    """The texture moves linearly, 12 px right and 6 down, but the camera shakes: each true frame is
+    off its linear place by a pixel or two. DIS cannot know the shake; DIS's frames moved by the one
+    shift that fits each true frame can. Without shake, the shift (near zero) changes almost nothing."""
+    pytest.importorskip("cv2")
+    shake = [(1, 0), (0, -2), (1, 1), (-2, 0), (0, 1)]  # (dy, dx) of each true frame off its linear place
+    a, b, steady = translating_texture(shift=(6, 12))
+    at = [(6 * k // 6 + sy, 12 * k // 6 + sx) for k, (sy, sx) in zip(range(1, 6), shake)]
+    shaken = [translating_texture(shift=p)[1] for p in at]
+    inner = (slice(16, -16), slice(16, -16))
+    guess = baselines.dis(a, b, 5)
+    got = baselines.oracle_shift(a, b, shaken)
+    assert len(got) == 5 and all(f.dtype == np.uint8 and f.shape == a.shape for f in got)
+    for k in range(5):
+        o, d = np_psnr(got[k][inner], shaken[k][inner]), np_psnr(guess[k][inner], shaken[k][inner])
+        assert o > 38 and o > d + 8, (k, o, d)
+    for k, f in enumerate(baselines.oracle_shift(a, b, steady)):  # DIS is exact here (~70 dB); so stays the shift
+        assert np_psnr(f[inner], steady[k][inner]) > 45, k
+    flat = np.full_like(a, 128)  # nothing for ECC to align: DIS's frames come back unmoved
+    assert all(np.array_equal(f, g) for f, g in zip(baselines.oracle_shift(flat, flat, [flat] * 5),
+                                                    baselines.dis(flat, flat, 5)))
+    with pytest.raises(ValueError, match="true frame 1"):
+        baselines.oracle_shift(a, b, [a, a[:, :-1]])
+
+
 def test_motion_measures_how_far_and_how_linear():
     pytest.importorskip("cv2")
     a, b, truth = translating_texture(shift=(6, 12))
@@ -132,7 +157,7 @@ def test_motion_measures_how_far_and_how_linear():
         baselines.motion(a, b, a[:-1])
     tiny = np.zeros((8, 10, 3), np.uint8)
     for fn in (lambda: baselines.motion(tiny, tiny, tiny), lambda: baselines.dis(tiny, tiny, 5),
-               lambda: baselines.oracle(tiny, tiny, [tiny])):
+               lambda: baselines.oracle(tiny, tiny, [tiny]), lambda: baselines.oracle_shift(tiny, tiny, [tiny])):
         with pytest.raises(ValueError, match="at least 12 px"):
             fn()
 
@@ -167,6 +192,7 @@ def test_unavailable_tools(monkeypatch):
     monkeypatch.setattr(baselines, "_cv2", no_cv2)
     assert "opencv-python-headless" in baselines.unavailable("dis")
     assert "opencv-python-headless" in baselines.unavailable("oracle")
+    assert "opencv-python-headless" in baselines.unavailable("oracle-shift")
     with pytest.raises(ValueError, match="unknown baseline"):
         baselines.unavailable("rife")
 
@@ -185,7 +211,7 @@ def test_valid_starts_and_spread():
 # --- the command ----------------------------------------------------------------------------------
 def test_evaluate_end_to_end(clip, lossless_video, tiny_model, tmp_path, capsys):
     out_json, out_png = tmp_path / "eval.json", tmp_path / "eval.png"
-    wanted = ["blend", "dis", "minterpolate", "oracle"]
+    wanted = ["blend", "dis", "minterpolate", "oracle", "oracle-shift"]
     rc = cli_main(["evaluate", str(lossless_video), "--model", str(tiny_model), "--baselines", ",".join(wanted),
                    "--windows", "3", "--max-side", "512", "--device", "cpu",
                    "--json", str(out_json), "--picture", str(out_png), "--picture-windows", "2"])
@@ -226,6 +252,7 @@ def test_evaluate_end_to_end(clip, lossless_video, tiny_model, tmp_path, capsys)
     if "dis" in ran:
         assert c["motion"]["motion_px"] == pytest.approx(np.mean([w["motion"]["motion_px"] for w in report["windows"]]))
         assert "departure from linear motion" in printed and "oracle: not a method" in printed
+        assert "oracle-shift: not a method" in printed
     else:
         assert report["motion"] is None and c["motion"] is None
 

@@ -246,6 +246,11 @@ def _mean_length(flow: np.ndarray) -> float:
 # --- registry --------------------------------------------------------------------------------------------
 BASELINES: dict[str, Baseline] = {"blend": blend, "dis": dis, "minterpolate": minterpolate}
 ORACLES = {ORACLE: oracle, SHIFT_ORACLE: oracle_shift}  # (a, b, truth) -> frames; not methods
+ORACLE_NOTES = {  # what each oracle measures, for the table's footnotes and the --baselines help
+    ORACLE: "the inputs warped with the flows of the true in-between frames, an upper bound for warp-and-blend",
+    SHIFT_ORACLE: "DIS's frames, each moved by the one global translation that fits its true frame: "
+                  "what the camera's shake alone costs",
+}
 NAMES = (*BASELINES, *ORACLES)  # what ``--baselines`` takes
 
 

@@ -61,11 +61,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--device", default=None, help="device for the model; None: cuda if available, else cpu")
     parser.add_argument("--baselines", default=DEFAULT_BASELINES, metavar="LIST",
                         help=f"comma-separated baselines from {', '.join(baseline_fns.BASELINES)} "
-                             f"('' for none); one whose tool is missing is skipped with a note. "
-                             f"'{baseline_fns.ORACLE}' and '{baseline_fns.SHIFT_ORACLE}' add diagnostics that see "
-                             "the true in-between frames: the inputs warped with their flows (an upper bound for "
-                             "warp-and-blend), and DIS's frames moved by the one global shift that fits each "
-                             "true frame (what the camera's shake costs)")
+                             f"('' for none); one whose tool is missing is skipped with a note. Diagnostics "
+                             "that see the true in-between frames (not methods): "
+                             + "; ".join(f"'{n}': {note}" for n, note in baseline_fns.ORACLE_NOTES.items()))
     parser.add_argument("--max-side", type=int, default=512, metavar="N",
                         help="scale frames down so the longer side is at most N")
     parser.add_argument("--windows", type=int, default=8, metavar="K",
@@ -327,12 +325,8 @@ def format_table(report: dict) -> str:
         lines.append("motion from the middle frame to the inputs / its departure from linear motion, px "
                      f"(DIS): {', '.join(parts)}; all {report['motion']['motion_px']:.2f} / "
                      f"{report['motion']['nonlinear_px']:.2f}")
-    if baseline_fns.ORACLE in report["methods"]:
-        lines.append(f"{baseline_fns.ORACLE}: not a method -- the inputs warped with the flows of the true "
-                     "in-between frames, an upper bound for warp-and-blend")
-    if baseline_fns.SHIFT_ORACLE in report["methods"]:
-        lines.append(f"{baseline_fns.SHIFT_ORACLE}: not a method -- DIS's frames, each moved by the one global "
-                     "translation that fits its true frame: what the camera's shake alone costs")
+    lines += [f"{name}: not a method -- {note}" for name, note in baseline_fns.ORACLE_NOTES.items()
+              if name in report["methods"]]
     return "\n".join(lines)
 
 

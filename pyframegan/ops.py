@@ -106,6 +106,54 @@ def warp_blend(i0: torch.Tensor, i1: torch.Tensor, flow_t0: torch.Tensor, flow_t
     return torch.ops.pyframegan.warp_blend(i0, i1, flow_t0, flow_t1, mask, residual, height, width)
 
 
+# OpenCV's DISOpticalFlow presets (patch size 8 in all; refinement alpha 20, gamma 10, delta 5,
+# epsilon 0.01 as in OpenCV 5 (4.x: 0.001); mean normalisation and spatial propagation on; the
+# coarsest scale chosen from the frame size): finest scale, patch stride, gradient-descent
+# iterations, variational refinement iterations.
+DIS_PRESETS = {
+    "ultrafast": {"finest_scale": 2, "patch_stride": 4, "grad_descent_iters": 12, "refine_iters": 0},
+    "fast": {"finest_scale": 2, "patch_stride": 4, "grad_descent_iters": 16, "refine_iters": 5},
+    "medium": {"finest_scale": 1, "patch_stride": 3, "grad_descent_iters": 25, "refine_iters": 5},
+}
+DIS_DEFAULTS = {"coarsest_scale": -1, "patch_size": 8, "alpha": 20.0, "gamma": 10.0, "delta": 5.0, "epsilon": 0.01,
+                "mean_normalization": True, "spatial_propagation": True}
+DIS_PARAMS = ("finest_scale", "coarsest_scale", "patch_size", "patch_stride", "grad_descent_iters", "refine_iters",
+              "alpha", "gamma", "delta", "epsilon", "mean_normalization", "spatial_propagation")
+
+
+def dis_params(preset: str = "medium", **params) -> dict:
+    """The full parameter set of :func:`dis_flow`: OpenCV's ``preset``, with ``params`` overriding it."""
+    if preset not in DIS_PRESETS:
+        raise ValueError(f"unknown DIS preset {preset!r}; choose one of {', '.join(DIS_PRESETS)}")
+    unknown = sorted(set(params) - set(DIS_PARAMS))
+    if unknown:
+        raise ValueError(f"unknown DIS parameter(s) {', '.join(unknown)}; the parameters are {', '.join(DIS_PARAMS)}")
+    return {**DIS_DEFAULTS, **DIS_PRESETS[preset], **params}
+
+
+def dis_flow(first: torch.Tensor, second: torch.Tensor, preset: str = "medium", **params) -> torch.Tensor:
+    """Dense Inverse Search optical flow (Kroeger et al., ECCV 2016) from ``first`` to ``second``,
+    computed as OpenCV's ``cv2.DISOpticalFlow`` computes it, on the CPU or a CUDA device.
+
+    ``first``, ``second``: uint8 RGB frames [B, H, W, 3] or [H, W, 3] (turned grey inside with
+    OpenCV's RGB->GRAY weights), or float grey [B, 1, H, W] in [0, 1] (rounded to 8 bits, as DIS
+    works on 8-bit images); same shape, dtype and device. Returns the float32 flow [B, 2, H, W]
+    ([2, H, W] for one [H, W, 3] pair): channel 0 is x, channel 1 is y, in pixels, OpenCV's
+    convention ``first(y, x) ~ second(y + flow_y, x + flow_x)``. Every pair is independent.
+
+    ``preset``: ``"ultrafast"``, ``"fast"`` or ``"medium"`` (OpenCV's, see :data:`DIS_PRESETS`);
+    ``params`` override any of :data:`DIS_PARAMS`. No gradient flows through the result (DIS is
+    a search, not a differentiable function). TorchScript and ``torch.compile`` call the op
+    ``torch.ops.pyframegan.dis_flow`` directly with every parameter (:func:`dis_params` lists them).
+    """
+    p = dis_params(preset, **params)
+    single = first.dim() == 3 and first.dtype == torch.uint8
+    if single:
+        first, second = first.unsqueeze(0), second.unsqueeze(0) if second.dim() == 3 else second
+    flow = torch.ops.pyframegan.dis_flow(first, second, *(p[k] for k in DIS_PARAMS))
+    return flow[0] if single else flow
+
+
 def random_crops(batch: int, tile_hw: tuple[int, int], size: int, load_size: int | None = None,
                  flip: bool = True, generator: torch.Generator | None = None,
                  device: torch.device | str = "cpu") -> tuple[torch.Tensor, torch.Tensor]:
@@ -156,6 +204,13 @@ def _(f1, f2, max_displacement):
 def _(grad, f1, f2, max_displacement):  # the kernel writes channels-last gradients
     return tuple(torch.empty(f1.shape, dtype=f1.dtype, device=f1.device, memory_format=torch.channels_last)
                  for _ in range(2))
+
+
+@torch.library.register_fake("pyframegan::dis_flow")
+def _(first, second, finest_scale, coarsest_scale, patch_size, patch_stride, grad_descent_iters, refine_iters, alpha,
+      gamma, delta, epsilon, mean_normalization, spatial_propagation):
+    h, w = (first.shape[1], first.shape[2]) if first.dtype == torch.uint8 else (first.shape[2], first.shape[3])
+    return first.new_empty((first.shape[0], 2, h, w), dtype=torch.float32)
 
 
 @torch.library.register_fake("pyframegan::warp_blend")

@@ -3,6 +3,7 @@
 #include <torch/library.h>
 
 #include "correlation.h"
+#include "dis_flow.h"
 #include "pair_ops.h"
 #include "preprocess_strips.h"
 #include "warp_blend.h"
@@ -16,4 +17,5 @@
     m.impl("correlation", &::pyframegan::run_correlation<DRIVER>);                 \
     m.impl("correlation_backward", &::pyframegan::run_correlation_backward<DRIVER>); \
     m.impl("warp_blend", &::pyframegan::run_warp_blend<DRIVER>);                   \
+    m.impl("dis_flow", &::pyframegan::run_dis_flow<DRIVER>);                       \
   }

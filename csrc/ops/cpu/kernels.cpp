@@ -20,6 +20,12 @@ struct CpuDriver {
   static void run(const StripKernel<float, true, kResize>& kernel, int64_t rows, int64_t width) {
     cpu::strip_rows(kernel, rows, width);
   }
+  // dis_flow's patch search: every stripe of every pair in parallel, each in its own order
+  static void run_stripes(const dis::PatchSearch& search, int64_t batch) {
+    at::parallel_for(0, batch * dis::kStripes, 1, [&](int64_t begin, int64_t end) {
+      for (int64_t t = begin; t < end; ++t) search.run_stripe(t / dis::kStripes, static_cast<int>(t % dis::kStripes));
+    });
+  }
   // An output the op will fill completely: large ones from a small pool of blocks that earlier
   // outputs gave back when they were freed. Fresh memory is mapped and zeroed by the kernel page by
   // page as it is first written, which for 88 MB of outputs costs more than the op itself

@@ -12,6 +12,7 @@ struct CudaDriver {
   static void run(const Kernel& kernel, int64_t rows, int64_t width) {
     for_each_pixel_cuda(kernel, rows, width);
   }
+  static void run_stripes(const dis::PatchSearch& search, int64_t batch) { for_each_stripe_cuda(search, batch); }
   // the CUDA caching allocator already reuses freed memory
   static at::Tensor new_output(at::IntArrayRef shape, const at::TensorOptions& options) {
     return at::empty(shape, options);

@@ -1,0 +1,606 @@
+// Per-element math of the dis_flow op: Dense Inverse Search optical flow (T. Kroeger, R. Timofte,
+// D. Dai, L. Van Gool: "Fast Optical Flow using Dense Inverse Search", ECCV 2016), step for step
+// as OpenCV's DISOpticalFlow computes it, shared by the CPU loops and the CUDA launches.
+//
+// Every image is a contiguous float plane per pair, [B, h, w] (grey levels 0..255, integers where
+// OpenCV keeps uint8); flows are [B, 2, h, w] (x then y, in pixels of the level).
+//
+// The steps, coarse to fine, per pyramid level:
+//   1. patch search: for each patch of a grid (patch size, stride), an inverse-compositional
+//      Gauss-Newton search of the displacement that best maps the patch of frame 0 into frame 1,
+//      started from the coarser level's flow and from the neighbours' results (spatial propagation),
+//      in two passes: forward (from top left) and backward (from bottom right).
+//   2. densification: each pixel's flow is the average of the patches covering it, weighted by
+//      1 / max(1, |photometric error|).
+//   3. variational refinement: fixed-point iterations of a data (brightness + gradient constancy)
+//      and smoothness energy, each solved by red-black SOR.
+//
+// Where OpenCV's order of visits matters it is kept, and made order-free where the hardware needs it:
+// the patch search runs 8 fixed stripes of patch rows, each visited in raster order, as OpenCV does;
+// a patch depends only on its left and upper neighbour (forward pass), so the CUDA driver runs a
+// stripe as a wavefront of anti-diagonals and computes exactly the sequential result. The
+// refinement is red-black SOR in OpenCV too; its sums are gathered per pixel in OpenCV's order.
+// Sums over a patch use 4 lanes (columns c and c + 4 share lane c % 4), reduced as
+// (l0 + l1) + (l2 + l3): OpenCV's 128-bit SIMD order for 8x8 patches.
+#pragma once
+#include "pyframegan/common.h"
+
+namespace pyframegan {
+namespace dis {
+
+constexpr int kBorder = 16;        // the replicated border of frame 1 in the patch search (OpenCV's)
+constexpr int kStripes = 8;        // patch-row stripes of the search (fixed, as in OpenCV: reproducible)
+constexpr float kEps = 0.001f;     // OpenCV's EPS
+constexpr float kInf = 1e10f;      // OpenCV's INF
+constexpr int kSorIterations = 5;  // OpenCV's DIS sets these on its refinement
+constexpr float kOmega = 1.6f;
+constexpr float kZeta = 0.1f;      // the refinement's zeta (its epsilon is a parameter)
+
+struct PlaneRow {
+  int64_t b;
+  int y;
+};
+
+// Rows (b, y) of [B, h, w] planes; a row is w pixels.
+struct Rows {
+  int h;
+  PFG_HD PlaneRow row(int64_t r) const { return {r / h, static_cast<int>(r % h)}; }
+};
+
+PFG_HD int clamp_index(int v, int n) { return v < 0 ? 0 : (v >= n ? n - 1 : v); }
+// BORDER_REFLECT_101 (OpenCV's default border): -1 -> 1, n -> n - 2
+PFG_HD int reflect101(int v, int n) {
+  if (n == 1) return 0;
+  v = v < 0 ? -v : v;
+  return v >= n ? 2 * (n - 1) - v : v;
+}
+
+// --- 0. frames -> grey planes -------------------------------------------------------------------
+// uint8 RGB [B, H, W, 3] (any strides) -> grey as OpenCV 5's COLOR_RGB2GRAY (15-bit fixed point:
+// 0.299 R + 0.587 G + 0.114 B, rounded; OpenCV 4 used 14 bits, one level off on 0.3% of pixels); float grey [B, 1, H, W] in [0, 1] -> round(255 v), clamped.
+struct GreyKernel : Rows {
+  const uint8_t* rgb;  // either this (with strides) ...
+  int64_t sb, sy, sx, sc;
+  const float* grey;   // ... or this: [B, H, W] contiguous
+  float* out;          // [B, H, W]
+  int w;
+
+  PFG_HD void operator()(const PlaneRow& r, int x) const {
+    const int64_t o = (r.b * h + r.y) * static_cast<int64_t>(w) + x;
+    if (grey != nullptr) {
+      out[o] = clamp_to(rintf(grey[o] * 255.0f), 0.0f, 255.0f);
+      return;
+    }
+    const uint8_t* p = rgb + r.b * sb + r.y * sy + x * sx;
+    const int v = (p[0] * 9798 + p[sc] * 19235 + p[2 * sc] * 3735 + (1 << 14)) >> 15;
+    out[o] = static_cast<float>(v);
+  }
+};
+
+// --- 1. the pyramid ---------------------------------------------------------------------------------
+// cv::resize(INTER_AREA) of a uint8 image: src [B, sh, sw] -> dst [B, h, w]. Exactly 2x smaller:
+// the 2x2 mean rounded half up ((s + 2) >> 2); another integer factor k: the k x k mean rounded to
+// even; any other ratio: area-weighted, per axis as OpenCV weighs the cells.
+struct AreaWeights {
+  int first, count;  // source indices [first, first + count)
+  float w_first, w_mid, w_last;
+};
+
+PFG_HD AreaWeights area_weights(int d, int src, int dst) {
+  const double scale = static_cast<double>(src) / dst;
+  const double f1 = d * scale, f2 = f1 + scale;
+  const int s1 = static_cast<int>(ceil(f1)), s2 = static_cast<int>(floor(f2));
+  const double cell = scale < src - f1 ? scale : src - f1;
+  AreaWeights a{s1, s2 - s1, 0.0f, static_cast<float>(1.0 / cell), 0.0f};
+  if (s1 - f1 > 1e-3) a.first = s1 - 1, a.count += 1, a.w_first = static_cast<float>((s1 - f1) / cell);
+  else a.w_first = a.w_mid;
+  if (f2 - s2 > 1e-3 && s2 < src) {
+    double last = f2 - s2 < 1.0 ? f2 - s2 : 1.0;
+    last = last < cell ? last : cell;
+    a.count += 1, a.w_last = static_cast<float>(last / cell);
+  } else {
+    a.w_last = a.w_mid;
+  }
+  return a;
+}
+
+PFG_HD float area_weight(const AreaWeights& a, int k) {
+  return k == 0 ? a.w_first : (k == a.count - 1 ? a.w_last : a.w_mid);
+}
+
+struct AreaDownKernel : Rows {
+  const float* src;  // [B, sh, sw]
+  float* dst;        // [B, h, w]
+  int sh, sw, w;
+
+  PFG_HD void operator()(const PlaneRow& r, int x) const {
+    const float* s = src + r.b * sh * static_cast<int64_t>(sw);
+    float* d = dst + (r.b * h + r.y) * static_cast<int64_t>(w) + x;
+    const int kx = sw / w, ky = sh / h;
+    if (kx * w == sw && ky * h == sh && kx == ky) {  // OpenCV's integer-factor fast path
+      int sum = 0;
+      for (int j = 0; j < ky; ++j)
+        for (int i = 0; i < kx; ++i) sum += static_cast<int>(s[(r.y * ky + j) * static_cast<int64_t>(sw) + x * kx + i]);
+      *d = kx == 2 ? static_cast<float>((sum + 2) >> 2)
+                   : clamp_to(rintf(static_cast<float>(sum) * (1.0f / static_cast<float>(kx * ky))), 0.0f, 255.0f);
+      return;
+    }
+    const AreaWeights ax = area_weights(x, sw, w), ay = area_weights(r.y, sh, h);
+    float sum = 0.0f;
+    for (int j = 0; j < ay.count; ++j) {
+      float row = 0.0f;
+      const float* sr = s + (ay.first + j) * static_cast<int64_t>(sw);
+      for (int i = 0; i < ax.count; ++i) row += sr[ax.first + i] * area_weight(ax, i);
+      sum += row * area_weight(ay, j);
+    }
+    *d = clamp_to(rintf(sum), 0.0f, 255.0f);
+  }
+};
+
+// cv::spatialGradient: 3x3 Sobel x and y derivatives (unnormalised, as OpenCV's int16 output),
+// border reflected (BORDER_REFLECT_101).
+struct SobelKernel : Rows {
+  const float* img;  // [B, h, w]
+  float *gx, *gy;    // [B, h, w]
+  int w;
+
+  PFG_HD void operator()(const PlaneRow& r, int x) const {
+    const float* p = img + r.b * h * static_cast<int64_t>(w);
+    const int y0 = reflect101(r.y - 1, h), y2 = reflect101(r.y + 1, h);
+    const int x0 = reflect101(x - 1, w), x2 = reflect101(x + 1, w);
+    auto at = [&](int yy, int xx) { return static_cast<int>(p[yy * static_cast<int64_t>(w) + xx]); };
+    const int dx = (at(y0, x2) - at(y0, x0)) + 2 * (at(r.y, x2) - at(r.y, x0)) + (at(y2, x2) - at(y2, x0));
+    const int dy = (at(y2, x0) - at(y0, x0)) + 2 * (at(y2, x) - at(y0, x)) + (at(y2, x2) - at(y0, x2));
+    const int64_t o = (r.b * h + r.y) * static_cast<int64_t>(w) + x;
+    gx[o] = static_cast<float>(dx);
+    gy[o] = static_cast<float>(dy);
+  }
+};
+
+// Frame 1 of a level with a replicated border of kBorder pixels: [B, h + 2k, w + 2k].
+struct PadKernel {
+  const float* src;  // [B, h, w]
+  float* dst;
+  int h, w;
+  PFG_HD int ph() const { return h + 2 * kBorder; }
+  PFG_HD int pw() const { return w + 2 * kBorder; }
+  PFG_HD PlaneRow row(int64_t r) const { return {r / ph(), static_cast<int>(r % ph())}; }
+  PFG_HD void operator()(const PlaneRow& r, int x) const {
+    const int sy = clamp_index(r.y - kBorder, h), sx = clamp_index(x - kBorder, w);
+    dst[(r.b * ph() + r.y) * static_cast<int64_t>(pw()) + x] = src[(r.b * h + sy) * static_cast<int64_t>(w) + sx];
+  }
+};
+
+// cv::resize(INTER_LINEAR) of a float flow [B, 2, sh, sw] -> [B, 2, h, w], times `scale`
+// (OpenCV's coefficients: source coordinate (d + 0.5) * src/dst - 0.5, clamped at the edges).
+struct LinearTap {
+  int i0, i1;
+  float a0, a1;
+};
+
+PFG_HD LinearTap linear_tap(int d, int src, int dst) {
+  const double ratio = 1.0 / (static_cast<double>(dst) / src);
+  float f = static_cast<float>((d + 0.5) * ratio - 0.5);
+  int s = static_cast<int>(floorf(f));
+  f -= static_cast<float>(s);
+  if (s < 0) s = 0, f = 0.0f;
+  if (s >= src - 1) s = src - 1, f = 0.0f;
+  return {s, s + 1 < src ? s + 1 : s, 1.0f - f, f};
+}
+
+struct ResizeFlowKernel {
+  const float* src;  // [B, 2, sh, sw]
+  float* dst;        // [B, 2, h, w]
+  int sh, sw, h, w;
+  float scale;
+  PFG_HD PlaneRow row(int64_t r) const { return {r / h, static_cast<int>(r % h)}; }  // b: pair * 2 + channel
+  PFG_HD void operator()(const PlaneRow& r, int x) const {
+    const float* s = src + r.b * sh * static_cast<int64_t>(sw);
+    const LinearTap tx = linear_tap(x, sw, w), ty = linear_tap(r.y, sh, h);
+    const float* r0 = s + ty.i0 * static_cast<int64_t>(sw);
+    const float* r1 = s + ty.i1 * static_cast<int64_t>(sw);
+    const float h0 = r0[tx.i0] * tx.a0 + r0[tx.i1] * tx.a1;
+    const float h1 = r1[tx.i0] * tx.a0 + r1[tx.i1] * tx.a1;
+    dst[(r.b * h + r.y) * static_cast<int64_t>(w) + x] = (h0 * ty.a0 + h1 * ty.a1) * scale;
+  }
+};
+
+// --- 2. patch search -------------------------------------------------------------------------------
+struct Level {
+  int h, w;    // level size
+  int hs, ws;  // patch grid: 1 + (h - patch) / stride rows, 1 + (w - patch) / stride columns
+};
+
+// Stripe s of kStripes covers the patch rows [begin, end) (OpenCV: ceil(hs / 8) rows a stripe).
+PFG_HD int stripe_rows(int hs) { return (hs + kStripes - 1) / kStripes; }
+PFG_HD int stripe_begin(int s, int hs) { int v = s * stripe_rows(hs); return v < hs ? v : hs; }
+PFG_HD int stripe_end(int s, int hs) { return stripe_begin(s + 1, hs); }
+
+struct Bilinear {
+  const float* p;  // top-left of the sampled patch in the padded frame 1
+  float w00, w01, w10, w11;
+};
+
+struct PatchSums {
+  float ssd, dux, duy;
+};
+
+struct PatchSearch {
+  const float* i0;   // [B, h, w]
+  const float* i1p;  // [B, h + 2k, w + 2k]: frame 1 with its replicated border
+  const float *gx, *gy;  // Sobel gradients of frame 0, [B, h, w]
+  const float* flow;     // the coarser level's flow, upscaled: [B, 2, h, w]
+  float* sparse;         // the patches' flows: [B, 2, hs, ws]
+  Level lv;
+  int patch, stride, inner_iters;
+  bool mean_norm, propagate;
+  bool backward;  // the second pass (from the bottom right), when propagating
+
+  PFG_HD int64_t plane() const { return static_cast<int64_t>(lv.h) * lv.w; }
+  PFG_HD int64_t grid() const { return static_cast<int64_t>(lv.hs) * lv.ws; }
+  PFG_HD int pw() const { return lv.w + 2 * kBorder; }
+
+  // OpenCV's INIT_BILINEAR_WEIGHTS: the patch's position in frame 1, clamped to the padded frame.
+  PFG_HD Bilinear sampler(int64_t b, int i, int j, float ux, float uy) const {
+    const float lo_i = static_cast<float>(kBorder - patch + 1), hi_i = static_cast<float>(kBorder + lv.h - 1);
+    const float lo_j = static_cast<float>(kBorder - patch + 1), hi_j = static_cast<float>(kBorder + lv.w - 1);
+    float yi = static_cast<float>(i) + uy + static_cast<float>(kBorder);
+    float xj = static_cast<float>(j) + ux + static_cast<float>(kBorder);
+    yi = yi > lo_i ? (yi < hi_i ? yi : hi_i) : lo_i;
+    xj = xj > lo_j ? (xj < hi_j ? xj : hi_j) : lo_j;
+    const float fy = floorf(yi), fx = floorf(xj);
+    const int64_t ph = lv.h + 2 * kBorder;
+    return {i1p + (b * ph + static_cast<int>(yi)) * pw() + static_cast<int>(xj), (fy + 1 - yi) * (fx + 1 - xj),
+            (fy + 1 - yi) * (xj - fx), (yi - fy) * (fx + 1 - xj), (yi - fy) * (xj - fx)};
+  }
+
+  PFG_HD static float reduce4(const float* l) { return (l[0] + l[1]) + (l[2] + l[3]); }
+
+  // SSD of the patch at (i, j) against frame 1 at the sampler (mean-normalised: minus the squared
+  // mean difference), and, with kGrad, the gradient sums sum(diff * gx), sum(diff * gy) (likewise).
+  template <bool kGrad>
+  PFG_HD PatchSums sums(int64_t b, int i, int j, const Bilinear& s, float gsum_x, float gsum_y) const {
+    float l_ssd[4] = {0, 0, 0, 0}, l_sum[4] = {0, 0, 0, 0}, l_x[4] = {0, 0, 0, 0}, l_y[4] = {0, 0, 0, 0};
+    const float* a = i0 + b * plane() + i * static_cast<int64_t>(lv.w) + j;
+    const float* ax = gx + b * plane() + i * static_cast<int64_t>(lv.w) + j;
+    const float* ay = gy + b * plane() + i * static_cast<int64_t>(lv.w) + j;
+    for (int r = 0; r < patch; ++r) {
+      const float* p0 = s.p + r * static_cast<int64_t>(pw());
+      const float* p1 = p0 + pw();
+      float r_ssd[4] = {0, 0, 0, 0}, r_sum[4] = {0, 0, 0, 0}, r_x[4] = {0, 0, 0, 0}, r_y[4] = {0, 0, 0, 0};
+      for (int c = 0; c < patch; ++c) {
+        const float d = s.w00 * p0[c] + s.w01 * p0[c + 1] + s.w10 * p1[c] + s.w11 * p1[c + 1] - a[c];
+        const int k = c & 3;
+        r_ssd[k] += d * d;
+        r_sum[k] += d;
+        if (kGrad) {
+          r_x[k] += d * ax[c];
+          r_y[k] += d * ay[c];
+        }
+      }
+      for (int k = 0; k < 4; ++k) {
+        l_ssd[k] += r_ssd[k];
+        l_sum[k] += r_sum[k];
+        if (kGrad) l_x[k] += r_x[k], l_y[k] += r_y[k];
+      }
+      a += lv.w, ax += lv.w, ay += lv.w;
+    }
+    const float ssd = reduce4(l_ssd), dux = kGrad ? reduce4(l_x) : 0.0f, duy = kGrad ? reduce4(l_y) : 0.0f;
+    if (!mean_norm) return {ssd, dux, duy};
+    const float n = static_cast<float>(patch) * static_cast<float>(patch), sum = reduce4(l_sum);
+    return {ssd - sum * sum / n, dux - sum * gsum_x / n, duy - sum * gsum_y / n};
+  }
+
+  PFG_HD float ssd(int64_t b, int i, int j, float ux, float uy) const {
+    return sums<false>(b, i, j, sampler(b, i, j, ux, uy), 0.0f, 0.0f).ssd;
+  }
+
+  // One patch (is, js) of the pass, within the stripe of patch rows [s0, s1).
+  PFG_HD void visit(int64_t b, int is, int js, int s0, int s1) const {
+    float* sx = sparse + b * 2 * grid();
+    float* sy = sx + grid();
+    const int64_t k = is * static_cast<int64_t>(lv.ws) + js;
+    const int i = is * stride, j = js * stride;
+    if (!backward) {  // the coarser level's flow at the patch centre starts the search
+      const float* u = flow + b * 2 * plane();
+      const int64_t c = (i + patch / 2) * static_cast<int64_t>(lv.w) + j + patch / 2;
+      sx[k] = u[c];
+      sy[k] = u[plane() + c];
+    }
+    if (propagate) {  // the better of its own and its neighbours' flows (left/up; right/down going back)
+      float best = ssd(b, i, j, sx[k], sy[k]);
+      const int dir = backward ? -1 : 1;
+      const bool has_col = backward ? js < lv.ws - 1 : js > 0;
+      const bool has_row = backward ? is < s1 - 1 : is > s0;
+      if (has_col) {
+        const int64_t n = k - dir;
+        const float v = ssd(b, i, j, sx[n], sy[n]);
+        if (v < best) best = v, sx[k] = sx[n], sy[k] = sy[n];
+      }
+      if (has_row) {
+        const int64_t n = k - dir * static_cast<int64_t>(lv.ws);
+        const float v = ssd(b, i, j, sx[n], sy[n]);
+        if (v < best) best = v, sx[k] = sx[n], sy[k] = sy[n];
+      }
+    }
+    // the structure tensor of the patch (exact integer sums of the Sobel gradients)
+    int64_t sxx = 0, syy = 0, sxy = 0, s_x = 0, s_y = 0;
+    for (int r = 0; r < patch; ++r) {
+      const float* ax = gx + b * plane() + (i + r) * static_cast<int64_t>(lv.w) + j;
+      const float* ay = gy + b * plane() + (i + r) * static_cast<int64_t>(lv.w) + j;
+      for (int c = 0; c < patch; ++c) {
+        const int64_t vx = static_cast<int64_t>(ax[c]), vy = static_cast<int64_t>(ay[c]);
+        sxx += vx * vx, syy += vy * vy, sxy += vx * vy, s_x += vx, s_y += vy;
+      }
+    }
+    const float hxx = static_cast<float>(sxx), hyy = static_cast<float>(syy), hxy = static_cast<float>(sxy);
+    float det = hxx * hyy - hxy * hxy;
+    if (fabsf(det) < kEps) det = kEps;
+    const float inv11 = hyy / det, inv12 = -hxy / det, inv22 = hxx / det;
+    float ux = sx[k], uy = sy[k], prev = kInf;
+    for (int t = 0; t < inner_iters; ++t) {  // inverse-compositional Gauss-Newton steps
+      const PatchSums g = sums<true>(b, i, j, sampler(b, i, j, ux, uy), static_cast<float>(s_x), static_cast<float>(s_y));
+      ux -= inv11 * g.dux + inv12 * g.duy;
+      uy -= inv12 * g.dux + inv22 * g.duy;
+      if (g.ssd >= prev) break;  // stop when the patch distance stops decreasing
+      prev = g.ssd;
+    }
+    // a result more than a patch away from where the search started is not trusted
+    const double dx = static_cast<double>(ux - sx[k]), dy = static_cast<double>(uy - sy[k]);
+    if (sqrt(dx * dx + dy * dy) <= static_cast<double>(patch)) sx[k] = ux, sy[k] = uy;
+  }
+
+  // Stripe s of pair b, in the pass's order (the CPU driver; the CUDA one runs anti-diagonals).
+  PFG_HD void run_stripe(int64_t b, int s) const {
+    const int s0 = stripe_begin(s, lv.hs), s1 = stripe_end(s, lv.hs);
+    if (!backward) {
+      for (int is = s0; is < s1; ++is)
+        for (int js = 0; js < lv.ws; ++js) visit(b, is, js, s0, s1);
+    } else {
+      for (int is = s1 - 1; is >= s0; --is)
+        for (int js = lv.ws - 1; js >= 0; --js) visit(b, is, js, s0, s1);
+    }
+  }
+  // The patch at step `diag` of the wavefront, row r of the stripe (false: none there).
+  PFG_HD void visit_diagonal(int64_t b, int s, int r, int diag) const {
+    const int s0 = stripe_begin(s, lv.hs), s1 = stripe_end(s, lv.hs), c = diag - r;
+    if (r >= s1 - s0 || c < 0 || c >= lv.ws) return;
+    if (!backward) visit(b, s0 + r, c, s0, s1);
+    else visit(b, s1 - 1 - r, lv.ws - 1 - c, s0, s1);
+  }
+};
+
+// --- 3. densification ---------------------------------------------------------------------------------
+// The range [first, last] of patch rows (or columns) covering pixel row i: those starting at or
+// before i and not ended before it, never fewer than the last patch (as OpenCV counts them).
+PFG_HD void covering(int i, int patch, int stride, int cells, int& first, int& last) {
+  last = i / stride;
+  last = last < cells - 1 ? last : cells - 1;
+  const int ended = i >= patch ? (i - patch) / stride + 1 : 0;
+  first = ended < last ? ended : last;
+}
+
+struct DensifyKernel : Rows {
+  const float* sparse;  // [B, 2, hs, ws]
+  const float *i0, *i1p;  // frame 0 [B, h, w] and padded frame 1
+  float* flow;            // [B, 2, h, w]
+  Level lv;
+  int patch, stride;
+
+  PFG_HD void operator()(const PlaneRow& r, int j) const {
+    const int64_t grid = static_cast<int64_t>(lv.hs) * lv.ws, plane = static_cast<int64_t>(lv.h) * lv.w;
+    const int pw = lv.w + 2 * kBorder;
+    const float* sx = sparse + r.b * 2 * grid;
+    const float* sy = sx + grid;
+    const float* p1 = i1p + (r.b * (lv.h + 2 * kBorder) + kBorder) * static_cast<int64_t>(pw) + kBorder;
+    const float v0 = i0[r.b * plane + r.y * static_cast<int64_t>(lv.w) + j];
+    int is0, is1, js0, js1;
+    covering(r.y, patch, stride, lv.hs, is0, is1);
+    covering(j, patch, stride, lv.ws, js0, js1);
+    float sum_x = 0.0f, sum_y = 0.0f, sum_c = 0.0f;
+    for (int is = is0; is <= is1; ++is)
+      for (int js = js0; js <= js1; ++js) {
+        const int64_t k = is * static_cast<int64_t>(lv.ws) + js;
+        const float jm = clamp_to(static_cast<float>(j) + sx[k], 0.0f, static_cast<float>(lv.w) - 1.0f - kEps);
+        const float im = clamp_to(static_cast<float>(r.y) + sy[k], 0.0f, static_cast<float>(lv.h) - 1.0f - kEps);
+        const int jl = static_cast<int>(jm), ju = jl + 1, il = static_cast<int>(im), iu = il + 1;
+        const float diff = (jm - jl) * (im - il) * p1[iu * static_cast<int64_t>(pw) + ju] +
+                           (ju - jm) * (im - il) * p1[iu * static_cast<int64_t>(pw) + jl] +
+                           (jm - jl) * (iu - im) * p1[il * static_cast<int64_t>(pw) + ju] +
+                           (ju - jm) * (iu - im) * p1[il * static_cast<int64_t>(pw) + jl] - v0;
+        const float ad = fabsf(diff);
+        const float coef = 1.0f / (ad > 1.0f ? ad : 1.0f);
+        sum_x += coef * sx[k];
+        sum_y += coef * sy[k];
+        sum_c += coef;
+      }
+    float* f = flow + r.b * 2 * plane + r.y * static_cast<int64_t>(lv.w) + j;
+    f[0] = sum_x / sum_c;
+    f[plane] = sum_y / sum_c;
+  }
+};
+
+// --- 4. variational refinement ----------------------------------------------------------------------------
+// OpenCV's VariationalRefinement with the flow W fixed and the increment dW solved for. Planes of a
+// pair: deriv [8, h, w] = Ix, Iy, Iz, Ixx, Ixy, Iyy, Ixz, Iyz (of the mean of frame 0 and the
+// warped frame 1, and of their difference Iz); system [5, h, w] = A11, A12, A22, b1, b2;
+// weights [h, w] = the smoothness weight of each pixel's right and lower edges.
+enum Deriv { kIx, kIy, kIz, kIxx, kIxy, kIyy, kIxz, kIyz, kDerivs };
+enum System { kA11, kA12, kA22, kB1, kB2, kSystem };
+
+// Frame 1 warped by W (cv::remap INTER_LINEAR, BORDER_REPLICATE: coordinates in 1/32 pixel), then
+// avg = I0 / 2 + warped / 2 and Iz = warped - I0 (deriv plane kIz).
+struct WarpKernel : Rows {
+  const float *i0, *i1, *flow;  // [B, h, w], [B, h, w], [B, 2, h, w]
+  float *deriv, *avg;           // [B, 8, h, w], [B, h, w]
+  int w;
+
+  PFG_HD void operator()(const PlaneRow& r, int x) const {
+    const int64_t plane = static_cast<int64_t>(h) * w, o = r.y * static_cast<int64_t>(w) + x;
+    const float* f = flow + r.b * 2 * plane;
+    const int mx = static_cast<int>(rintf((static_cast<float>(x) + f[o]) * 32.0f));
+    const int my = static_cast<int>(rintf((static_cast<float>(r.y) + f[plane + o]) * 32.0f));
+    const int x0 = mx >> 5, y0 = my >> 5;
+    const float ax = static_cast<float>(mx & 31) * (1.0f / 32), ay = static_cast<float>(my & 31) * (1.0f / 32);
+    const float* p = i1 + r.b * plane;
+    auto at = [&](int yy, int xx) { return p[clamp_index(yy, h) * static_cast<int64_t>(w) + clamp_index(xx, w)]; };
+    const float warped = at(y0, x0) * ((1.0f - ay) * (1.0f - ax)) + at(y0, x0 + 1) * ((1.0f - ay) * ax) +
+                         at(y0 + 1, x0) * (ay * (1.0f - ax)) + at(y0 + 1, x0 + 1) * (ay * ax);
+    const float v0 = i0[r.b * plane + o];
+    avg[r.b * plane + o] = v0 * 0.5f + warped * 0.5f;
+    deriv[r.b * kDerivs * plane + kIz * plane + o] = warped - v0;
+  }
+};
+
+// Central differences (cv::Sobel ksize 1, border replicated): src plane -> dst plane, d/dx or d/dy.
+PFG_HD float central_diff(const float* p, int h, int w, int y, int x, bool dy) {
+  if (dy) return p[clamp_index(y + 1, h) * static_cast<int64_t>(w) + x] - p[clamp_index(y - 1, h) * static_cast<int64_t>(w) + x];
+  return p[y * static_cast<int64_t>(w) + clamp_index(x + 1, w)] - p[y * static_cast<int64_t>(w) + clamp_index(x - 1, w)];
+}
+
+// Stage 0: Ix, Iy from the mean image, Ixz, Iyz from Iz; stage 1 (after stage 0 everywhere): Ixx,
+// Ixy from Ix and Iyy from Iy.
+struct DerivKernel : Rows {
+  float* deriv;      // [B, 8, h, w]
+  const float* avg;  // [B, h, w]: the mean image
+  int w, stage;
+
+  PFG_HD void operator()(const PlaneRow& r, int x) const {
+    const int64_t plane = static_cast<int64_t>(h) * w, o = r.y * static_cast<int64_t>(w) + x;
+    float* d = deriv + r.b * kDerivs * plane;
+    if (stage == 0) {
+      const float* a = avg + r.b * plane;
+      d[kIx * plane + o] = central_diff(a, h, w, r.y, x, false);
+      d[kIy * plane + o] = central_diff(a, h, w, r.y, x, true);
+      d[kIxz * plane + o] = central_diff(d + kIz * plane, h, w, r.y, x, false);
+      d[kIyz * plane + o] = central_diff(d + kIz * plane, h, w, r.y, x, true);
+    } else {
+      d[kIxx * plane + o] = central_diff(d + kIx * plane, h, w, r.y, x, false);
+      d[kIxy * plane + o] = central_diff(d + kIx * plane, h, w, r.y, x, true);
+      d[kIyy * plane + o] = central_diff(d + kIy * plane, h, w, r.y, x, true);
+    }
+  }
+};
+
+// The smoothness weight of pixel (y, x) from the current flow W + dW (differences to the right and
+// lower neighbours, zero at the last column / row): alpha/2 / sqrt(|grad|^2 + eps^2).
+struct WeightKernel : Rows {
+  const float *flow, *dflow;  // W and dW: [B, 2, h, w]
+  float* weights;             // [B, h, w]
+  int w;
+  float alpha, epsilon;
+
+  PFG_HD void operator()(const PlaneRow& r, int x) const {
+    const int64_t plane = static_cast<int64_t>(h) * w, o = r.y * static_cast<int64_t>(w) + x;
+    const float* f = flow + r.b * 2 * plane;
+    const float* df = dflow + r.b * 2 * plane;
+    const int64_t right = r.y * static_cast<int64_t>(w) + clamp_index(x + 1, w);
+    const int64_t down = clamp_index(r.y + 1, h) * static_cast<int64_t>(w) + x;
+    auto cur = [&](int c, int64_t at) { return f[c * plane + at] + df[c * plane + at]; };
+    const float ux = cur(0, right) - cur(0, o), vx = cur(1, right) - cur(1, o);
+    const float uy = cur(0, down) - cur(0, o), vy = cur(1, down) - cur(1, o);
+    weights[r.b * plane + o] = (alpha / 2) / sqrtf(ux * ux + vx * vx + uy * uy + vy * vy + epsilon * epsilon);
+  }
+};
+
+// The linear system of pixel (y, x): data terms (brightness and gradient constancy, robust weights
+// from the current increment dW), then the smoothness edges in the order OpenCV adds them.
+struct SystemKernel : Rows {
+  const float *deriv, *flow, *dflow, *weights;
+  float* system;  // [B, 5, h, w]
+  int w;
+  float gamma, delta, epsilon;
+
+  PFG_HD void operator()(const PlaneRow& r, int x) const {
+    const int64_t plane = static_cast<int64_t>(h) * w, o = r.y * static_cast<int64_t>(w) + x;
+    const float* d = deriv + r.b * kDerivs * plane + o;
+    const float Ix = d[kIx * plane], Iy = d[kIy * plane], Iz = d[kIz * plane];
+    const float Ixx = d[kIxx * plane], Ixy = d[kIxy * plane], Iyy = d[kIyy * plane];
+    const float Ixz = d[kIxz * plane], Iyz = d[kIyz * plane];
+    const float* df = dflow + r.b * 2 * plane;
+    const float du = df[o], dv = df[plane + o];
+    const float zeta2 = kZeta * kZeta, eps2 = epsilon * epsilon;
+    // brightness constancy
+    float norm = Ix * Ix + Iy * Iy + zeta2;
+    const float ik1z = Iz + Ix * du + Iy * dv;
+    float weight = ((delta / 2) / sqrtf(ik1z * ik1z / norm + eps2)) / norm;
+    float a11 = weight * (Ix * Ix) + zeta2, a12 = weight * (Ix * Iy), a22 = weight * (Iy * Iy) + zeta2;
+    float b1 = -weight * (Iz * Ix), b2 = -weight * (Iz * Iy);
+    // gradient constancy
+    norm = Ixx * Ixx + Ixy * Ixy + zeta2;
+    const float norm2 = Iyy * Iyy + Ixy * Ixy + zeta2;
+    const float ik1zx = Ixz + Ixx * du + Ixy * dv, ik1zy = Iyz + Ixy * du + Iyy * dv;
+    weight = (gamma / 2) / sqrtf(ik1zx * ik1zx / norm + ik1zy * ik1zy / norm2 + eps2);
+    a11 += weight * (Ixx * Ixx / norm + Ixy * Ixy / norm2);
+    a12 += weight * (Ixx * Ixy / norm + Ixy * Iyy / norm2);
+    a22 += weight * (Ixy * Ixy / norm + Iyy * Iyy / norm2);
+    b1 += -weight * (Ixx * Ixz / norm + Ixy * Iyz / norm2);
+    b2 += -weight * (Ixy * Ixz / norm + Iyy * Iyz / norm2);
+    // smoothness: each edge adds its weight to both ends' diagonal and w * (W(q) - W(p)) to b(p)
+    const float* f = flow + r.b * 2 * plane;
+    const float* wt = weights + r.b * plane;
+    auto edge = [&](bool exists, int64_t p, int64_t q, float& au, float& av, float& bu, float& bv, bool own) {
+      if (!exists) return;
+      const float wgt = wt[own ? p : q];
+      const float gu = wgt * (f[own ? q : p] - f[own ? p : q]), gv = wgt * (f[plane + (own ? q : p)] - f[plane + (own ? p : q)]);
+      if (own) bu += gu, bv += gv;
+      else bu -= gu, bv -= gv;
+      au += wgt, av += wgt;
+    };
+    const int64_t right = o + 1, left = o - 1, down = o + w, up = o - w;
+    const bool has_r = x + 1 < w, has_l = x > 0, has_d = r.y + 1 < h, has_u = r.y > 0;
+    // own edge (p -> q) is own = true with (p, q) = (o, right/down); a neighbour's edge (n -> o) is
+    // own = false with (p, q) = (o, n): b(o) -= w(n) * (W(o) - W(n)).
+    if (((r.y + x) & 1) == 0) {  // red pixels get their own edge first (OpenCV's red pass runs first)
+      edge(has_r, o, right, a11, a22, b1, b2, true);
+      edge(has_l, o, left, a11, a22, b1, b2, false);
+      edge(has_d, o, down, a11, a22, b1, b2, true);
+      edge(has_u, o, up, a11, a22, b1, b2, false);
+    } else {
+      edge(has_l, o, left, a11, a22, b1, b2, false);
+      edge(has_r, o, right, a11, a22, b1, b2, true);
+      edge(has_u, o, up, a11, a22, b1, b2, false);
+      edge(has_d, o, down, a11, a22, b1, b2, true);
+    }
+    float* s = system + r.b * kSystem * plane + o;
+    s[kA11 * plane] = a11, s[kA12 * plane] = a12, s[kA22 * plane] = a22, s[kB1 * plane] = b1, s[kB2 * plane] = b2;
+  }
+};
+
+// One red-black SOR half-sweep: the pixels of one colour ((y + x) % 2 == colour) update dW.
+struct SorKernel : Rows {
+  const float *system, *weights;
+  float* dflow;  // [B, 2, h, w]
+  int w, colour;
+
+  PFG_HD void operator()(const PlaneRow& r, int x) const {
+    if (((r.y + x) & 1) != colour) return;
+    const int64_t plane = static_cast<int64_t>(h) * w, o = r.y * static_cast<int64_t>(w) + x;
+    const float* wt = weights + r.b * plane;
+    float* du = dflow + r.b * 2 * plane;
+    float* dv = du + plane;
+    const bool has_l = x > 0, has_r = x + 1 < w, has_u = r.y > 0, has_d = r.y + 1 < h;
+    const float wl = has_l ? wt[o - 1] : 0.0f, wu = has_u ? wt[o - w] : 0.0f, wp = wt[o];
+    auto nb = [&](const float* p, bool has, int64_t at) { return has ? p[at] : 0.0f; };
+    const float su = wl * nb(du, has_l, o - 1) + wp * nb(du, has_r, o + 1) + wu * nb(du, has_u, o - w) +
+                     wp * nb(du, has_d, o + w);
+    const float sv = wl * nb(dv, has_l, o - 1) + wp * nb(dv, has_r, o + 1) + wu * nb(dv, has_u, o - w) +
+                     wp * nb(dv, has_d, o + w);
+    const float* s = system + r.b * kSystem * plane + o;
+    const float a12 = s[kA12 * plane];
+    du[o] += kOmega * ((su + s[kB1 * plane] - dv[o] * a12) / s[kA11 * plane] - du[o]);
+    dv[o] += kOmega * ((sv + s[kB2 * plane] - du[o] * a12) / s[kA22 * plane] - dv[o]);
+  }
+};
+
+// flow += dflow (the refined flow), per pixel of [B, 2, h, w] (rows: B * 2 * h).
+struct AddKernel {
+  float* flow;
+  const float* dflow;
+  int w;
+  PFG_HD int64_t row(int64_t r) const { return r * w; }
+  PFG_HD void operator()(int64_t base, int x) const { flow[base + x] += dflow[base + x]; }
+};
+
+}  // namespace dis
+}  // namespace pyframegan

@@ -1,0 +1,139 @@
+// dis_flow: Dense Inverse Search optical flow of B frame pairs (the math: pyframegan/dis_math.h).
+#pragma once
+#include <ATen/ATen.h>
+
+#include <vector>
+
+#include "pyframegan/dis_math.h"
+
+namespace pyframegan {
+
+// The parameters after the checks and OpenCV's choice of scales for the frame size.
+struct DisPlan {
+  int64_t batch;
+  int height, width;
+  int finest, coarsest;  // pyramid levels used (0: full resolution)
+  int patch, stride, iters, refine_iters;
+  float alpha, gamma, delta, epsilon;
+  bool mean_norm, propagate;
+  std::vector<dis::Level> levels;  // levels[s] for s in [finest, coarsest]; others unused
+  at::Tensor frames[2];  // each uint8 RGB [B, H, W, 3] (any strides) or float32 grey [B, H, W] contiguous
+};
+
+// Checks both frames and every parameter (clear ValueError / TypeError) and picks the scales.
+DisPlan plan_dis_flow(const at::Tensor& first, const at::Tensor& second, int64_t finest_scale, int64_t coarsest_scale,
+                      int64_t patch_size, int64_t patch_stride, int64_t grad_descent_iters, int64_t refine_iters,
+                      double alpha, double gamma, double delta, double epsilon, bool mean_normalization,
+                      bool spatial_propagation);
+
+template <typename Driver>
+at::Tensor dis_grey(const DisPlan& p, const at::Tensor& frames, const at::TensorOptions& opts) {
+  at::Tensor out = at::empty({p.batch, p.height, p.width}, opts);
+  dis::GreyKernel k{};
+  k.h = p.height, k.w = p.width, k.out = out.data_ptr<float>();
+  if (frames.scalar_type() == at::kByte) {
+    k.rgb = frames.const_data_ptr<uint8_t>();
+    k.sb = frames.stride(0), k.sy = frames.stride(1), k.sx = frames.stride(2), k.sc = frames.stride(3);
+  } else {
+    k.grey = frames.const_data_ptr<float>();
+  }
+  Driver::run(k, p.batch * p.height, p.width);
+  return out;
+}
+
+// The pyramid levels [finest, coarsest] of one frame (others undefined).
+template <typename Driver>
+std::vector<at::Tensor> dis_pyramid(const DisPlan& p, const at::Tensor& grey) {
+  std::vector<at::Tensor> levels(p.coarsest + 1);
+  at::Tensor src = grey;
+  for (int s = p.finest; s <= p.coarsest; ++s) {
+    const dis::Level& lv = p.levels[s];
+    at::Tensor dst = at::empty({p.batch, lv.h, lv.w}, grey.options());
+    Driver::run(dis::AreaDownKernel{{lv.h}, src.const_data_ptr<float>(), dst.data_ptr<float>(),
+                                    static_cast<int>(src.size(1)), static_cast<int>(src.size(2)), lv.w},
+                p.batch * lv.h, lv.w);
+    levels[s] = src = dst;
+  }
+  return levels;
+}
+
+template <typename Driver>
+at::Tensor dis_resize_flow(const at::Tensor& flow, int h, int w, float scale) {
+  at::Tensor out = at::empty({flow.size(0), 2, h, w}, flow.options());
+  Driver::run(dis::ResizeFlowKernel{flow.const_data_ptr<float>(), out.data_ptr<float>(), static_cast<int>(flow.size(2)),
+                                    static_cast<int>(flow.size(3)), h, w, scale},
+              flow.size(0) * 2 * h, w);
+  return out;
+}
+
+// Variational refinement of `flow` [B, 2, h, w] in place (frames i0, i1 of the level).
+template <typename Driver>
+void dis_refine(const DisPlan& p, const dis::Level& lv, const at::Tensor& i0, const at::Tensor& i1, at::Tensor& flow) {
+  using namespace dis;
+  const int64_t rows = p.batch * lv.h;
+  const Rows r{lv.h};
+  at::Tensor deriv = at::empty({p.batch, kDerivs, lv.h, lv.w}, flow.options());
+  at::Tensor avg = at::empty({p.batch, lv.h, lv.w}, flow.options());
+  at::Tensor dflow = at::zeros_like(flow), weights = at::empty_like(avg);
+  at::Tensor system = at::empty({p.batch, kSystem, lv.h, lv.w}, flow.options());
+  float *d = deriv.data_ptr<float>(), *df = dflow.data_ptr<float>(), *wt = weights.data_ptr<float>();
+  const float* f = flow.const_data_ptr<float>();
+  Driver::run(WarpKernel{r, i0.const_data_ptr<float>(), i1.const_data_ptr<float>(), f, d, avg.data_ptr<float>(), lv.w},
+              rows, lv.w);
+  for (int stage = 0; stage < 2; ++stage) Driver::run(DerivKernel{r, d, avg.const_data_ptr<float>(), lv.w, stage}, rows, lv.w);
+  for (int it = 0; it < p.refine_iters; ++it) {
+    Driver::run(WeightKernel{r, f, df, wt, lv.w, p.alpha, p.epsilon}, rows, lv.w);
+    Driver::run(SystemKernel{r, d, f, df, wt, system.data_ptr<float>(), lv.w, p.gamma, p.delta, p.epsilon}, rows, lv.w);
+    for (int sor = 0; sor < kSorIterations; ++sor)
+      for (int colour = 0; colour < 2; ++colour)
+        Driver::run(SorKernel{r, system.const_data_ptr<float>(), wt, df, lv.w, colour}, rows, lv.w);
+  }
+  Driver::run(AddKernel{flow.data_ptr<float>(), df, lv.w}, p.batch * 2 * lv.h, lv.w);
+}
+
+// Driver: CpuDriver (cpu/kernels.cpp) or CudaDriver (cuda/kernels.cu); besides run(kernel, rows,
+// width) it has run_stripes(PatchSearch, batch), which visits every stripe of every pair.
+template <typename Driver>
+at::Tensor run_dis_flow(const at::Tensor& first, const at::Tensor& second, int64_t finest_scale,
+                        int64_t coarsest_scale, int64_t patch_size, int64_t patch_stride, int64_t grad_descent_iters,
+                        int64_t refine_iters, double alpha, double gamma, double delta, double epsilon,
+                        bool mean_normalization, bool spatial_propagation) {
+  using namespace dis;
+  typename Driver::Guard guard(first.device());
+  const DisPlan p = plan_dis_flow(first, second, finest_scale, coarsest_scale, patch_size, patch_stride,
+                                  grad_descent_iters, refine_iters, alpha, gamma, delta, epsilon, mean_normalization,
+                                  spatial_propagation);
+  const auto opts = first.options().dtype(at::kFloat);
+  if (p.batch == 0) return at::empty({0, 2, p.height, p.width}, opts);
+  const std::vector<at::Tensor> pyr0 = dis_pyramid<Driver>(p, dis_grey<Driver>(p, p.frames[0], opts));
+  const std::vector<at::Tensor> pyr1 = dis_pyramid<Driver>(p, dis_grey<Driver>(p, p.frames[1], opts));
+  at::Tensor flow = at::zeros({p.batch, 2, p.levels[p.coarsest].h, p.levels[p.coarsest].w}, opts);
+  for (int s = p.coarsest; s >= p.finest; --s) {
+    const Level& lv = p.levels[s];
+    const int64_t rows = p.batch * lv.h;
+    at::Tensor gx = at::empty({p.batch, lv.h, lv.w}, opts), gy = at::empty_like(gx);
+    Driver::run(SobelKernel{{lv.h}, pyr0[s].const_data_ptr<float>(), gx.data_ptr<float>(), gy.data_ptr<float>(), lv.w},
+                rows, lv.w);
+    at::Tensor padded = at::empty({p.batch, lv.h + 2 * kBorder, lv.w + 2 * kBorder}, opts);
+    Driver::run(PadKernel{pyr1[s].const_data_ptr<float>(), padded.data_ptr<float>(), lv.h, lv.w},
+                p.batch * (lv.h + 2 * kBorder), lv.w + 2 * kBorder);
+    at::Tensor sparse = at::empty({p.batch, 2, lv.hs, lv.ws}, opts);
+    PatchSearch search{pyr0[s].const_data_ptr<float>(), padded.const_data_ptr<float>(), gx.const_data_ptr<float>(),
+                       gy.const_data_ptr<float>(), flow.const_data_ptr<float>(), sparse.data_ptr<float>(), lv,
+                       p.patch, p.stride, p.propagate ? p.iters / 2 : p.iters, p.mean_norm, p.propagate, false};
+    Driver::run_stripes(search, p.batch);
+    if (p.propagate) {
+      search.backward = true;
+      Driver::run_stripes(search, p.batch);
+    }
+    at::Tensor dense = at::empty({p.batch, 2, lv.h, lv.w}, opts);
+    Driver::run(DensifyKernel{{lv.h}, sparse.const_data_ptr<float>(), pyr0[s].const_data_ptr<float>(),
+                              padded.const_data_ptr<float>(), dense.data_ptr<float>(), lv, p.patch, p.stride},
+                rows, lv.w);
+    if (p.refine_iters > 0) dis_refine<Driver>(p, lv, pyr0[s], pyr1[s], dense);
+    flow = s > p.finest ? dis_resize_flow<Driver>(dense, p.levels[s - 1].h, p.levels[s - 1].w, 2.0f) : dense;
+  }
+  return dis_resize_flow<Driver>(flow, p.height, p.width, static_cast<float>(1 << p.finest));
+}
+
+}  // namespace pyframegan

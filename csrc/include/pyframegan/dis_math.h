@@ -428,8 +428,8 @@ struct DensifyKernel : Rows {
 enum Deriv { kIx, kIy, kIz, kIxx, kIxy, kIyy, kIxz, kIyz, kDerivs };
 enum System { kA11, kA12, kA22, kB1, kB2, kSystem };
 
-// Frame 1 warped by W (cv::remap INTER_LINEAR, BORDER_REPLICATE: coordinates in 1/32 pixel), then
-// avg = I0 / 2 + warped / 2 and Iz = warped - I0 (deriv plane kIz).
+// Frame 1 warped by W (cv::remap INTER_LINEAR, BORDER_REPLICATE; OpenCV 5 samples at the float
+// coordinate, 4.x rounded it to 1/32 pixel), then avg = I0 / 2 + warped / 2 and Iz = warped - I0 (deriv plane kIz).
 struct WarpKernel : Rows {
   const float *i0, *i1, *flow;  // [B, h, w], [B, h, w], [B, 2, h, w]
   float *deriv, *avg;           // [B, 8, h, w], [B, h, w]
@@ -438,10 +438,12 @@ struct WarpKernel : Rows {
   PFG_HD void operator()(const PlaneRow& r, int x) const {
     const int64_t plane = static_cast<int64_t>(h) * w, o = r.y * static_cast<int64_t>(w) + x;
     const float* f = flow + r.b * 2 * plane;
-    const int mx = static_cast<int>(rintf((static_cast<float>(x) + f[o]) * 32.0f));
-    const int my = static_cast<int>(rintf((static_cast<float>(r.y) + f[plane + o]) * 32.0f));
-    const int x0 = mx >> 5, y0 = my >> 5;
-    const float ax = static_cast<float>(mx & 31) * (1.0f / 32), ay = static_cast<float>(my & 31) * (1.0f / 32);
+    const float sx = static_cast<float>(x) + f[o], sy = static_cast<float>(r.y) + f[plane + o];
+    const float fx = floorf(sx), fy = floorf(sy);
+    const float ax = sx - fx, ay = sy - fy;
+    // a coordinate far outside (or NaN) clamps to the border before it is turned into an index
+    const int x0 = static_cast<int>(clamp_to(fx, -1.0f, static_cast<float>(w)));
+    const int y0 = static_cast<int>(clamp_to(fy, -1.0f, static_cast<float>(h)));
     const float* p = i1 + r.b * plane;
     auto at = [&](int yy, int xx) { return p[clamp_index(yy, h) * static_cast<int64_t>(w) + clamp_index(xx, w)]; };
     const float warped = at(y0, x0) * ((1.0f - ay) * (1.0f - ax)) + at(y0, x0 + 1) * ((1.0f - ay) * ax) +

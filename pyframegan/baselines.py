@@ -7,6 +7,8 @@ Each baseline is a function ``(a, b, n) -> list of n uint8 frames``: given two u
 * ``blend``: the linear crossfade ``(1 - t) a + t b``. Needs nothing.
 * ``dis``: OpenCV's DIS optical flow both ways and the linear-motion interpolation of Super SloMo.
   Needs OpenCV (``pip install opencv-python-headless``, or ``pip install pyframegan[eval]``).
+* ``dis-ours``: the same, with the flows from pyframegan's own DIS, :func:`pyframegan.ops.dis_flow`
+  (preset medium), instead of OpenCV's. Needs the C++ extension, and OpenCV for the warp.
 * ``minterpolate``: FFmpeg's motion-compensated ``minterpolate`` filter. Needs an ``ffmpeg``
   binary on the PATH (e.g. ``apt-get install ffmpeg``); pyframegan itself never does.
 
@@ -28,6 +30,7 @@ from typing import Callable
 import numpy as np
 
 Baseline = Callable[[np.ndarray, np.ndarray, int], "list[np.ndarray]"]
+Flows = Callable[[np.ndarray, np.ndarray], "tuple[np.ndarray, np.ndarray]"]  # (a, b) -> (F01, F10) [H, W, 2]
 
 
 def _check(a: np.ndarray, b: np.ndarray, n: int) -> None:
@@ -92,6 +95,41 @@ def _to_uint8(frame: np.ndarray) -> np.ndarray:
     return np.clip(np.rint(frame), 0, 255).astype(np.uint8)
 
 
+def _ops():
+    from pyframegan import ops  # the C++ extension: imported only when ``dis-ours`` runs
+    return ops
+
+
+def _opencv_flows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """OpenCV's DIS flows [H, W, 2] from ``a`` to ``b`` and from ``b`` to ``a``."""
+    cv2 = _cv2()
+    gray_a, gray_b = _gray(cv2, a), _gray(cv2, b)
+    return _dis_flow(cv2, gray_a, gray_b), _dis_flow(cv2, gray_b, gray_a)
+
+
+def _op_flows(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """The same flows from :func:`pyframegan.ops.dis_flow` (preset medium), both in one call: the
+    pairs (a, b) and (b, a) as a batch of two, on the CPU."""
+    import torch
+    first, second = torch.from_numpy(np.stack([a, b])), torch.from_numpy(np.stack([b, a]))
+    flows = _ops().dis_flow(first, second, preset="medium").permute(0, 2, 3, 1).numpy()  # [2, H, W, 2]
+    return flows[0], flows[1]
+
+
+def _linear_motion(a: np.ndarray, b: np.ndarray, n: int, flows: Flows) -> list[np.ndarray]:
+    """The linear-motion frames of :func:`dis`, with ``flows(a, b) -> (F01, F10)``."""
+    _check(a, b, n)
+    f01, f10 = flows(a, b)
+    warp = _warper(_cv2(), a, b)
+    out = []
+    for k in range(1, n + 1):
+        t = k / (n + 1)
+        f_t0 = -(1 - t) * t * f01 + t * t * f10
+        f_t1 = (1 - t) ** 2 * f01 - t * (1 - t) * f10
+        out.append(_to_uint8((1 - t) * warp(0, f_t0) + t * warp(1, f_t1)))
+    return out
+
+
 def dis(a: np.ndarray, b: np.ndarray, n: int) -> list[np.ndarray]:
     """Dense Inverse Search flow (OpenCV, preset MEDIUM) on grayscale, both ways, then linear motion.
 
@@ -107,18 +145,15 @@ def dis(a: np.ndarray, b: np.ndarray, n: int) -> list[np.ndarray]:
     ``a`` is backward-warped with ``F_t0`` and ``b`` with ``F_t1`` (bilinear, border replicated)
     and the two are blended ``(1 - t) warp_a + t warp_b`` (no visibility maps).
     """
-    _check(a, b, n)
-    cv2 = _cv2()
-    gray_a, gray_b = _gray(cv2, a), _gray(cv2, b)
-    f01, f10 = _dis_flow(cv2, gray_a, gray_b), _dis_flow(cv2, gray_b, gray_a)
-    warp = _warper(cv2, a, b)
-    out = []
-    for k in range(1, n + 1):
-        t = k / (n + 1)
-        f_t0 = -(1 - t) * t * f01 + t * t * f10
-        f_t1 = (1 - t) ** 2 * f01 - t * (1 - t) * f10
-        out.append(_to_uint8((1 - t) * warp(0, f_t0) + t * warp(1, f_t1)))
-    return out
+    return _linear_motion(a, b, n, _opencv_flows)
+
+
+def dis_ours(a: np.ndarray, b: np.ndarray, n: int) -> list[np.ndarray]:
+    """:func:`dis` with the flows of pyframegan's own DIS, :func:`pyframegan.ops.dis_flow` (preset
+    medium, which computes OpenCV's DIS; the same grayscale and flow convention), instead of
+    OpenCV's; the warp and the blend are :func:`dis`'s. Frames too small for DIS (each side at least
+    8 px, one at least 12) raise ValueError."""
+    return _linear_motion(a, b, n, _op_flows)
 
 
 # --- FFmpeg minterpolate -------------------------------------------------------------------------------
@@ -244,7 +279,8 @@ def _mean_length(flow: np.ndarray) -> float:
 
 
 # --- registry --------------------------------------------------------------------------------------------
-BASELINES: dict[str, Baseline] = {"blend": blend, "dis": dis, "minterpolate": minterpolate}
+DIS_OURS = "dis-ours"
+BASELINES: dict[str, Baseline] = {"blend": blend, "dis": dis, DIS_OURS: dis_ours, "minterpolate": minterpolate}
 ORACLES = {ORACLE: oracle, SHIFT_ORACLE: oracle_shift}  # (a, b, truth) -> frames; not methods
 ORACLE_NOTES = {  # what each oracle measures, for the table's footnotes and the --baselines help
     ORACLE: "the inputs warped with the flows of the true in-between frames, an upper bound for warp-and-blend",
@@ -261,14 +297,24 @@ def check_name(name: str) -> None:
                          f"(or the diagnostics {', '.join(ORACLES)})")
 
 
-def opencv_missing() -> str | None:
-    """Why OpenCV's DIS flow (the ``dis`` baseline, the oracles, :func:`motion`) cannot run here, or None."""
+def opencv_missing(flow: bool = True) -> str | None:
+    """Why OpenCV's DIS flow (the ``dis`` baseline, the oracles, :func:`motion`) cannot run here, or
+    None. ``flow=False``: why OpenCV itself (the warp of ``dis-ours``) cannot."""
     try:
         cv2 = _cv2()
     except ImportError:
         return "OpenCV is not installed (pip install opencv-python-headless, or pip install 'pyframegan[eval]')"
-    if not hasattr(cv2, "DISOpticalFlow_create"):
+    if flow and not hasattr(cv2, "DISOpticalFlow_create"):
         return f"this OpenCV ({cv2.__version__}) has no DISOpticalFlow_create"
+    return None
+
+
+def extension_missing() -> str | None:
+    """Why pyframegan's C++ extension (:func:`pyframegan.ops.dis_flow`, for ``dis-ours``) cannot load, or None."""
+    try:
+        _ops()
+    except ImportError as exc:
+        return str(exc)
     return None
 
 
@@ -277,6 +323,8 @@ def unavailable(name: str) -> str | None:
     check_name(name)
     if name == "dis" or name in ORACLES:
         return opencv_missing()
+    if name == DIS_OURS:
+        return opencv_missing(flow=False) or extension_missing()
     if name == "minterpolate" and shutil.which("ffmpeg") is None:
         return "no ffmpeg binary on the PATH (e.g. apt-get install ffmpeg)"
     return None

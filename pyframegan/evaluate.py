@@ -297,6 +297,7 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
 
 def _column_label(name: str) -> str:
     return {"blend": "blend (crossfade)", "dis": "DIS flow", "minterpolate": "ffmpeg minterpolate",
+            baseline_fns.DIS_OURS: "pyframegan dis_flow op + linear-motion warp",
             baseline_fns.ORACLE: "oracle (true motion)", baseline_fns.SHIFT_ORACLE: "DIS + true global shift",
             MODEL_NAME: "pyframegan"}.get(name, name)
 

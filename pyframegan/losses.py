@@ -6,6 +6,9 @@
 - :func:`census`: the soft ternary census distance of 7x7 neighbourhoods (UnFlow, Meister et al.
   2018): compares local structure, not brightness, so it rewards sharp, well-placed edges and
   ignores small colour shifts.
+- :func:`log_mse`: the mean over frames of log10 of each frame's MSE, i.e. minus the mean per-frame
+  PSNR / 10 up to a constant: the evaluation's metric, which weighs an easy frame's gain as much as
+  a hard one's (pooled MSE, L1 and Charbonnier are dominated by the hard frames).
 - :func:`flow_error`: the visibility-masked end-point error of a predicted flow against the exact
   flow of synthetic motion, the predicted flow at a lower resolution than the truth.
 """
@@ -17,6 +20,14 @@ import torch.nn.functional as F
 
 def charbonnier(x: torch.Tensor, y: torch.Tensor, eps: float = 1e-3) -> torch.Tensor:
     return torch.sqrt((x - y) ** 2 + eps * eps).mean()
+
+
+def log_mse(x: torch.Tensor, y: torch.Tensor, eps: float = 1e-5) -> torch.Tensor:
+    """mean over the frames of log10(MSE + eps), each frame's MSE over its pixels and channels in
+    [0, 1] units (so -10x is the mean PSNR, capped at 50 dB by ``eps``)."""
+    b, c, h, w = x.shape
+    mse = (((x - y) * 0.5) ** 2).reshape(b * (c // 3), -1).mean(1)
+    return torch.log10(mse + eps).mean()
 
 
 def _gray(frames: torch.Tensor) -> torch.Tensor:

@@ -40,12 +40,14 @@ from pyframegan.data.strips import seed_layout
 from pyframegan.data.synthetic import RenderedWindows, SyntheticMotion
 from pyframegan.models import NORMS, build_discriminator, build_generator, count_parameters
 from pyframegan.models.flow import check_displacements
+from pyframegan.models.hybrid import pseudo_label_loss
 from pyframegan.ops import preprocess_strips, random_crops, unpack_frames
 
 CHECKPOINT_FORMAT = "pyframegan-checkpoint"
 CHECKPOINT_VERSION = 1
 GAN_MODES = ("vanilla", "lsgan")
-FRAME_LOSSES = {"l1": F.l1_loss, "charbonnier": losses.charbonnier}
+ARCHS = ("unet", "flow", "hybrid")
+FRAME_LOSSES = {"l1": F.l1_loss, "charbonnier": losses.charbonnier, "psnr": losses.log_mse}
 AMP_MODES = ("auto", "off", "fp16", "bf16")
 
 
@@ -77,7 +79,9 @@ class TrainConfig:
     norm: str = "batch"
     dropout: bool = True
     residual: bool = False                 # G predicts a correction to the crossfade
-    arch: str = "unet"                     # generator: "unet" (pix2pix) or "flow" (motion-aware)
+    arch: str = "unet"                     # generator: "unet" (pix2pix), "flow" (motion-aware) or "hybrid" (DIS + U-Net)
+    hybrid_ngf: int = 24                   # hybrid generator: the U-Net's first-layer filters
+    hybrid_scale: int = 4                  # hybrid generator: the U-Net runs at 1/scale resolution
     flow_levels: int = 2                   # flow generator: 2 (1/16, 1/8), 3 (+ 1/4) or 4 (+ 1/2) flow levels
     displacements: list[int] | None = None  # flow generator: cost window ±d per flow level, coarse to fine
     init_from: str | None = None           # start G and D from this checkpoint's weights (new layers keep their init)
@@ -86,6 +90,7 @@ class TrainConfig:
     decay_steps: int | None = None       # None: half of --steps
     batch_size: int = 1
     lr: float = 2e-4
+    warmup_steps: int = 0                  # learning rate rises linearly from 0 over these first steps
     beta1: float = 0.5
     beta2: float = 0.999
     gan_mode: str = "vanilla"
@@ -120,6 +125,9 @@ class TrainConfig:
         return [(self.order[i] - t0) / (t1 - t0) for i in self.targets]
 
     def generator_config(self) -> dict:
+        if self.arch == "hybrid":
+            return {"arch": "hybrid", "n_in": 2, "n_out": len(self.targets), "times": self.target_times(),
+                    "ngf": self.hybrid_ngf, "scale": self.hybrid_scale}
         if self.arch == "flow":
             return {"arch": "flow", "n_in": 2, "n_out": len(self.targets), "times": self.target_times(),
                     "flow_levels": self.flow_levels, "displacements": self.displacements}
@@ -177,10 +185,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="fraction of the strips held out for validation (0: none)")
 
     g = parser.add_argument_group("models")
-    g.add_argument("--arch", choices=("unet", "flow"), default=d.arch,
-                   help="generator: unet (pix2pix U-Net; --ngf, --depth, --norm, --no-dropout, --residual) or "
+    g.add_argument("--arch", choices=ARCHS, default=d.arch,
+                   help="generator: unet (pix2pix U-Net; --ngf, --depth, --norm, --no-dropout, --residual), "
                         "flow (motion-aware: flow estimation, warping and a synthesis U-Net; starts as the "
-                        "crossfade; needs 2 input tiles, --size a multiple of 32)")
+                        "crossfade; needs 2 input tiles, --size a multiple of 32) or hybrid (DIS optical flow "
+                        "and a U-Net that corrects it; starts exactly as DIS with the linear-motion warp; "
+                        "needs 2 input tiles; --hybrid-ngf, --hybrid-scale; --lambda-flow weighs its "
+                        "pseudo-labels: DIS flows from the true in-between frames)")
+    g.add_argument("--hybrid-ngf", type=int, default=d.hybrid_ngf, help="hybrid generator: U-Net filters")
+    g.add_argument("--hybrid-scale", type=int, choices=(1, 2, 4), default=d.hybrid_scale,
+                   help="hybrid generator: the U-Net runs at 1/scale of the frames' resolution")
     g.add_argument("--ngf", type=int, default=d.ngf, help="generator filters in the first layer")
     g.add_argument("--depth", type=int, default=d.depth,
                    help="U-Net down-samplings (7 for 128 px, 8 for 256 px)")
@@ -209,6 +223,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "(default: half of --steps); it is constant before")
     g.add_argument("--batch-size", type=int, default=d.batch_size, help="strips per step and process")
     g.add_argument("--lr", type=float, default=d.lr, help="Adam learning rate of G and D")
+    g.add_argument("--warmup-steps", type=int, default=d.warmup_steps,
+                   help="learning rate rises linearly from 0 over these first steps (default: none)")
     g.add_argument("--beta1", type=float, default=d.beta1, help="Adam beta1")
     g.add_argument("--beta2", type=float, default=d.beta2, help="Adam beta2")
     g.add_argument("--gan-mode", choices=GAN_MODES, default=d.gan_mode,
@@ -301,9 +317,9 @@ def check_config(cfg: TrainConfig) -> None:
     need(len({cfg.order[i] for i in cfg.inputs}) == len(cfg.inputs),
          f"--inputs {cfg.inputs} show the same time (--order {cfg.order})")
     need(cfg.depth >= 2, f"--depth must be at least 2, got {cfg.depth}")
-    need(cfg.arch in ("unet", "flow"), f"--arch must be unet or flow, got {cfg.arch!r}")
-    need(cfg.arch == "unet" or len(cfg.inputs) == 2, f"--arch flow needs 2 --inputs, got {cfg.inputs}")
-    multiple = 2 ** cfg.depth if cfg.arch == "unet" else 32
+    need(cfg.arch in ARCHS, f"--arch must be one of {', '.join(ARCHS)}, got {cfg.arch!r}")
+    need(cfg.arch == "unet" or len(cfg.inputs) == 2, f"--arch {cfg.arch} needs 2 --inputs, got {cfg.inputs}")
+    multiple = {"unet": 2 ** cfg.depth, "flow": 32}.get(cfg.arch, 1)
     need(cfg.size > 0 and cfg.size % multiple == 0,
          f"--size {cfg.size} is not a multiple of {multiple} (" +
          (f"2^depth, --depth {cfg.depth})" if cfg.arch == "unet" else "the flow generator's multiple)"))
@@ -326,8 +342,13 @@ def check_config(cfg: TrainConfig) -> None:
     need(cfg.frame_loss in FRAME_LOSSES, f"--frame-loss must be one of {', '.join(FRAME_LOSSES)}")
     for name in ("lambda_census", "lambda_flow", "synthetic", "synthetic_shift"):
         need(getattr(cfg, name) >= 0, f"{_option(name)} must not be negative")
-    need(cfg.lambda_flow == 0 or (cfg.arch == "flow" and cfg.synthetic > 0),
-         "--lambda-flow needs --arch flow and --synthetic K > 0 (the flow is known only for synthetic windows)")
+    need(cfg.lambda_flow == 0 or cfg.arch == "hybrid" or (cfg.arch == "flow" and cfg.synthetic > 0),
+         "--lambda-flow needs --arch hybrid (pseudo-labels), or --arch flow and --synthetic K > 0 (the flow is "
+         "known only for synthetic windows)")
+    need(cfg.arch != "hybrid" or cfg.synthetic == 0, "--arch hybrid learns from real windows: drop --synthetic")
+    need(4 <= cfg.hybrid_ngf <= 256, f"--hybrid-ngf must be in [4, 256], got {cfg.hybrid_ngf}")
+    need(cfg.hybrid_scale in (1, 2, 4), f"--hybrid-scale must be 1, 2 or 4, got {cfg.hybrid_scale}")
+    need(0 <= cfg.warmup_steps <= cfg.steps, f"--warmup-steps must be between 0 and --steps {cfg.steps}")
     need(cfg.synthetic == 0 or (cfg.frames == 7 and cfg.targets == [0, 1, 2, 3, 4] and cfg.inputs == [5, 6]),
          "--synthetic renders seed-layout windows: it needs --frames 7 and the default --inputs/--targets")
     need(cfg.synthetic == 0 or cfg.load_size is None, "--synthetic renders windows at --size: drop --load-size")
@@ -508,11 +529,13 @@ class Pix2Pix:
                       f"keep their initialisation ({', '.join(result.missing_keys[:4])}, ...)")
 
     def lr_factor(self, step: int) -> float:
-        """1 for the first steps - decay_steps, then linearly down to 0 at --steps."""
+        """Linearly up from 0 over --warmup-steps, 1 until steps - decay_steps, then linearly down to 0
+        at --steps."""
+        warm = min(1.0, (step + 1) / self.cfg.warmup_steps) if self.cfg.warmup_steps > 0 else 1.0
         decay = self.cfg.total_decay_steps
         if decay == 0:
-            return 1.0
-        return min(1.0, max(0.0, (self.cfg.steps - step) / decay))
+            return warm
+        return warm * min(1.0, max(0.0, (self.cfg.steps - step) / decay))
 
     def autocast(self):
         return torch.autocast(self.device.type, dtype=self.amp_dtype, enabled=self.amp_dtype is not None)
@@ -528,7 +551,10 @@ class Pix2Pix:
         batch's last samples (synthetic motion), the flow error of F01/F10 and of the final F_t0/F_t1."""
         cfg = self.cfg
         out: dict[str, torch.Tensor] = {}
-        if truth is not None and cfg.lambda_flow > 0:
+        if cfg.arch == "hybrid" and cfg.lambda_flow > 0:
+            fake, _, ft0, ft1 = self.g.synthesize(inputs)
+            out["flow_pseudo"] = pseudo_label_loss(inputs.float(), targets.float(), ft0.float(), ft1.float())
+        elif truth is not None and cfg.lambda_flow > 0:
             fake, flow, ft0, ft1 = self.g.synthesize(inputs)
             k, b, n = truth["flow_01"].shape[0], inputs.shape[0], len(cfg.targets)
             est = torch.cat([flow[b - k:b], flow[2 * b - k:]]).float()
@@ -564,6 +590,8 @@ class Pix2Pix:
             loss_g = loss_gan + cfg.lambda_l1 * parts["l1"] + cfg.lambda_census * parts.get("census", 0.0)
             if "flow_epe" in parts:
                 loss_g = loss_g + cfg.lambda_flow * (parts["flow_epe"] + parts["flow_t_epe"])
+            if "flow_pseudo" in parts:
+                loss_g = loss_g + cfg.lambda_flow * parts["flow_pseudo"]
         self.opt_g.zero_grad(set_to_none=True)
         self.scaler.scale(loss_g).backward(inputs=list(self.g.parameters()))
         self.scaler.step(self.opt_g)
@@ -691,7 +719,8 @@ def to_unit_stack(x: torch.Tensor) -> torch.Tensor:
 
 @torch.no_grad()
 def validate(model: Pix2Pix, data: StripData, strips: torch.Tensor, batch: int = 8) -> dict[str, float]:
-    """Mean PSNR / SSIM / L1 of G's frames and of the crossfade of the same inputs (centre crops)."""
+    """Mean PSNR / SSIM / L1 of G's frames and of the crossfade of the same inputs (centre crops);
+    for the hybrid generator also of its untrained self (DIS with the linear-motion warp)."""
     cfg = data.cfg
     weights = metrics.crossfade_weights([cfg.order[i] for i in cfg.inputs],
                                         [cfg.order[i] for i in cfg.targets])
@@ -699,7 +728,10 @@ def validate(model: Pix2Pix, data: StripData, strips: torch.Tensor, batch: int =
     for start in range(0, len(strips), batch):
         inp, tgt = data.preprocess(strips[start:start + batch].to(model.device))
         real = to_unit_stack(tgt)
-        for name, pred in (("", model.generate(inp)), ("_crossfade", metrics.crossfade(inp, weights))):
+        preds = [("", model.generate(inp)), ("_crossfade", metrics.crossfade(inp, weights))]
+        if hasattr(model.g, "prior"):  # the hybrid generator: also its untrained self, DIS
+            preds.append(("_dis", model.g.prior(inp)))
+        for name, pred in preds:
             pred = to_unit_stack(pred)
             for metric, values in (("psnr", metrics.psnr(pred, real)), ("ssim", metrics.ssim(pred, real)),
                                    ("l1", (pred - real).abs().flatten(1).mean(1))):
@@ -882,7 +914,8 @@ class Trainer:
         self.say(f"step {self.step} validation: "
                  f"PSNR {m['psnr']:.2f} dB (crossfade {m['psnr_crossfade']:.2f}), "
                  f"SSIM {m['ssim']:.4f} (crossfade {m['ssim_crossfade']:.4f}), "
-                 f"L1 {m['l1']:.4f} (crossfade {m['l1_crossfade']:.4f})")
+                 f"L1 {m['l1']:.4f} (crossfade {m['l1_crossfade']:.4f})"
+                 + (f"; DIS: PSNR {m['psnr_dis']:.2f} dB, SSIM {m['ssim_dis']:.4f}" if "psnr_dis" in m else ""))
 
     def sample(self) -> None:
         if self.env.main:

@@ -348,6 +348,21 @@ def test_flow_supervision_census_and_init_from(strips, tmp_path):
     assert g.config["flow_levels"] == 3 and g.config["displacements"] == [3, 2, 1]
 
 
+def test_hybrid_pseudo_labels_metric_loss_and_warmup(strips, tmp_path):
+    """The hybrid generator trains with its pseudo-label loss, the per-frame PSNR loss and a warm-up;
+    its validation also reports its untrained self (DIS), which it starts exactly at."""
+    run("--data", strips, "--arch", "hybrid", "--hybrid-ngf", 8, "--size", 32, "--ndf", 8, "--batch-size", 2,
+        "--steps", 2, "--warmup-steps", 2, "--lambda-flow", 0.5, "--frame-loss", "psnr", "--val-every", 2,
+        "--sample-every", 0, "--log-every", 1, "--workers", 0, "--run-dir", tmp_path / "run")
+    records = jsonl(tmp_path / "run" / "metrics.jsonl")
+    logged = [r for r in records if r["kind"] == "train"]
+    assert len(logged) == 2 and all(np.isfinite(r["loss_g_flow_pseudo"]) and r["loss_g_l1"] < 0 for r in logged)
+    val = [r for r in records if r["kind"] == "val"][-1]
+    assert {"psnr_dis", "ssim_dis"} <= set(val) and val["psnr_dis"] > val["psnr_crossfade"] - 3
+    g = train.load_generator(tmp_path / "run" / "checkpoints" / "last.pt")
+    assert g.config["arch"] == "hybrid" and g.config["ngf"] == 8
+
+
 # --- bad input ------------------------------------------------------------------------------------
 def _write(path: Path, width: int, height: int = 32) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -364,7 +379,10 @@ def _write(path: Path, width: int, height: int = 32) -> Path:
     (["--inputs", "4,5"], r"tiles \[4\] are both --inputs and --targets"),
     (["--batch-size", "64"], "too few for --batch-size 64"),
     (["--order", "0,1,2"], "--order has 3 times for 7 frames"),
-    (["--lambda-flow", "1"], "--lambda-flow needs --arch flow and --synthetic K > 0"),
+    (["--lambda-flow", "1"], "--lambda-flow needs --arch hybrid .pseudo-labels., or --arch flow and --synthetic K > 0"),
+    (["--arch", "hybrid", "--synthetic", "2"], "--arch hybrid learns from real windows: drop --synthetic"),
+    (["--arch", "hybrid", "--hybrid-ngf", "2"], r"--hybrid-ngf must be in \[4, 256\], got 2"),
+    (["--warmup-steps", "-1"], "--warmup-steps must be between 0 and --steps"),
     (["--synthetic", "2", "--frames", "5", "--size", "32"], "--synthetic renders seed-layout windows"),
     (["--init-from", "nothing.pt"], "--init-from nothing.pt: no such file"),
     (["--arch", "flow", "--displacements", "3,2,1"], r"one window 1..8 per flow level \(2\), got \[3, 2, 1\]"),

@@ -13,13 +13,15 @@ from typing import Any, Callable, Mapping
 from torch import nn
 
 from pyframegan.models.flow import FlowInterpolator
+from pyframegan.models.hybrid import HybridInterpolator
 from pyframegan.models.patchgan import PatchDiscriminator
 from pyframegan.models.unet import NORMS, UNetGenerator
 
-__all__ = ["GENERATORS", "DISCRIMINATORS", "NORMS", "UNetGenerator", "FlowInterpolator", "PatchDiscriminator",
+__all__ = ["GENERATORS", "DISCRIMINATORS", "NORMS", "UNetGenerator", "FlowInterpolator", "HybridInterpolator", "PatchDiscriminator",
            "build_generator", "build_discriminator", "init_weights", "count_parameters"]
 
-GENERATORS: dict[str, Callable[..., nn.Module]] = {"unet": UNetGenerator, "flow": FlowInterpolator}
+GENERATORS: dict[str, Callable[..., nn.Module]] = {"unet": UNetGenerator, "flow": FlowInterpolator,
+                                                  "hybrid": HybridInterpolator}
 DISCRIMINATORS: dict[str, Callable[..., nn.Module]] = {"patchgan": PatchDiscriminator}
 
 

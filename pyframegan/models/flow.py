@@ -73,6 +73,38 @@ def resize_flow(flow: torch.Tensor, size: list[int]) -> torch.Tensor:
     return resize(flow, size) * scale.view(1, 2, 1, 1)
 
 
+def linear_motion(flow: torch.Tensor, times: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """F_t0, F_t1 [b*n, 2, ...] (pair-major) for every time of ``times`` [1, n, 1, 1, 1] from
+    [F01; F10] [2b, 2, ...] by the linear-motion formula (Super SloMo, eq. 4)."""
+    b = flow.shape[0] // 2
+    f01, f10 = flow[:b].unsqueeze(1), flow[b:].unsqueeze(1)  # [b, 1, 2, ...]
+    t = times.to(flow.dtype)
+    ft0 = (-(1 - t) * t * f01 + t * t * f10).flatten(0, 1)
+    ft1 = ((1 - t) * (1 - t) * f01 - t * (1 - t) * f10).flatten(0, 1)
+    return ft0, ft1
+
+
+def check_times(times: torch.Tensor) -> None:
+    """ValueError unless ``times`` is a non-empty 1-D tensor of times strictly inside (0, 1)."""
+    if times.dim() != 1 or times.numel() == 0 or bool((times <= 0).any()) or bool((times >= 1).any()):
+        raise ValueError("times must be a non-empty 1-D tensor of times in (0, 1)")
+
+
+def at_times(out: torch.Tensor, trained: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
+    """A network's per-time outputs ``out`` [b*n, C, h, w] (pair-major) for its n ``trained``
+    times, interpolated linearly in t to the k ``times`` [k] -> [b*k, C, h, w]; zero at t = 0 and
+    t = 1 (where the output is an input frame and needs no correction)."""
+    n, k = trained.numel(), times.numel()
+    b = out.shape[0] // n
+    knots = torch.cat([torch.zeros(1, device=out.device, dtype=out.dtype), trained.to(out.dtype),
+                       torch.ones(1, device=out.device, dtype=out.dtype)])
+    left, mid, right = knots[:-2], knots[1:-1], knots[2:]
+    t = times.to(out.dtype).view(k, 1)
+    hat = torch.minimum((t - left) / (mid - left), (right - t) / (right - mid)).clamp_min(0)  # [k, n]
+    return torch.einsum("kn,bnp->bkp", hat, out.reshape(b, n, -1)).reshape(b * k, out.shape[1], out.shape[2],
+                                                                          out.shape[3])
+
+
 class FlowLevel(nn.Module):
     """One pyramid level of the flow estimator: warp, correlate, predict a flow update."""
 
@@ -240,19 +272,12 @@ class FlowInterpolator(nn.Module):
         ones: the linear motion at those times, and the network's corrections, mask logits and
         residuals interpolated linearly in t between the trained times (zero at t = 0 and 1, where
         the output is an input frame). At the trained times it is :meth:`components`."""
-        if times.dim() != 1 or times.numel() == 0 or bool((times <= 0).any()) or bool((times >= 1).any()):
-            raise ValueError("times must be a non-empty 1-D tensor of times in (0, 1)")
+        check_times(times)
         b, h, w = x.shape[0], x.shape[2], x.shape[3]
         k = times.numel()
         flow, _, _, out = self.quarter(x)
         tk = times.to(device=out.device, dtype=out.dtype)
-        knots = torch.cat([torch.zeros(1, device=out.device, dtype=out.dtype), self.times.flatten().to(out.dtype),
-                           torch.ones(1, device=out.device, dtype=out.dtype)])
-        left, mid, right = knots[:-2], knots[1:-1], knots[2:]
-        t = tk.view(k, 1)
-        hat = torch.minimum((t - left) / (mid - left), (right - t) / (right - mid)).clamp_min(0)  # [k, n]
-        out = torch.einsum("kn,bnp->bkp", hat, out.reshape(b, self.n_out, -1)).reshape(b * k, 8, out.shape[2],
-                                                                                         out.shape[3])
+        out = at_times(out, self.times.flatten(), tk)
         ft0_full, ft1_full, mask, residual = self.full_resolution(flow, out, tk.view(1, k, 1, 1, 1), h, w)
         return (ft0_full.reshape(b, k, 2, h, w), ft1_full.reshape(b, k, 2, h, w),
                 mask.reshape(b, k, 1, h, w), residual.reshape(b, k, 3, h, w))
@@ -290,14 +315,7 @@ class FlowInterpolator(nn.Module):
         return flow, ft0 + out[:, 0:2], ft1 + out[:, 2:4], out
 
     def linear_motion(self, flow: torch.Tensor, times: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """F_t0, F_t1 [b*n, 2, ...] (pair-major) for every time of ``times`` [1, n, 1, 1, 1] from
-        [F01; F10] [2b, 2, ...]."""
-        b = flow.shape[0] // 2
-        f01, f10 = flow[:b].unsqueeze(1), flow[b:].unsqueeze(1)  # [b, 1, 2, ...]
-        t = times.to(flow.dtype)
-        ft0 = (-(1 - t) * t * f01 + t * t * f10).flatten(0, 1)
-        ft1 = ((1 - t) * (1 - t) * f01 - t * (1 - t) * f10).flatten(0, 1)
-        return ft0, ft1
+        return linear_motion(flow, times)
 
     def full_resolution(self, flow: torch.Tensor, out: torch.Tensor, times: torch.Tensor, h: int,
                         w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -1,0 +1,221 @@
+"""Classical precision, learned judgement: a generator built on DIS optical flow.
+
+1. Motion prior: Dense Inverse Search flow (:func:`pyframegan.ops.dis_flow`, OpenCV's ``medium``
+   preset by default) both ways, F01 and F10, at full resolution, on the grey frames (OpenCV's
+   RGB->GRAY weights). No learning: the flow is as precise as the classical method.
+2. Prior in-between flows by the linear-motion formula (Super SloMo): F_t0, F_t1 for each time t.
+3. A small pix2pix-style U-Net at 1/``scale`` resolution sees the two frames, the DIS flows, and per
+   time t both frames warped to t, their flows and the warps' disagreement, and predicts for every
+   t corrections to F_t0 and F_t1, a blend-mask logit, an RGB residual and a confidence logit.
+4. Composition at full resolution (the engine's fused ``warp_blend``):
+   frame_t = m·warp(I0, F_t0 + g·ΔF_t0) + (1-m)·warp(I1, F_t1 + g·ΔF_t1) + g·residual,
+   m = sigmoid(log((1-t)/t) + g·logit), g = sigmoid(confidence + ``gate_bias``): the confidence
+   gate starts mostly closed (sigmoid(-2) = 0.12) and the network learns where to open it.
+
+The correction, mask and residual heads start at zero, so an untrained model *is* DIS with the
+linear-motion warp (the ``dis`` baseline of ``pyframegan evaluate``), and training starts exactly
+there. No padding is needed (``multiple`` 1): the U-Net pads its own input and DIS runs on the
+frames as they are.
+"""
+from __future__ import annotations
+
+import math
+
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from pyframegan.models.flow import at_times, backward_warp, check_times, conv, head, linear_motion, resize, \
+    resize_flow
+from pyframegan.ops import DIS_PRESETS, dis_flow, dis_params
+
+OUT_CHANNELS = 9  # per time: ΔF_t0 (2), ΔF_t1 (2), mask logit (1), residual (3), confidence logit (1)
+
+
+def grey_levels(x: torch.Tensor) -> torch.Tensor:
+    """Normalised RGB frames [N, 3, H, W] in [-1, 1] -> grey [N, 1, H, W] in [0, 1] on the 256 levels
+    of OpenCV's COLOR_RGB2GRAY (15-bit weights 9798, 19235, 3735, rounded): the grey that
+    :func:`pyframegan.ops.dis_flow` computes itself from uint8 frames. Exact in float32 (sums
+    below 2^24)."""
+    u = torch.round((x.float() + 1.0) * 127.5).clamp(0.0, 255.0)
+    g = torch.floor((u[:, 0:1] * 9798.0 + u[:, 1:2] * 19235.0 + u[:, 2:3] * 3735.0 + 16384.0) / 32768.0)
+    return g / 255.0
+
+
+class HybridInterpolator(nn.Module):
+    """2 frames in, ``n_out`` frames at ``times`` out: DIS flow + learned corrections (module doc)."""
+
+    def __init__(self, n_in: int = 2, n_out: int = 5, times: list[float] | None = None, ngf: int = 24,
+                 scale: int = 4, preset: str = "medium", gate_bias: float = -2.0):
+        super().__init__()
+        if n_in != 2:
+            raise ValueError(f"the hybrid generator interpolates between 2 frames, got n_in={n_in}")
+        times = [k / (n_out + 1) for k in range(1, n_out + 1)] if times is None else [float(t) for t in times]
+        if len(times) != n_out or not all(0.0 < t < 1.0 for t in times):
+            raise ValueError(f"times must give one time in (0, 1) per output frame ({n_out}), got {times}")
+        if scale not in (1, 2, 4):
+            raise ValueError(f"scale (the U-Net's resolution divisor) must be 1, 2 or 4, got {scale}")
+        if not 4 <= ngf <= 256:
+            raise ValueError(f"ngf must be in [4, 256], got {ngf}")
+        if preset not in DIS_PRESETS:
+            raise ValueError(f"unknown DIS preset {preset!r}; choose one of {', '.join(DIS_PRESETS)}")
+        if not math.isfinite(gate_bias):
+            raise ValueError(f"gate_bias must be finite, got {gate_bias}")
+        self.config = {"arch": "hybrid", "n_in": 2, "n_out": n_out, "times": times, "ngf": ngf, "scale": scale,
+                       "preset": preset, "gate_bias": gate_bias}
+        self.n_in, self.n_out, self.multiple = 2, n_out, 1
+        self.scale, self.gate_bias = scale, float(gate_bias)
+        p = dis_params(preset)
+        self.finest_scale: int = int(p["finest_scale"])
+        self.patch_size: int = int(p["patch_size"])
+        self.patch_stride: int = int(p["patch_stride"])
+        self.grad_descent_iters: int = int(p["grad_descent_iters"])
+        self.refine_iters: int = int(p["refine_iters"])
+        self.coarsest_scale: int = int(p["coarsest_scale"])
+        self.alpha: float = float(p["alpha"])
+        self.gamma: float = float(p["gamma"])
+        self.delta: float = float(p["delta"])
+        self.epsilon: float = float(p["epsilon"])
+        self.mean_normalization: bool = bool(p["mean_normalization"])
+        self.spatial_propagation: bool = bool(p["spatial_propagation"])
+        self.register_buffer("times", torch.tensor(times).view(1, n_out, 1, 1, 1), persistent=False)
+        s, n = ngf, n_out
+        # the frames (6) and DIS flows (4); per time the warped frames (6), flows (4), disagreement (1)
+        self.enc0 = nn.Sequential(conv(10 + 11 * n, s), conv(s, s))
+        self.enc1 = nn.Sequential(conv(s, 2 * s, 2), conv(2 * s, 2 * s))
+        self.enc2 = nn.Sequential(conv(2 * s, 4 * s, 2), conv(4 * s, 4 * s))
+        self.dec1 = conv(4 * s + 2 * s, 2 * s)
+        self.dec0 = conv(2 * s + s, s)
+        self.out = head(s, OUT_CHANNELS * n)
+
+    def initialize(self) -> None:
+        """Kaiming for the convolutions, zero for the output head (the model starts as DIS)."""
+        for m in self.modules():
+            if isinstance(m, nn.Conv2d):
+                if getattr(m, "zero_init", False):
+                    nn.init.zeros_(m.weight)
+                else:
+                    nn.init.kaiming_normal_(m.weight, a=0.1, nonlinearity="leaky_relu")
+                if m.bias is not None:
+                    nn.init.zeros_(m.bias)
+
+    def dis(self, x: torch.Tensor) -> torch.Tensor:
+        """[F01; F10] [2b, 2, H, W]: DIS flows of the pairs of ``x`` [b, 6, H, W] both ways, in pixels."""
+        g0, g1 = grey_levels(x[:, :3]), grey_levels(x[:, 3:6])
+        return torch.ops.pyframegan.dis_flow(torch.cat([g0, g1]), torch.cat([g1, g0]), self.finest_scale,
+                                             self.coarsest_scale, self.patch_size, self.patch_stride,
+                                             self.grad_descent_iters, self.refine_iters, self.alpha, self.gamma,
+                                             self.delta, self.epsilon, self.mean_normalization,
+                                             self.spatial_propagation)
+
+    def network(self, x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
+        """The U-Net's output [b*n, 9, h', w'] at 1/scale for the trained times."""
+        b, h, w = x.shape[0], x.shape[2], x.shape[3]
+        n = self.n_out
+        q = [max(1, h // self.scale), max(1, w // self.scale)]
+        i0, i1 = resize(x[:, :3], q), resize(x[:, 3:6], q)
+        flow_q = resize_flow(flow, q).to(x.dtype)
+        ft0, ft1 = linear_motion(flow_q, self.times)
+        w0, w1 = backward_warp(i0.repeat_interleave(n, 0), ft0), backward_warp(i1.repeat_interleave(n, 0), ft1)
+        per_time = torch.cat([w0, w1, ft0, ft1, (w0 - w1).abs().mean(1, keepdim=True)], 1)  # [b*n, 11, ...]
+        flows = torch.cat([flow_q[:b], flow_q[b:]], 1)
+        z = torch.cat([i0, i1, flows, per_time.reshape(b, 11 * n, q[0], q[1])], 1)
+        # pad to a multiple of 4 (two stride-2 levels), replicated; cropped after
+        ph, pw = (4 - q[0] % 4) % 4, (4 - q[1] % 4) % 4
+        z = F.pad(z, [0, pw, 0, ph], mode="replicate")
+        s0 = self.enc0(z)
+        s1 = self.enc1(s0)
+        s2 = self.enc2(s1)
+        d1 = self.dec1(torch.cat([resize(s2, [s1.shape[2], s1.shape[3]]), s1], 1))
+        d0 = self.dec0(torch.cat([resize(d1, [s0.shape[2], s0.shape[3]]), s0], 1))
+        out = self.out(d0)[:, :, :q[0], :q[1]]
+        return out.reshape(b * n, -1, q[0], q[1])
+
+    def compose_parts(self, flow: torch.Tensor, out: torch.Tensor, times: torch.Tensor, h: int,
+                      w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """F_t0, F_t1, mask, residual [b*n, C, h, w] for the n ``times`` [1, n, 1, 1, 1] from the DIS
+        flows [2b, 2, h, w] and the network's output for those times [b*n, 9, h', w']."""
+        full = [h, w]
+        b, n = flow.shape[0] // 2, times.shape[1]
+        ft0, ft1 = linear_motion(flow, times)
+        up = resize(out, full) if out.shape[2] != h or out.shape[3] != w else out
+        gate = torch.sigmoid(up[:, 8:9] + self.gate_bias)
+        sx, sy = w / out.shape[3], h / out.shape[2]
+        scale = torch.tensor([sx, sy], device=out.device, dtype=out.dtype).view(1, 2, 1, 1)
+        tt = times.to(out.dtype).expand(b, n, 1, 1, 1).reshape(b * n, 1, 1, 1)
+        mask = torch.sigmoid(torch.log((1 - tt) / tt) + gate * up[:, 4:5])
+        return (ft0 + gate * up[:, 0:2] * scale, ft1 + gate * up[:, 2:4] * scale, mask, gate * up[:, 5:8])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.synthesize(x)[0]
+
+    def synthesize(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(frames [b, 3n, h, w] in [-1, 1], the DIS flows [F01; F10] [2b, 2, h, w], the final
+        F_t0 and F_t1 [b*n, 2, h, w], pair-major) for training."""
+        flow = self.dis(x)
+        return self.frames(x, flow, self.network(x, flow).float())
+
+    def prior(self, x: torch.Tensor) -> torch.Tensor:
+        """The frames of the untrained model (DIS + linear-motion warp) [b, 3n, h, w]: what the
+        network is measured against."""
+        flow = self.dis(x)
+        q = [max(1, x.shape[2] // self.scale), max(1, x.shape[3] // self.scale)]
+        return self.frames(x, flow, flow.new_zeros(x.shape[0] * self.n_out, OUT_CHANNELS, q[0], q[1]))[0]
+
+    def frames(self, x: torch.Tensor, flow: torch.Tensor,
+               out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`synthesize` from the DIS flows and the network's output."""
+        b, h, w = x.shape[0], x.shape[2], x.shape[3]
+        n = self.n_out
+        ft0, ft1, mask, residual = self.compose_parts(flow, out, self.times, h, w)
+        xf = x.float()
+        frames = (mask * backward_warp(xf[:, :3].repeat_interleave(n, 0), ft0)
+                  + (1 - mask) * backward_warp(xf[:, 3:6].repeat_interleave(n, 0), ft1) + residual)
+        return frames.clamp(-1, 1).reshape(b, 3 * n, h, w), flow, ft0, ft1
+
+    @torch.jit.export
+    def components(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """What the engine's fused post-op composes (see :class:`FlowInterpolator.components`)."""
+        return self.components_at(x, self.times.flatten())
+
+    @torch.jit.export
+    def components_at(self, x: torch.Tensor, times: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
+                                                                           torch.Tensor, torch.Tensor]:
+        """:meth:`components` at any k ``times`` in (0, 1): the linear motion of the DIS flows at
+        those times, and the network's outputs interpolated linearly in t between the trained times."""
+        check_times(times)
+        b, h, w = x.shape[0], x.shape[2], x.shape[3]
+        k = times.numel()
+        flow = self.dis(x)
+        out = at_times(self.network(x, flow).float(), self.times.flatten(), times.to(flow.device))
+        tk = times.to(device=flow.device, dtype=flow.dtype).view(1, k, 1, 1, 1)
+        ft0, ft1, mask, residual = self.compose_parts(flow, out, tk, h, w)
+        return (ft0.reshape(b, k, 2, h, w), ft1.reshape(b, k, 2, h, w), mask.to(x.dtype).reshape(b, k, 1, h, w),
+                residual.to(x.dtype).reshape(b, k, 3, h, w))
+
+
+PSEUDO_LABEL_SCALE = 0.05  # a pseudo-label's weight is exp(-its warp error / this), errors in [-1, 1] units
+
+
+def pseudo_label_loss(inputs: torch.Tensor, targets: torch.Tensor, ft0: torch.Tensor,
+                      ft1: torch.Tensor) -> torch.Tensor:
+    """The privileged flow loss of the IFRNet / RIFE-teacher pattern: DIS flows from each *true*
+    in-between frame to the two inputs are pseudo-labels for the model's final F_t0, F_t1
+    [b*n, 2, H, W] (pair-major); each pixel's term (Charbonnier of the difference, in pixels) is
+    weighted by exp(-e / 0.05), e the mean absolute error of the input warped by the label against
+    the true frame, so labels that do not reproduce it (occlusions, DIS failures) count little.
+    ``inputs`` [b, 6, H, W], ``targets`` [b, 3n, H, W] in [-1, 1]."""
+    b, h, w = inputs.shape[0], inputs.shape[2], inputs.shape[3]
+    n = targets.shape[1] // 3
+    with torch.no_grad():
+        truth = targets.reshape(b * n, 3, h, w)
+        i0, i1 = inputs[:, :3].repeat_interleave(n, 0), inputs[:, 3:6].repeat_interleave(n, 0)
+        gt = grey_levels(truth)
+        labels = dis_flow(torch.cat([gt, gt]), torch.cat([grey_levels(i0), grey_levels(i1)]), preset="medium")
+        l0, l1 = labels[:b * n], labels[b * n:]
+        w0 = torch.exp(-(backward_warp(i0, l0) - truth).abs().mean(1, keepdim=True) / PSEUDO_LABEL_SCALE)
+        w1 = torch.exp(-(backward_warp(i1, l1) - truth).abs().mean(1, keepdim=True) / PSEUDO_LABEL_SCALE)
+    def term(pred: torch.Tensor, label: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+        return (weight * torch.sqrt(((pred - label) ** 2).sum(1, keepdim=True) + 1e-6)).mean()
+
+    return 0.5 * (term(ft0, l0, w0) + term(ft1, l1, w1))

@@ -1,0 +1,125 @@
+"""The hybrid generator (pyframegan/models/hybrid.py): DIS flow + a U-Net that corrects it."""
+import numpy as np
+import pytest
+import torch
+
+from pyframegan import baselines, export
+from pyframegan.engine import Interpolator
+from pyframegan.models import build_generator
+from pyframegan.models.hybrid import grey_levels, pseudo_label_loss
+from pyframegan.ops import dis_flow
+from pyframegan.reference import pack_pairs_ref, unpack_frames_ref
+
+cv2 = pytest.importorskip("cv2")
+
+
+def hybrid(seed=0, **config):
+    torch.manual_seed(seed)
+    return build_generator({"arch": "hybrid", "n_in": 2, "n_out": 5, **config})
+
+
+def moving_pair(h=72, w=96, shift=(3, 2), seed=0):
+    """A smooth random texture and the same texture moved by ``shift`` (dx, dy) pixels."""
+    rng = np.random.default_rng(seed)
+    big = cv2.resize(rng.integers(0, 256, (h // 4 + 8, w // 4 + 8, 3), dtype=np.uint8), (w + 32, h + 32),
+                     interpolation=cv2.INTER_CUBIC)
+    dx, dy = shift
+    return big[16:16 + h, 16:16 + w].copy(), big[16 - dy:16 - dy + h, 16 - dx:16 - dx + w].copy()
+
+
+def perturb(g, scale=0.01, seed=1):
+    torch.manual_seed(seed)
+    with torch.no_grad():
+        for p in g.parameters():
+            p.add_(torch.randn_like(p) * scale)
+    return g
+
+
+def test_grey_levels_are_opencvs_rgb2gray():
+    rgb = np.random.default_rng(0).integers(0, 256, (40, 50, 3), dtype=np.uint8)
+    x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 127.5 - 1
+    got = (grey_levels(x)[0, 0] * 255).round().to(torch.uint8).numpy()
+    assert np.array_equal(got, cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+
+
+def test_its_flows_are_the_dis_op_both_ways():
+    a, b = moving_pair()
+    x = pack_pairs_ref(torch.from_numpy(np.stack([a, b]))[None], 1)
+    flow = hybrid().dis(x)
+    want = dis_flow(torch.from_numpy(np.stack([a, b])), torch.from_numpy(np.stack([b, a])))
+    torch.testing.assert_close(flow, want, atol=1e-5, rtol=0)
+
+
+@pytest.mark.parametrize("n", [5, 1, 3])
+def test_an_untrained_model_is_dis_with_the_linear_motion_warp(tmp_path, n):
+    """Zero heads: the exported model in the engine gives evaluate's ``dis-ours`` frames (to rounding)."""
+    a, b = moving_pair(shift=(5, -3))
+    path = tmp_path / "hybrid.pt"
+    meta = export.export_generator(hybrid(), path)
+    assert meta["multiple"] == 1 and meta["model"]["arch"] == "hybrid"
+    engine = Interpolator(path, device="cpu")
+    assert engine.fused_post_op and engine.any_times
+    got = np.stack(engine.interpolate(a, b, n=n))
+    want = np.stack(baselines.BASELINES["dis-ours"](a, b, n))
+    diff = np.abs(got.astype(int) - want.astype(int))
+    assert diff.max() <= 1 and diff.mean() < 0.01
+    # and it is motion, not the crossfade
+    assert np.abs(got.astype(int) - np.stack(baselines.blend(a, b, n)).astype(int)).mean() > 5
+
+
+def test_scripted_exported_and_engine_outputs_match_eager(tmp_path):
+    g = perturb(hybrid(ngf=8)).eval()
+    a, b = moving_pair(45, 70)
+    path = tmp_path / "hybrid.pt"
+    export.export_generator(g, path)
+    got = np.stack(Interpolator(path, device="cpu").interpolate(a, b))
+    with torch.no_grad():
+        x = pack_pairs_ref(torch.from_numpy(np.stack([a, b]))[None], 1)
+        out = g(x)
+        assert not torch.allclose(out, g.prior(x), atol=1e-3)  # the perturbed heads do change the frames
+        want = unpack_frames_ref(out, 45, 70)[0].numpy()
+    assert np.abs(got.astype(int) - want.astype(int)).max() <= 1
+
+
+def test_components_at_the_trained_times_are_components():
+    g = perturb(hybrid(ngf=8)).eval()
+    x = torch.rand(2, 6, 40, 52) * 2 - 1
+    with torch.no_grad():
+        for u, v in zip(g.components(x), g.components_at(x, g.times.flatten())):
+            torch.testing.assert_close(u, v)
+        with pytest.raises(ValueError, match="times must be"):
+            g.components_at(x, torch.tensor([0.0, 0.5]))
+
+
+def test_the_gate_starts_partly_closed_and_the_heads_get_gradients():
+    g = hybrid(ngf=8)
+    x = torch.rand(1, 6, 48, 64) * 2 - 1
+    frames, flow, ft0, ft1 = g.synthesize(x)
+    frames.square().mean().backward()
+    assert g.out.weight.grad is not None and g.out.weight.grad.abs().sum() > 0
+    assert abs(torch.sigmoid(torch.tensor(g.gate_bias)).item() - 0.119) < 1e-3
+
+
+def test_pseudo_labels_reward_the_true_motion():
+    """The loss is smallest for the flows of the true in-between frame, larger for the prior's
+    mistakes: the pair moves 6 px, the true middle frame is at 1 px (not the linear 3 px)."""
+    h, w = 64, 80
+    frames = [moving_pair(h, w, shift=(s, 0), seed=3)[1] for s in (0, 1, 6)]
+    to = lambda im: torch.from_numpy(im).permute(2, 0, 1)[None].float() / 127.5 - 1  # noqa: E731
+    inputs, target = torch.cat([to(frames[0]), to(frames[2])], 1), to(frames[1])
+    def loss(dx0, dx1):
+        ft0 = torch.zeros(1, 2, h, w); ft1 = torch.zeros(1, 2, h, w)
+        ft0[:, 0], ft1[:, 0] = dx0, dx1
+        return pseudo_label_loss(inputs, target, ft0, ft1).item()
+    # the content moves right: the middle frame at x is frame 0 at x - 1 and frame 2 at x + 5;
+    # the linear motion of F01 = 6, F10 = -6 at t = 1/2 says x - 3 and x + 3
+    true, linear = loss(-1.0, 5.0), loss(-3.0, 3.0)
+    assert true < 0.5 * linear
+
+
+def test_bad_configs():
+    for config, message in (({"n_in": 3}, "between 2 frames"), ({"scale": 3}, "scale"), ({"ngf": 2}, "ngf"),
+                            ({"preset": "slow"}, "unknown DIS preset"), ({"times": [0.5]}, "one time"),
+                            ({"gate_bias": float("nan")}, "gate_bias")):
+        with pytest.raises(ValueError, match=message):
+            hybrid(**config)

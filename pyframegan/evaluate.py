@@ -1,11 +1,13 @@
 """`pyframegan evaluate`: the model and classical baselines on held-out windows of real videos.
 
 Each clip is decoded (scaled so the longer side is at most ``--max-side``, exact repeated frames
-dropped as ``make-strips`` does) and scanned for scene cuts. Among the windows of 7 consecutive
-frames that do not cross a cut, ``--windows`` are taken, evenly spaced. In each window frames 0
-and 6 are the inputs and frames 1..5 the ground truth. The model ("pyframegan") and every baseline
-(:mod:`pyframegan.baselines`) interpolate the same windows; PSNR and SSIM (:mod:`pyframegan.metrics`,
-mean over the 5 frames of a window) and the seconds per window are reported per clip and as the
+dropped as ``make-strips`` does) and scanned for scene cuts. Among the windows of ``--span`` + 1
+consecutive frames (default 7) that do not cross a cut, ``--windows`` are taken, evenly spaced. In
+each window frames 0 and K = ``--span`` are the inputs and frames 1..K-1 the ground truth (K = 6:
+the seed's 2 -> 5; K = 2: one frame between frames two apart, the situation closest to doubling a
+video's frame rate). The model ("pyframegan") and every baseline (:mod:`pyframegan.baselines`)
+interpolate the same windows; PSNR and SSIM (:mod:`pyframegan.metrics`, mean over the K-1 frames
+of a window) and the seconds per window are reported per clip and as the
 mean over all windows, as a table, a JSON file (``--json``) and a picture of middle frames
 (``--picture``).
 
@@ -42,9 +44,7 @@ from pyframegan.data.scenecut import SceneCutDetector
 from pyframegan.data.video import read_frames, resize_image
 from pyframegan.metrics import psnr, ssim
 
-WINDOW = 7                # frames per evaluation window
-INPUTS = (0, WINDOW - 1)  # the two input frames; frames 1..5 are compared with the output
-N_OUT = WINDOW - 2
+SPAN = 6                  # default: frames 0 and 6 in, 1..5 compared with the output
 MODEL_NAME = "pyframegan"
 DEFAULT_BASELINES = "blend,dis,minterpolate"
 PICTURE_TILE_WIDTH = 320  # tiles wider than this are scaled down in the picture
@@ -66,8 +66,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              + "; ".join(f"'{n}': {note}" for n, note in baseline_fns.ORACLE_NOTES.items()))
     parser.add_argument("--max-side", type=int, default=512, metavar="N",
                         help="scale frames down so the longer side is at most N")
-    parser.add_argument("--windows", type=int, default=8, metavar="K",
-                        help="windows of 7 frames per clip, evenly spaced among those without a scene cut")
+    parser.add_argument("--span", type=int, default=SPAN, metavar="K",
+                        help="frames 0 and K of each window in, the K-1 frames between them scored (2..16; "
+                             "6: the seed's 2 -> 5; 2: one frame between frames two apart)")
+    parser.add_argument("--windows", type=int, default=8, metavar="N",
+                        help="windows of K+1 frames per clip, evenly spaced among those without a scene cut")
     parser.add_argument("--json", default=None, metavar="OUT.json", help="write all results as JSON")
     parser.add_argument("--picture", default=None, metavar="OUT.png",
                         help="write a picture of middle frames: ground truth and every method, one row per window")
@@ -90,7 +93,7 @@ class Clip:
         return self.path.name
 
 
-def valid_starts(frames: int, cuts: Sequence[int], window: int = WINDOW) -> list[int]:
+def valid_starts(frames: int, cuts: Sequence[int], window: int = SPAN + 1) -> list[int]:
     """Start frames of the windows of ``window`` consecutive frames that no scene cut crosses
     (a cut at ``c`` lies between frames ``c - 1`` and ``c``)."""
     cut_set = set(cuts)
@@ -106,7 +109,7 @@ def spread(items: Sequence, k: int) -> list:
     return [items[round(i * (len(items) - 1) / (k - 1))] for i in range(k)]
 
 
-def scan_clip(path: Path, max_side: int, windows: int) -> Clip:
+def scan_clip(path: Path, max_side: int, windows: int, window: int = SPAN + 1) -> Clip:
     """First pass over a clip: frame count, size, scene cuts, and the windows to evaluate."""
     clip = Clip(path)
     detector = SceneCutDetector()
@@ -115,24 +118,24 @@ def scan_clip(path: Path, max_side: int, windows: int) -> Clip:
             clip.cuts.append(i)
         clip.frames = i + 1
         clip.height, clip.width = frame.shape[:2]
-    if clip.frames < WINDOW:
+    if clip.frames < window:
         raise ValueError(f"{path}: {clip.frames} frames (after dropping repeated frames); evaluation "
-                         f"needs at least {WINDOW} consecutive frames")
-    starts = valid_starts(clip.frames, clip.cuts)
+                         f"needs at least {window} consecutive frames")
+    starts = valid_starts(clip.frames, clip.cuts, window)
     if not starts:
-        raise ValueError(f"{path}: no {WINDOW} consecutive frames without a scene cut "
+        raise ValueError(f"{path}: no {window} consecutive frames without a scene cut "
                          f"(cuts before frames {clip.cuts})")
     clip.starts = spread(starts, windows)
     return clip
 
 
-def iter_clip_windows(clip: Clip, max_side: int) -> Iterator[tuple[int, list[np.ndarray]]]:
-    """Second pass: ``(start, 7 frames)`` for each of ``clip.starts``, holding one window in memory."""
+def iter_clip_windows(clip: Clip, max_side: int, size: int = SPAN + 1) -> Iterator[tuple[int, list[np.ndarray]]]:
+    """Second pass: ``(start, size frames)`` for each of ``clip.starts``, holding one window in memory."""
     wanted = set(clip.starts)
     window: list[np.ndarray] = []
     for i, frame in enumerate(read_frames(clip.path, max_side=max_side, drop_duplicates=True)):
-        window = window[-(WINDOW - 1):] + [frame]
-        start = i - WINDOW + 1
+        window = window[-(size - 1):] + [frame]
+        start = i - size + 1
         if start in wanted:
             yield start, window
             if start == clip.starts[-1]:
@@ -140,19 +143,22 @@ def iter_clip_windows(clip: Clip, max_side: int) -> Iterator[tuple[int, list[np.
 
 
 # --- methods ----------------------------------------------------------------------------------------
-def _model_method(model: str | os.PathLike | None, device) -> tuple[Method | None, str | None, dict]:
-    """The model as a method, or (None, why it is skipped, {})."""
+def _model_method(model: str | os.PathLike | None, device, span: int = SPAN) -> tuple[Method | None, str | None, dict]:
+    """The model as a method making the ``span`` - 1 frames between frames 0 and ``span``, or (None,
+    why it is skipped, {})."""
     from pyframegan import engine  # imported here: the baselines alone run without the C++ extension
     if model is None and not engine.DEFAULT_MODEL.is_file():
         return None, "no --model given and no default model is shipped (pyframegan/weights/default.pt)", {}
     interpolator = engine.Interpolator(model, device=device)
-    n_in = int(interpolator.meta.get("n_in", 2))
-    if n_in != 2 or interpolator.n_out != N_OUT:
-        raise ValueError(f"{model or engine.DEFAULT_MODEL}: the model maps {n_in} frames to {interpolator.n_out}; "
-                         f"evaluate needs a model from 2 frames to {N_OUT} (windows of {WINDOW})")
+    n_in, n = int(interpolator.meta.get("n_in", 2)), span - 1
+    if n_in != 2 or (interpolator.n_out != n and not interpolator.any_times):
+        raise ValueError(f"{model or engine.DEFAULT_MODEL}: the model maps {n_in} frames to {interpolator.n_out} at "
+                         f"fixed times; --span {span} needs a model from 2 frames to {n}, or one that makes frames "
+                         "at any time (a flow or hybrid generator)")
+    times = interpolator.times(n)
 
     def run(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
-        out = interpolator.run(torch.from_numpy(a)[None], torch.from_numpy(b)[None])
+        out = interpolator.run(torch.from_numpy(a)[None], torch.from_numpy(b)[None], times)
         return list(out[0].numpy())
 
     info = {"path": str(model or engine.DEFAULT_MODEL), "device": str(interpolator.device),
@@ -192,8 +198,12 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
              baselines: str | Sequence[str] = DEFAULT_BASELINES, max_side: int = 512, windows: int = 8,
              device=None, json_path: str | os.PathLike | None = None,
              picture: str | os.PathLike | None = None, picture_windows: int = 4,
-             log: Callable[[str], None] = print) -> dict:
-    """Evaluate the model and baselines; returns the report (what ``--json`` writes)."""
+             log: Callable[[str], None] = print, span: int = SPAN) -> dict:
+    """Evaluate the model and baselines on windows of ``span`` + 1 frames; returns the report (what
+    ``--json`` writes)."""
+    if isinstance(span, bool) or not isinstance(span, int) or not 2 <= span <= 16:
+        raise ValueError(f"--span must be an integer in [2, 16], got {span!r}")
+    size, n_out = span + 1, span - 1
     if windows < 1:
         raise ValueError(f"--windows must be at least 1, got {windows}")
     if max_side < 16:
@@ -215,8 +225,8 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
             skipped[name] = why
         else:
             methods[name] = (baseline_fns.ORACLES[name] if name in baseline_fns.ORACLES else
-                             lambda a, b, truth, fn=baseline_fns.BASELINES[name]: fn(a, b, N_OUT))
-    run_model, why, model_info = _model_method(model, device)
+                             lambda a, b, truth, fn=baseline_fns.BASELINES[name]: fn(a, b, n_out))
+    run_model, why, model_info = _model_method(model, device, span)
     if run_model is None:
         skipped[MODEL_NAME] = why
     else:
@@ -227,17 +237,17 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
         raise ValueError("nothing to evaluate: every method was skipped or none was asked for")
     measure_motion = baseline_fns.opencv_missing() is None
 
-    clips = [scan_clip(path, max_side, windows) for path in paths]
+    clips = [scan_clip(path, max_side, windows, size) for path in paths]
     total = sum(len(c.starts) for c in clips)
     shown = set(spread([(i, s) for i, c in enumerate(clips) for s in c.starts], picture_windows)) if picture else set()
     records: list[dict] = []
     tiles: list[dict] = []
     warmed: set[str] = set()
     for index, clip in enumerate(clips):
-        for start, window in tqdm(iter_clip_windows(clip, max_side), total=len(clip.starts),
+        for start, window in tqdm(iter_clip_windows(clip, max_side, size), total=len(clip.starts),
                                   desc=clip.name, unit="window", disable=None, leave=False):
-            a, b = window[INPUTS[0]], window[INPUTS[1]]
-            truth = window[1:WINDOW - 1]
+            a, b = window[0], window[span]
+            truth = window[1:span]
             record = {"clip": clip.name, "clip_index": index, "start": start, "results": {}}
             outputs = {}
             for name, method in methods.items():
@@ -247,16 +257,16 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
                 t0 = time.perf_counter()
                 out = method(a, b, truth)
                 seconds = time.perf_counter() - t0
-                if len(out) != N_OUT or any(f.shape != a.shape or f.dtype != np.uint8 for f in out):
+                if len(out) != n_out or any(f.shape != a.shape or f.dtype != np.uint8 for f in out):
                     raise RuntimeError(f"{name} returned frames of the wrong number, shape or type")
                 record["results"][name] = {**score(out, truth), "seconds": seconds}
                 outputs[name] = out
             if measure_motion and max(a.shape[:2]) >= baseline_fns.DIS_MIN_SIDE:
-                record["motion"] = baseline_fns.motion(a, b, window[WINDOW // 2])
+                record["motion"] = baseline_fns.motion(a, b, window[span // 2])
             records.append(record)
             if (index, start) in shown:
-                mid = N_OUT // 2
-                tiles.append({"label": f"{clip.name}  frames {start}-{start + WINDOW - 1} (middle {start + 3})",
+                mid = n_out // 2
+                tiles.append({"label": f"{clip.name}  frames {start}-{start + span} (middle {start + mid + 1})",
                               "images": [truth[mid]] + [outputs[n][mid] for n in methods],
                               "psnr": [None] + [record["results"][n]["psnr_per_frame"][mid] for n in methods]})
 
@@ -270,7 +280,7 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
         return {key: float(np.mean([m[key] for m in measured])) for key in ("motion_px", "nonlinear_px")}
 
     report = {
-        "settings": {"window": WINDOW, "inputs": list(INPUTS), "targets": list(range(1, WINDOW - 1)),
+        "settings": {"span": span, "window": size, "inputs": [0, span], "targets": list(range(1, span)),
                      "max_side": max_side, "windows_per_clip": windows, "drop_duplicates": True,
                      "minterpolate_filter": baseline_fns.MINTERPOLATE, "torch_threads": torch.get_num_threads()},
         "methods": list(methods),
@@ -380,10 +390,12 @@ def make_picture(rows: Sequence[dict], columns: Sequence[str], path: str | os.Pa
 def main(args: argparse.Namespace) -> int:
     report = evaluate(args.videos, model=args.model, baselines=args.baselines, max_side=args.max_side,
                       windows=args.windows, device=args.device, json_path=args.json, picture=args.picture,
-                      picture_windows=args.picture_windows)
+                      picture_windows=args.picture_windows, span=args.span)
     clips = ", ".join(f"{c['name']}: {len(c['window_starts'])} windows of {c['frames']} frames "
                       f"{c['width']}x{c['height']}, {len(c['cuts'])} cuts" for c in report["clips"])
-    print(f"{report['total_windows']} windows of {WINDOW} frames (inputs 0 and 6, targets 1-5) -- {clips}")
+    span = report["settings"]["span"]
+    targets = "target 1" if span == 2 else f"targets 1-{span - 1}"
+    print(f"{report['total_windows']} windows of {span + 1} frames (inputs 0 and {span}, {targets}) -- {clips}")
     print(format_table(report))
     if args.json:
         print(f"wrote {args.json}")

@@ -317,6 +317,29 @@ def test_evaluate_end_to_end(clip, lossless_video, tiny_model, tmp_path, capsys)
     assert picture.width > (1 + len(ran)) * clip.width and picture.height > 2 * clip.height
 
 
+def test_evaluate_span_two_scores_one_frame_between_frames_two_apart(clip, lossless_video, tiny_model, tmp_path):
+    """--span 2: frames 0 and 2 in, frame 1 scored; a model that makes frames at any time (an untrained
+    hybrid generator) makes one frame; a fixed-5 U-Net cannot and says so."""
+    from pyframegan import export
+    from pyframegan.models import build_generator
+    hybrid = tmp_path / "hybrid.pt"
+    export.export_generator(build_generator({"arch": "hybrid", "n_in": 2, "n_out": 5, "ngf": 8}), hybrid)
+    report = evaluate.evaluate([lossless_video], model=hybrid, baselines="blend", windows=4, span=2, log=lambda m: None)
+    assert report["settings"]["span"] == 2 and report["settings"]["targets"] == [1]
+    frames = clip.frames()
+    for w in report["windows"]:
+        s = w["start"]
+        assert len(w["results"]["pyframegan"]["psnr_per_frame"]) == 1
+        want = np_psnr(baselines.blend(frames[s], frames[s + 2], 1)[0], frames[s + 1])
+        assert w["results"]["blend"]["psnr"] == pytest.approx(want, abs=1e-3)
+    assert all(s + 2 < clip.scene_a or s >= clip.scene_a for s in report["clips"][0]["window_starts"])
+    with pytest.raises(ValueError, match="--span 2 needs a model from 2 frames to 1"):
+        evaluate.evaluate([lossless_video], model=tiny_model, baselines="blend", windows=1, span=2)
+    for bad in (1, 17, 2.5):
+        with pytest.raises(ValueError, match="--span must be an integer"):
+            evaluate.evaluate([lossless_video], baselines="blend", windows=1, span=bad)
+
+
 def test_evaluate_skip_notes(lossless_video, monkeypatch, tmp_path, capsys):
     monkeypatch.setattr("pyframegan.engine.DEFAULT_MODEL", tmp_path / "none.pt")
     monkeypatch.setattr(baselines.shutil, "which", lambda name: None)

@@ -86,7 +86,7 @@ void dis_refine(const DisPlan& p, const dis::Level& lv, const at::Tensor& i0, co
     Driver::run(SystemKernel{r, d, f, df, wt, system.data_ptr<float>(), lv.w, p.gamma, p.delta, p.epsilon}, rows, lv.w);
     for (int sor = 0; sor < kSorIterations; ++sor)
       for (int colour = 0; colour < 2; ++colour)
-        Driver::run(SorKernel{r, system.const_data_ptr<float>(), wt, df, lv.w, colour}, rows, lv.w);
+        Driver::run(SorKernel{r, system.const_data_ptr<float>(), wt, df, lv.w, colour}, rows, SorKernel::columns(lv.w));
   }
   Driver::run(AddKernel{flow.data_ptr<float>(), df, lv.w}, p.batch * 2 * lv.h, lv.w);
 }

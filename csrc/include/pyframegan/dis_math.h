@@ -538,45 +538,42 @@ struct SystemKernel : Rows {
     a22 += weight * (Ixy * Ixy / norm + Iyy * Iyy / norm2);
     b1 += -weight * (Ixx * Ixz / norm + Ixy * Iyz / norm2);
     b2 += -weight * (Ixy * Ixz / norm + Iyy * Iyz / norm2);
-    // smoothness: each edge adds its weight to both ends' diagonal and w * (W(q) - W(p)) to b(p)
+    // smoothness: each edge (o, q) adds its weight to both ends' diagonal and w * (W(q) - W(o)) to
+    // b(o); the weight is o's own for its right and lower edges, the neighbour's for the others. A
+    // missing edge (the frame's border) adds exact zeros. Red pixels ((y + x) even) take their own
+    // edge first, as OpenCV's red pass does: right, left, down, up; black ones left, right, up, down.
     const float* f = flow + r.b * 2 * plane;
+    const float* fv = f + plane;
     const float* wt = weights + r.b * plane;
-    auto edge = [&](bool exists, int64_t p, int64_t q, float& au, float& av, float& bu, float& bv, bool own) {
-      if (!exists) return;
-      const float wgt = wt[own ? p : q];
-      const float gu = wgt * (f[own ? q : p] - f[own ? p : q]), gv = wgt * (f[plane + (own ? q : p)] - f[plane + (own ? p : q)]);
-      if (own) bu += gu, bv += gv;
-      else bu -= gu, bv -= gv;
-      au += wgt, av += wgt;
-    };
-    const int64_t right = o + 1, left = o - 1, down = o + w, up = o - w;
     const bool has_r = x + 1 < w, has_l = x > 0, has_d = r.y + 1 < h, has_u = r.y > 0;
-    // own edge (p -> q) is own = true with (p, q) = (o, right/down); a neighbour's edge (n -> o) is
-    // own = false with (p, q) = (o, n): b(o) -= w(n) * (W(o) - W(n)).
-    if (((r.y + x) & 1) == 0) {  // red pixels get their own edge first (OpenCV's red pass runs first)
-      edge(has_r, o, right, a11, a22, b1, b2, true);
-      edge(has_l, o, left, a11, a22, b1, b2, false);
-      edge(has_d, o, down, a11, a22, b1, b2, true);
-      edge(has_u, o, up, a11, a22, b1, b2, false);
-    } else {
-      edge(has_l, o, left, a11, a22, b1, b2, false);
-      edge(has_r, o, right, a11, a22, b1, b2, true);
-      edge(has_u, o, up, a11, a22, b1, b2, false);
-      edge(has_d, o, down, a11, a22, b1, b2, true);
+    const int64_t q_r = has_r ? o + 1 : o, q_l = has_l ? o - 1 : o, q_d = has_d ? o + w : o, q_u = has_u ? o - w : o;
+    const float w_r = has_r ? wt[o] : 0.0f, w_l = has_l ? wt[q_l] : 0.0f;
+    const float w_d = has_d ? wt[o] : 0.0f, w_u = has_u ? wt[q_u] : 0.0f;
+    const bool red = ((r.y + x) & 1) == 0;
+    const int64_t q[4] = {red ? q_r : q_l, red ? q_l : q_r, red ? q_d : q_u, red ? q_u : q_d};
+    const float we[4] = {red ? w_r : w_l, red ? w_l : w_r, red ? w_d : w_u, red ? w_u : w_d};
+    for (int e = 0; e < 4; ++e) {
+      b1 += we[e] * (f[q[e]] - f[o]);
+      b2 += we[e] * (fv[q[e]] - fv[o]);
+      a11 += we[e];
+      a22 += we[e];
     }
     float* s = system + r.b * kSystem * plane + o;
     s[kA11 * plane] = a11, s[kA12 * plane] = a12, s[kA22 * plane] = a22, s[kB1 * plane] = b1, s[kB2 * plane] = b2;
   }
 };
 
-// One red-black SOR half-sweep: the pixels of one colour ((y + x) % 2 == colour) update dW.
+// One red-black SOR half-sweep: the pixels of one colour ((y + x) % 2 == colour) update dW. The
+// kernel runs over (w + 1) / 2 columns; column k of row y is pixel x = 2k + ((y + colour) & 1).
 struct SorKernel : Rows {
   const float *system, *weights;
   float* dflow;  // [B, 2, h, w]
   int w, colour;
 
-  PFG_HD void operator()(const PlaneRow& r, int x) const {
-    if (((r.y + x) & 1) != colour) return;
+  PFG_HD static int columns(int w) { return (w + 1) / 2; }
+  PFG_HD void operator()(const PlaneRow& r, int k) const {
+    const int x = 2 * k + ((r.y + colour) & 1);
+    if (x >= w) return;
     const int64_t plane = static_cast<int64_t>(h) * w, o = r.y * static_cast<int64_t>(w) + x;
     const float* wt = weights + r.b * plane;
     float* du = dflow + r.b * 2 * plane;

@@ -37,7 +37,12 @@ void bind_interpolator(py::module_& m) {
            py::call_guard<py::gil_scoped_release>(),
            "like run, but the frames at the given times (each in (0, 1)) instead of the model's n_out: "
            "uint8 [B, len(times), H, W, 3]; flow generators only (any_times)")
+      .def("run_context", &Interpolator::run_context, py::arg("a"), py::arg("b"), py::arg("before"),
+           py::arg("after"), py::arg("times") = std::vector<double>{}, py::call_guard<py::gil_scoped_release>(),
+           "like run (or run_at, given times), with context: before is the frame as far before a as b is "
+           "after it, after likewise after b; generators that use context only (context)")
       .def_property_readonly("any_times", &Interpolator::any_times)
+      .def_property_readonly("context", &Interpolator::context)
       .def_property_readonly("n_in", &Interpolator::n_in)
       .def_property_readonly("n_out", &Interpolator::n_out)
       .def_property_readonly("multiple", &Interpolator::multiple)

@@ -64,6 +64,8 @@ class Interpolator:
         self.fused_post_op: bool = self._engine.fused_post_op
         #: frames at any times, interpolate(a, b, n=k) for any k (generators exporting components_at())
         self.any_times: bool = self._engine.any_times
+        #: uses context frames, interpolate(a, b, before=..., after=...) (the hybrid generator)
+        self.context: bool = self._engine.context
 
     def times(self, n: int | None) -> list[float] | None:
         """The times of ``n`` evenly spaced frames between two inputs, k / (n + 1); None (the
@@ -80,17 +82,40 @@ class Interpolator:
                              "any n needs a flow generator (--arch flow), like the shipped default model")
         return [k / (n + 1) for k in range(1, n + 1)]
 
-    def run(self, a: torch.Tensor, b: torch.Tensor, times: Sequence[float] | None = None) -> torch.Tensor:
+    def run(self, a: torch.Tensor, b: torch.Tensor, times: Sequence[float] | None = None,
+            before: torch.Tensor | None = None, after: torch.Tensor | None = None) -> torch.Tensor:
         """Batched tensors, checked in C++: uint8 [B, H, W, 3] pairs -> uint8 [B, n_out, H, W, 3] (CPU),
-        or [B, len(times), H, W, 3] for frames at ``times`` (each in (0, 1); flow generators).
+        or [B, len(times), H, W, 3] for frames at ``times`` (each in (0, 1); flow generators). With
+        ``before`` and ``after`` (the frames as far before ``a`` and after ``b`` as ``b`` is after
+        ``a``, same shapes; models with :attr:`context`) the motion may be quadratic.
 
         The GIL is released while it runs, so other Python threads (e.g. video decoding) go on."""
-        return self._engine.run(a, b) if times is None else self._engine.run_at(a, b, [float(t) for t in times])
+        if (before is None) != (after is None):
+            raise ValueError("give both context frames (before and after) or neither")
+        ts = [] if times is None else [float(t) for t in times]
+        if before is not None:
+            return self._engine.run_context(a, b, before, after, ts)
+        return self._engine.run(a, b) if times is None else self._engine.run_at(a, b, ts)
 
-    def interpolate(self, a, b, n: int | None = None) -> list[np.ndarray]:
+    def interpolate(self, a, b, n: int | None = None, before=None, after=None) -> list[np.ndarray]:
         """The frames between ``a`` and ``b``, in time order (uint8, same shape as the inputs): the
-        model's ``n_out``, or ``n`` evenly spaced ones (flow generators make any ``n``)."""
-        return self.batch([(a, b)], n=n)[0]
+        model's ``n_out``, or ``n`` evenly spaced ones (flow generators make any ``n``).
+
+        ``before``, ``after``: optional context, the frame as far before ``a`` as ``b`` is after it
+        and the frame as far after ``b``; a model that uses context (the hybrid generator) then
+        follows accelerating motion (quadratic, guarded against scene cuts); others say they cannot."""
+        if before is None and after is None:
+            return self.batch([(a, b)], n=n)[0]
+        if before is None or after is None:
+            raise ValueError("give both context frames (before and after) or neither")
+        if not self.context:
+            raise ValueError("this model does not use context frames (before, after); the hybrid generator does")
+        frames = [_as_frame(x, name) for x, name in ((a, "a"), (b, "b"), (before, "before"), (after, "after"))]
+        for name, f in zip(("b", "before", "after"), frames[1:]):
+            if f.shape != frames[0].shape:
+                raise ValueError(f"{name} is {tuple(f.shape)} but a is {tuple(frames[0].shape)}; frames must match")
+        out = self.run(*(f[None] for f in frames[:2]), self.times(n), *(f[None] for f in frames[2:]))
+        return list(out[0].numpy())
 
     def batch(self, pairs: Iterable[Sequence], batch_size: int = 8, n: int | None = None) -> list[list[np.ndarray]]:
         """Many pairs at once; pairs of equal size are run together, ``batch_size`` at a time."""
@@ -115,8 +140,9 @@ class Interpolator:
         return out
 
 
-def interpolate(a, b, n: int | None = None, *, model: str | os.PathLike | None = None,
+def interpolate(a, b, n: int | None = None, before=None, after=None, *, model: str | os.PathLike | None = None,
                 device: str | torch.device | None = None) -> list[np.ndarray]:
     """The frames between two HxWx3 uint8 frames ``a`` and ``b``, in time order: the model's
-    ``n_out`` (5 for the default model), or ``n`` evenly spaced ones."""
-    return Interpolator(model, device).interpolate(a, b, n=n)
+    ``n_out`` (5 for the default model), or ``n`` evenly spaced ones. ``before`` / ``after``:
+    optional context frames (see :meth:`Interpolator.interpolate`)."""
+    return Interpolator(model, device).interpolate(a, b, n=n, before=before, after=after)

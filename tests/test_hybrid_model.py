@@ -123,3 +123,61 @@ def test_bad_configs():
                             ({"gate_bias": float("nan")}, "gate_bias")):
         with pytest.raises(ValueError, match=message):
             hybrid(**config)
+
+
+# --- context frames: quadratic motion (QVI), guarded ---------------------------------------------
+def shifted(big, dx, h=72, w=96):
+    """The view of ``big`` whose content has moved right by ``dx`` (an integer) pixels."""
+    return big[24:24 + h, 24 - dx:24 - dx + w].copy()
+
+
+def texture(seed=4, h=72, w=96):
+    rng = np.random.default_rng(seed)
+    return cv2.resize(rng.integers(0, 256, (h // 4 + 12, w // 4 + 12, 3), dtype=np.uint8), (w + 48, h + 48),
+                      interpolation=cv2.INTER_CUBIC)
+
+
+@pytest.fixture(scope="module")
+def exported(tmp_path_factory):
+    path = tmp_path_factory.mktemp("hybrid") / "hybrid.pt"
+    export.export_generator(hybrid(), path)
+    return Interpolator(path, device="cpu")
+
+
+def test_context_follows_accelerating_motion(exported):
+    """Content at x(t) = 4t² + 4t: frames t = -1, 0, 1, 2 at 0, 0, 8, 24 px; the true middle frame is
+    at 3 px, linear motion says 4. With the context the model lands on the true frame."""
+    big = texture()
+    before, a, b, after, middle = (shifted(big, d) for d in (0, 0, 8, 24, 3))
+    assert exported.context
+    with_context = exported.interpolate(a, b, n=1, before=before, after=after)[0]
+    without = exported.interpolate(a, b, n=1)[0]
+    inner = (slice(12, -12), slice(16, -16))
+    err = lambda f: np.abs(f[inner].astype(int) - middle[inner].astype(int)).mean()  # noqa: E731
+    assert err(with_context) < 0.5 * err(without)
+
+
+def test_context_of_constant_velocity_changes_little_and_a_cut_is_ignored(exported):
+    big = texture(5)
+    before, a, b, after = (shifted(big, d) for d in (-4, 0, 4, 8))
+    plain = np.stack(exported.interpolate(a, b))
+    steady = np.stack(exported.interpolate(a, b, before=before, after=after))
+    assert np.abs(steady.astype(int) - plain.astype(int)).mean() < 0.5
+    # a scene cut on both sides: unrelated context frames; the guard falls back to linear motion
+    rng = np.random.default_rng(9)
+    cut = [rng.integers(0, 256, a.shape, dtype=np.uint8) for _ in range(2)]
+    guarded = np.stack(exported.interpolate(a, b, before=cut[0], after=cut[1]))
+    assert np.abs(guarded.astype(int) - plain.astype(int)).max() <= 1
+
+
+def test_context_errors(exported, tiny_model):
+    a, b = moving_pair()
+    with pytest.raises(ValueError, match="both context frames"):
+        exported.interpolate(a, b, before=a)
+    with pytest.raises(ValueError, match="before is"):
+        exported.interpolate(a, b, before=a[:-2], after=b)
+    with pytest.raises(ValueError, match="does not use context"):
+        Interpolator(tiny_model, device="cpu").interpolate(a, b, before=a, after=b)
+    with pytest.raises(ValueError, match="context frames must have the shape"):
+        exported.run(torch.from_numpy(a)[None], torch.from_numpy(b)[None], None, torch.from_numpy(a[:-2])[None],
+                     torch.from_numpy(b)[None])

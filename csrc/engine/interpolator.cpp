@@ -22,6 +22,7 @@ constexpr const char* kUnpackFrames = "pyframegan::unpack_frames";
 constexpr const char* kWarpBlend = "pyframegan::warp_blend";
 constexpr const char* kComponents = "components";
 constexpr const char* kComponentsAt = "components_at";
+constexpr const char* kContextFrames = "context_frames";
 
 // The fused ops, through the dispatcher: it picks the CPU or CUDA kernel from the tensors' device.
 at::Tensor pack_pairs(const at::Tensor& pairs, int64_t multiple, at::ScalarType dtype) {
@@ -132,6 +133,7 @@ Interpolator::Interpolator(const std::string& model_path, c10::Device device, at
   module_.to(dtype_);
   fused_post_ = module_.find_method(kComponents).has_value();
   any_times_ = module_.find_method(kComponentsAt).has_value();
+  context_ = fused_post_ && any_times_ && module_.find_method(kContextFrames).has_value();
 }
 
 at::Tensor Interpolator::run(const at::Tensor& a, const at::Tensor& b) { return interpolate(a, b, nullptr); }
@@ -140,13 +142,31 @@ at::Tensor Interpolator::run_at(const at::Tensor& a, const at::Tensor& b, const 
   TORCH_CHECK_VALUE(any_times_, "pyframegan: ", model_path_, " makes exactly ", n_out(),
                     " frames at fixed times; frames at other times need a flow generator (--arch flow), "
                     "which exports components_at()");
-  TORCH_CHECK_VALUE(!times.empty(), "pyframegan: no times given");
-  for (double t : times)
-    TORCH_CHECK_VALUE(t > 0.0 && t < 1.0, "pyframegan: times must lie strictly between 0 (a) and 1 (b), got ", t);
+  check_times(times);
   return interpolate(a, b, &times);
 }
 
-at::Tensor Interpolator::interpolate(const at::Tensor& a, const at::Tensor& b, const std::vector<double>* times) {
+void Interpolator::check_times(const std::vector<double>& times) const {
+  TORCH_CHECK_VALUE(!times.empty(), "pyframegan: no times given");
+  for (double t : times)
+    TORCH_CHECK_VALUE(t > 0.0 && t < 1.0, "pyframegan: times must lie strictly between 0 (a) and 1 (b), got ", t);
+}
+
+at::Tensor Interpolator::run_context(const at::Tensor& a, const at::Tensor& b, const at::Tensor& before,
+                                     const at::Tensor& after, const std::vector<double>& times) {
+  TORCH_CHECK_VALUE(context_, "pyframegan: ", model_path_, " does not use context frames (before, after); "
+                    "the hybrid generator (--arch hybrid) does");
+  if (!times.empty()) check_times(times);
+  for (const auto& [frame, name] : {std::pair{&before, "before"}, std::pair{&after, "after"}}) {
+    TORCH_CHECK_VALUE(frame->sizes() == a.sizes(), "pyframegan: ", name, " is ", frame->sizes(), " but a is ",
+                      a.sizes(), "; context frames must have the shape of the pair");
+  }
+  check_frames(before, after, device_);
+  return interpolate(a, b, times.empty() ? nullptr : &times, &before, &after);
+}
+
+at::Tensor Interpolator::interpolate(const at::Tensor& a, const at::Tensor& b, const std::vector<double>* times,
+                                     const at::Tensor* before, const at::Tensor* after) {
   check_frames(a, b, device_);
   const bool one_pair = a.dim() == 3;
   const at::Tensor a4 = one_pair ? a.unsqueeze(0) : a, b4 = one_pair ? b.unsqueeze(0) : b;
@@ -158,7 +178,11 @@ at::Tensor Interpolator::interpolate(const at::Tensor& a, const at::Tensor& b, c
   c10::InferenceMode inference;
   c10::DeviceGuard on_device(device_);
   at::Tensor packed = pack_pairs(to_device_pairs(a4, b4), meta_.multiple, dtype_);
-  at::Tensor frames = to_cpu(fused_post_ || times ? compose(packed, height, width, times)
+  if (before != nullptr) {  // channels 6-11: the frames before a and after b, packed the same way
+    const at::Tensor c0 = one_pair ? before->unsqueeze(0) : *before, c1 = one_pair ? after->unsqueeze(0) : *after;
+    packed = at::cat({packed, pack_pairs(to_device_pairs(c0, c1), meta_.multiple, dtype_)}, 1);
+  }
+  at::Tensor frames = to_cpu(fused_post_ || times || before ? compose(packed, height, width, times)
                                                   : unpack_frames(generate(packed), height, width));
   return one_pair ? frames.squeeze(0) : frames;
 }

@@ -45,6 +45,11 @@ class Interpolator {
   // (or [k, H, W, 3]) for k times. Only generators that export components_at() (the flow
   // generator, see any_times()) can; others throw a ValueError.
   at::Tensor run_at(const at::Tensor& a, const at::Tensor& b, const std::vector<double>& times);
+  // Like run / run_at (no times: the model's n_out), with context: `before` is the frame as far
+  // before a as b is after it, `after` likewise after b (same shapes as a and b). Only generators
+  // that use context (context(): the hybrid generator's quadratic motion) can; others throw a ValueError.
+  at::Tensor run_context(const at::Tensor& a, const at::Tensor& b, const at::Tensor& before, const at::Tensor& after,
+                         const std::vector<double>& times);
 
   const ModelMetadata& metadata() const { return meta_; }
   int64_t n_in() const { return meta_.n_in; }
@@ -54,12 +59,15 @@ class Interpolator {
   at::ScalarType dtype() const { return dtype_; }
   bool fused_post_op() const { return fused_post_; }  // frames composed by warp_blend (flow generators)
   bool any_times() const { return any_times_; }         // run_at() works: the module exports components_at()
+  bool context() const { return context_; }             // run_context() works: the module uses context frames
   const std::string& model_path() const { return model_path_; }
 
  private:
   at::Tensor to_device_pairs(const at::Tensor& a, const at::Tensor& b);
   at::Tensor generate(const at::Tensor& packed);
-  at::Tensor interpolate(const at::Tensor& a, const at::Tensor& b, const std::vector<double>* times);
+  at::Tensor interpolate(const at::Tensor& a, const at::Tensor& b, const std::vector<double>* times,
+                         const at::Tensor* before = nullptr, const at::Tensor* after = nullptr);
+  void check_times(const std::vector<double>& times) const;
   at::Tensor compose(const at::Tensor& packed, int64_t height, int64_t width, const std::vector<double>* times);
   // frames made per pair: one per given time, else the model's n_out
   int64_t frames_per_pair(const std::vector<double>* times) const {
@@ -75,6 +83,7 @@ class Interpolator {
   torch::jit::Module module_;
   bool fused_post_ = false;  // the module exports components(): compose with the fused warp_blend
   bool any_times_ = false;   // the module exports components_at(x, times)
+  bool context_ = false;     // the module exports context_frames(): x may hold a, b, before, after (12 channels)
   at::Tensor staging_;  // CUDA engines: pinned host bytes that inputs pass through, grown as needed
   std::optional<c10::Event> staging_read_;  // recorded after each copy out of staging_
   std::mutex mutex_;

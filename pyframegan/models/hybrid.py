@@ -29,6 +29,29 @@ from pyframegan.models.flow import at_times, backward_warp, check_times, conv, h
     resize_flow
 from pyframegan.ops import DIS_PRESETS, dis_flow, dis_params
 
+def motion(flows: torch.Tensor, times: torch.Tensor, b: int) -> tuple[torch.Tensor, torch.Tensor]:
+    """Prior F_t0, F_t1 [b*n, 2, ...] (pair-major) of b pairs for the n ``times`` [1, n, 1, 1, 1]: linear motion
+    from [F01; F10] [2b, 2, ...], or quadratic motion (QVI, Xu et al. 2019) from [F01; F10; F0-; F1+]
+    [4b, 2, ...] with the frames before and after. Quadratic: the displacements from the inputs to t
+    are d0(t) = (F01 + F0-)/2 t² + (F01 - F0-)/2 t and d1 likewise from frame 1 with s = 1 - t, and
+    F_t0 = (1-t)(-d0) + t(F10 - d1), F_t1 = (1-t)(F01 - d0) - t d1, which with F0- = -F01 and
+    F1+ = -F10 is exactly the linear formula."""
+    if flows.shape[0] != 4 * b:
+        return linear_motion(flows, times)
+    f01, f10 = flows[:b].unsqueeze(1), flows[b:2 * b].unsqueeze(1)
+    f0m, f12 = flows[2 * b:3 * b].unsqueeze(1), flows[3 * b:].unsqueeze(1)
+    t = times.to(flows.dtype)
+    s = 1 - t
+    d0 = (f01 + f0m) * 0.5 * t * t + (f01 - f0m) * 0.5 * t
+    d1 = (f10 + f12) * 0.5 * s * s + (f10 - f12) * 0.5 * s
+    return ((1 - t) * -d0 + t * (f10 - d1)).flatten(0, 1), ((1 - t) * (f01 - d0) - t * d1).flatten(0, 1)
+
+
+def warp_error(image: torch.Tensor, flow: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """[N, 1, 1, 1]: mean absolute difference of ``image`` warped by ``flow`` and ``reference``."""
+    return (backward_warp(image, flow) - reference).abs().mean([1, 2, 3]).view(-1, 1, 1, 1)
+
+
 OUT_CHANNELS = 9  # per time: ΔF_t0 (2), ΔF_t1 (2), mask logit (1), residual (3), confidence logit (1)
 
 
@@ -99,10 +122,41 @@ class HybridInterpolator(nn.Module):
                 if m.bias is not None:
                     nn.init.zeros_(m.bias)
 
+    @torch.jit.export
+    def context_frames(self) -> int:
+        """Frames of context the model can use besides the pair (the engine asks): the frame before
+        and the frame after, as channels 6-8 and 9-11 of its input."""
+        return 2
+
     def dis(self, x: torch.Tensor) -> torch.Tensor:
-        """[F01; F10] [2b, 2, H, W]: DIS flows of the pairs of ``x`` [b, 6, H, W] both ways, in pixels."""
+        """DIS flows in pixels, [F01; F10] [2b, 2, H, W] for pairs ``x`` [b, 6, H, W]; with context
+        (``x`` [b, 12, H, W]: a, b, the frame before a, the frame after b) [F01; F10; F0-; F1+]
+        [4b, 2, H, W], the last two from a to the frame before and from b to the frame after, each
+        replaced by the linear-motion value (-F01, -F10) where the context is unreliable (see
+        :meth:`guard`)."""
         g0, g1 = grey_levels(x[:, :3]), grey_levels(x[:, 3:6])
-        return torch.ops.pyframegan.dis_flow(torch.cat([g0, g1]), torch.cat([g1, g0]), self.finest_scale,
+        if x.shape[1] == 12:
+            gm, g2 = grey_levels(x[:, 6:9]), grey_levels(x[:, 9:12])
+            return self.guard(x, self.dis_pairs(torch.cat([g0, g1, g0, g1]), torch.cat([g1, g0, gm, g2])))
+        return self.dis_pairs(torch.cat([g0, g1]), torch.cat([g1, g0]))
+
+    def guard(self, x: torch.Tensor, flows: torch.Tensor) -> torch.Tensor:
+        """QVI's quadratic motion fails where the context does not continue the pair (a scene cut,
+        an occlusion, a DIS failure): a context flow whose warp error (mean absolute, per pair) is
+        more than twice the pair's plus 2 grey levels is replaced by minus the pair's flow, which
+        makes the quadratic formula exactly linear motion on that side."""
+        b = x.shape[0]
+        f01, f10, f0m, f12 = flows[:b], flows[b:2 * b], flows[2 * b:3 * b], flows[3 * b:]
+        xf = x.float()
+        a_, b_ = xf[:, :3], xf[:, 3:6]
+
+        levels = 2.0 / 127.5
+        use0 = warp_error(xf[:, 6:9], f0m, a_) <= 2 * warp_error(b_, f01, a_) + levels
+        use1 = warp_error(xf[:, 9:12], f12, b_) <= 2 * warp_error(a_, f10, b_) + levels
+        return torch.cat([f01, f10, torch.where(use0, f0m, -f01), torch.where(use1, f12, -f10)])
+
+    def dis_pairs(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
+        return torch.ops.pyframegan.dis_flow(first, second, self.finest_scale,
                                              self.coarsest_scale, self.patch_size, self.patch_stride,
                                              self.grad_descent_iters, self.refine_iters, self.alpha, self.gamma,
                                              self.delta, self.epsilon, self.mean_normalization,
@@ -115,7 +169,8 @@ class HybridInterpolator(nn.Module):
         q = [max(1, h // self.scale), max(1, w // self.scale)]
         i0, i1 = resize(x[:, :3], q), resize(x[:, 3:6], q)
         flow_q = resize_flow(flow, q).to(x.dtype)
-        ft0, ft1 = linear_motion(flow_q, self.times)
+        ft0, ft1 = motion(flow_q, self.times, b)
+        flow_q = flow_q[:2 * b]
         w0, w1 = backward_warp(i0.repeat_interleave(n, 0), ft0), backward_warp(i1.repeat_interleave(n, 0), ft1)
         per_time = torch.cat([w0, w1, ft0, ft1, (w0 - w1).abs().mean(1, keepdim=True)], 1)  # [b*n, 11, ...]
         flows = torch.cat([flow_q[:b], flow_q[b:]], 1)
@@ -134,10 +189,10 @@ class HybridInterpolator(nn.Module):
     def compose_parts(self, flow: torch.Tensor, out: torch.Tensor, times: torch.Tensor, h: int,
                       w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """F_t0, F_t1, mask, residual [b*n, C, h, w] for the n ``times`` [1, n, 1, 1, 1] from the DIS
-        flows [2b, 2, h, w] and the network's output for those times [b*n, 9, h', w']."""
+        flows [2b or, with context, 4b, 2, h, w] and the network's output for those times [b*n, 9, h', w']."""
         full = [h, w]
-        b, n = flow.shape[0] // 2, times.shape[1]
-        ft0, ft1 = linear_motion(flow, times)
+        b, n = out.shape[0] // times.shape[1], times.shape[1]
+        ft0, ft1 = motion(flow, times, b)
         up = resize(out, full) if out.shape[2] != h or out.shape[3] != w else out
         gate = torch.sigmoid(up[:, 8:9] + self.gate_bias)
         sx, sy = w / out.shape[3], h / out.shape[2]

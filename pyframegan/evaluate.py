@@ -49,7 +49,8 @@ MODEL_NAME = "pyframegan"
 DEFAULT_BASELINES = "blend,dis,minterpolate"
 PICTURE_TILE_WIDTH = 320  # tiles wider than this are scaled down in the picture
 
-Method = Callable[[np.ndarray, np.ndarray, "list[np.ndarray]"], "list[np.ndarray]"]  # (a, b, truth)
+# (a, b, truth, context: (before, after) or None) -> frames
+Method = Callable[[np.ndarray, np.ndarray, "list[np.ndarray]", "tuple | None"], "list[np.ndarray]"]
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,6 +70,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--span", type=int, default=SPAN, metavar="K",
                         help="frames 0 and K of each window in, the K-1 frames between them scored (2..16; "
                              "6: the seed's 2 -> 5; 2: one frame between frames two apart)")
+    parser.add_argument("--context", action="store_true",
+                        help="give the model context: windows of 3K+1 frames, frames K and 2K in, K+1..2K-1 "
+                             "scored, and frames 0 and 3K as the frames before and after (models that use "
+                             "context, the hybrid generator; the baselines use the pair only)")
     parser.add_argument("--windows", type=int, default=8, metavar="N",
                         help="windows of K+1 frames per clip, evenly spaced among those without a scene cut")
     parser.add_argument("--json", default=None, metavar="OUT.json", help="write all results as JSON")
@@ -157,12 +162,13 @@ def _model_method(model: str | os.PathLike | None, device, span: int = SPAN) -> 
                          "at any time (a flow or hybrid generator)")
     times = interpolator.times(n)
 
-    def run(a: np.ndarray, b: np.ndarray) -> list[np.ndarray]:
-        out = interpolator.run(torch.from_numpy(a)[None], torch.from_numpy(b)[None], times)
+    def run(a: np.ndarray, b: np.ndarray, truth, context) -> list[np.ndarray]:
+        extra = [] if context is None else [torch.from_numpy(f)[None] for f in context]
+        out = interpolator.run(torch.from_numpy(a)[None], torch.from_numpy(b)[None], times, *extra)
         return list(out[0].numpy())
 
     info = {"path": str(model or engine.DEFAULT_MODEL), "device": str(interpolator.device),
-            "n_out": interpolator.n_out}
+            "n_out": interpolator.n_out, "context": interpolator.context}
     return run, None, info
 
 
@@ -198,12 +204,13 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
              baselines: str | Sequence[str] = DEFAULT_BASELINES, max_side: int = 512, windows: int = 8,
              device=None, json_path: str | os.PathLike | None = None,
              picture: str | os.PathLike | None = None, picture_windows: int = 4,
-             log: Callable[[str], None] = print, span: int = SPAN) -> dict:
+             log: Callable[[str], None] = print, span: int = SPAN, context: bool = False) -> dict:
     """Evaluate the model and baselines on windows of ``span`` + 1 frames; returns the report (what
     ``--json`` writes)."""
     if isinstance(span, bool) or not isinstance(span, int) or not 2 <= span <= 16:
         raise ValueError(f"--span must be an integer in [2, 16], got {span!r}")
-    size, n_out = span + 1, span - 1
+    size, n_out = (3 * span + 1 if context else span + 1), span - 1
+    first = span if context else 0  # the window's frame a
     if windows < 1:
         raise ValueError(f"--windows must be at least 1, got {windows}")
     if max_side < 16:
@@ -224,13 +231,17 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
         if why:
             skipped[name] = why
         else:
-            methods[name] = (baseline_fns.ORACLES[name] if name in baseline_fns.ORACLES else
-                             lambda a, b, truth, fn=baseline_fns.BASELINES[name]: fn(a, b, n_out))
+            if name in baseline_fns.ORACLES:
+                methods[name] = lambda a, b, truth, ctx, fn=baseline_fns.ORACLES[name]: fn(a, b, truth)
+            else:
+                methods[name] = lambda a, b, truth, ctx, fn=baseline_fns.BASELINES[name]: fn(a, b, n_out)
     run_model, why, model_info = _model_method(model, device, span)
     if run_model is None:
         skipped[MODEL_NAME] = why
     else:
-        methods[MODEL_NAME] = lambda a, b, truth: run_model(a, b)
+        if context and not model_info.get("context"):
+            raise ValueError(f"--context: {model_info['path']} does not use context frames; the hybrid generator does")
+        methods[MODEL_NAME] = run_model
     for name, why in skipped.items():
         log(f"note: skipping {name}: {why}")
     if not methods:
@@ -246,27 +257,29 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
     for index, clip in enumerate(clips):
         for start, window in tqdm(iter_clip_windows(clip, max_side, size), total=len(clip.starts),
                                   desc=clip.name, unit="window", disable=None, leave=False):
-            a, b = window[0], window[span]
-            truth = window[1:span]
+            a, b = window[first], window[first + span]
+            truth = window[first + 1:first + span]
+            ctx = (window[0], window[-1]) if context else None
             record = {"clip": clip.name, "clip_index": index, "start": start, "results": {}}
             outputs = {}
             for name, method in methods.items():
                 if name not in warmed:  # first call: lazy initialisation, JIT profiling runs
-                    method(a, b, truth)
+                    method(a, b, truth, ctx)
                     warmed.add(name)
                 t0 = time.perf_counter()
-                out = method(a, b, truth)
+                out = method(a, b, truth, ctx)
                 seconds = time.perf_counter() - t0
                 if len(out) != n_out or any(f.shape != a.shape or f.dtype != np.uint8 for f in out):
                     raise RuntimeError(f"{name} returned frames of the wrong number, shape or type")
                 record["results"][name] = {**score(out, truth), "seconds": seconds}
                 outputs[name] = out
             if measure_motion and max(a.shape[:2]) >= baseline_fns.DIS_MIN_SIDE:
-                record["motion"] = baseline_fns.motion(a, b, window[span // 2])
+                record["motion"] = baseline_fns.motion(a, b, window[first + span // 2])
             records.append(record)
             if (index, start) in shown:
                 mid = n_out // 2
-                tiles.append({"label": f"{clip.name}  frames {start}-{start + span} (middle {start + mid + 1})",
+                s0 = start + first
+                tiles.append({"label": f"{clip.name}  frames {s0}-{s0 + span} (middle {s0 + mid + 1})",
                               "images": [truth[mid]] + [outputs[n][mid] for n in methods],
                               "psnr": [None] + [record["results"][n]["psnr_per_frame"][mid] for n in methods]})
 
@@ -280,7 +293,8 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
         return {key: float(np.mean([m[key] for m in measured])) for key in ("motion_px", "nonlinear_px")}
 
     report = {
-        "settings": {"span": span, "window": size, "inputs": [0, span], "targets": list(range(1, span)),
+        "settings": {"span": span, "context": context, "window": size, "inputs": [first, first + span],
+                     "targets": list(range(first + 1, first + span)),
                      "max_side": max_side, "windows_per_clip": windows, "drop_duplicates": True,
                      "minterpolate_filter": baseline_fns.MINTERPOLATE, "torch_threads": torch.get_num_threads()},
         "methods": list(methods),
@@ -390,12 +404,15 @@ def make_picture(rows: Sequence[dict], columns: Sequence[str], path: str | os.Pa
 def main(args: argparse.Namespace) -> int:
     report = evaluate(args.videos, model=args.model, baselines=args.baselines, max_side=args.max_side,
                       windows=args.windows, device=args.device, json_path=args.json, picture=args.picture,
-                      picture_windows=args.picture_windows, span=args.span)
+                      picture_windows=args.picture_windows, span=args.span, context=args.context)
     clips = ", ".join(f"{c['name']}: {len(c['window_starts'])} windows of {c['frames']} frames "
                       f"{c['width']}x{c['height']}, {len(c['cuts'])} cuts" for c in report["clips"])
-    span = report["settings"]["span"]
-    targets = "target 1" if span == 2 else f"targets 1-{span - 1}"
-    print(f"{report['total_windows']} windows of {span + 1} frames (inputs 0 and {span}, {targets}) -- {clips}")
+    st = report["settings"]
+    (i0, i1), targets = st["inputs"], st["targets"]
+    scored = f"target {targets[0]}" if len(targets) == 1 else f"targets {targets[0]}-{targets[-1]}"
+    extra = f", context frames 0 and {st['window'] - 1} for the model" if st["context"] else ""
+    print(f"{report['total_windows']} windows of {st['window']} frames (inputs {i0} and {i1}, {scored}{extra}) "
+          f"-- {clips}")
     print(format_table(report))
     if args.json:
         print(f"wrote {args.json}")

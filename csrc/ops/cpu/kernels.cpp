@@ -8,6 +8,7 @@
 namespace pyframegan {
 
 struct CpuDriver {
+  static constexpr bool kPairsInParallel = true;  // dis_flow: many pairs run one per thread
   struct Guard {
     explicit Guard(const at::Device&) {}
   };

@@ -7,6 +7,7 @@
 namespace pyframegan {
 
 struct CudaDriver {
+  static constexpr bool kPairsInParallel = false;  // dis_flow: every kernel over all pairs at once
   using Guard = c10::cuda::CUDAGuard;
   template <typename Kernel>
   static void run(const Kernel& kernel, int64_t rows, int64_t width) {

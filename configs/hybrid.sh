@@ -17,14 +17,14 @@
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 RUN=${RUN:-runs/hybrid}
-STEPS=${STEPS:-4000}
-LAMBDA_FLOW=${LAMBDA_FLOW:-10}
+STEPS=${STEPS:-3500}
+LAMBDA_FLOW=${LAMBDA_FLOW:-2}
 [ -d runs/dataset/train ] || $PY -m pyframegan.cli make-dataset -o runs/dataset --synthetic 1500 --synthetic-val 100 --step 3 --fetch
 if [ -f "$RUN/checkpoints/last.pt" ]; then
   $PY -m pyframegan.cli train --run-dir "$RUN" --resume
 else
   $PY -m pyframegan.cli train --data runs/dataset/train --arch hybrid --ndf 32 --val-fraction 0.05 --workers 1 \
-    --run-dir "$RUN" --size 192 --batch-size 4 --steps "$STEPS" --decay-steps 1500 --warmup-steps 200 --lr 1e-4 \
+    --run-dir "$RUN" --size 192 --batch-size 4 --steps "$STEPS" --decay-steps 1200 --warmup-steps 200 --lr 1e-4 \
     --frame-loss psnr --lambda-l1 100 --lambda-flow "$LAMBDA_FLOW" --val-every 250 --sample-every 1000 \
     --checkpoint-every 50 --keep-every 500 --seed 0
 fi

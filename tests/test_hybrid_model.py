@@ -181,3 +181,23 @@ def test_context_errors(exported, tiny_model):
     with pytest.raises(ValueError, match="context frames must have the shape"):
         exported.run(torch.from_numpy(a)[None], torch.from_numpy(b)[None], None, torch.from_numpy(a[:-2])[None],
                      torch.from_numpy(b)[None])
+
+
+def test_identical_inputs_give_the_input_back(tmp_path):
+    """A still scene stays still: the warps agree exactly, which closes the gate, so even a model
+    with non-zero heads returns the input (a photograph and noise, every time)."""
+    from skimage import data
+    g = perturb(hybrid(ngf=8), scale=0.05).eval()
+    path = tmp_path / "hybrid.pt"
+    export.export_generator(g, path)
+    engine = Interpolator(path, device="cpu")
+    photo = np.ascontiguousarray(data.astronaut()[::4, ::4])
+    noise = np.random.default_rng(0).integers(0, 256, (60, 80, 3), dtype=np.uint8)
+    for image in (photo, noise):
+        for n in (None, 1, 3):
+            assert all(np.array_equal(f, image) for f in engine.interpolate(image, image, n=n))
+    # and the perturbed heads do act where the inputs differ
+    a, b = moving_pair()
+    with torch.no_grad():
+        x = pack_pairs_ref(torch.from_numpy(np.stack([a, b]))[None], 1)
+        assert (g(x) - g.prior(x)).abs().max() > 0.02

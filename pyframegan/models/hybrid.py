@@ -8,9 +8,13 @@
    time t both frames warped to t, their flows and the warps' disagreement, and predicts for every
    t corrections to F_t0 and F_t1, a blend-mask logit, an RGB residual and a confidence logit.
 4. Composition at full resolution (the engine's fused ``warp_blend``):
-   frame_t = m·warp(I0, F_t0 + g·ΔF_t0) + (1-m)·warp(I1, F_t1 + g·ΔF_t1) + g·residual,
-   m = sigmoid(log((1-t)/t) + g·logit), g = sigmoid(confidence + ``gate_bias``): the confidence
-   gate starts mostly closed (sigmoid(-2) = 0.12) and the network learns where to open it.
+   frame_t = m·warp(I0, F_t0 + up(g·ΔF_t0)) + (1-m)·warp(I1, F_t1 + up(g·ΔF_t1)) + up(g·residual),
+   m = sigmoid(log((1-t)/t) + up(g·logit)), g = sigmoid(confidence + ``gate_bias``) (the gate and
+   the products at the network's resolution, ``up`` the bilinear upsampling to the frames'): the
+   confidence gate starts mostly closed (sigmoid(-2) = 0.12) and the network learns where to open it;
+   it is also closed where the two inputs warped to t already agree (mean absolute difference under
+   ``AGREEMENT``, ramping up linearly to it): there DIS is right, and a still scene stays exactly still
+   (identical inputs give the input back).
 
 The correction, mask and residual heads start at zero, so an untrained model *is* DIS with the
 linear-motion warp (the ``dis`` baseline of ``pyframegan evaluate``), and training starts exactly
@@ -52,6 +56,7 @@ def warp_error(image: torch.Tensor, flow: torch.Tensor, reference: torch.Tensor)
     return (backward_warp(image, flow) - reference).abs().mean([1, 2, 3]).view(-1, 1, 1, 1)
 
 
+AGREEMENT = 0.02  # warps that agree to within this (in [-1, 1] units, ~1.3 grey levels) close the gate
 OUT_CHANNELS = 9  # per time: ΔF_t0 (2), ΔF_t1 (2), mask logit (1), residual (3), confidence logit (1)
 
 
@@ -88,6 +93,7 @@ class HybridInterpolator(nn.Module):
                        "preset": preset, "gate_bias": gate_bias}
         self.n_in, self.n_out, self.multiple = 2, n_out, 1
         self.scale, self.gate_bias = scale, float(gate_bias)
+        self.agreement_inv = 1.0 / AGREEMENT
         p = dis_params(preset)
         self.finest_scale: int = int(p["finest_scale"])
         self.patch_size: int = int(p["patch_size"])
@@ -163,7 +169,8 @@ class HybridInterpolator(nn.Module):
                                              self.spatial_propagation)
 
     def network(self, x: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-        """The U-Net's output [b*n, 9, h', w'] at 1/scale for the trained times."""
+        """The U-Net's output [b*n, 9, h', w'] at 1/scale for the trained times, and as a 10th channel the
+        disagreement of the two inputs warped to each time (not learned: it gates the output)."""
         b, h, w = x.shape[0], x.shape[2], x.shape[3]
         n = self.n_out
         q = [max(1, h // self.scale), max(1, w // self.scale)]
@@ -183,8 +190,8 @@ class HybridInterpolator(nn.Module):
         s2 = self.enc2(s1)
         d1 = self.dec1(torch.cat([resize(s2, [s1.shape[2], s1.shape[3]]), s1], 1))
         d0 = self.dec0(torch.cat([resize(d1, [s0.shape[2], s0.shape[3]]), s0], 1))
-        out = self.out(d0)[:, :, :q[0], :q[1]]
-        return out.reshape(b * n, -1, q[0], q[1])
+        out = self.out(d0)[:, :, :q[0], :q[1]].reshape(b * n, -1, q[0], q[1])
+        return torch.cat([out, per_time[:, 10:11]], 1)  # + the warps' disagreement, for the gate
 
     def compose_parts(self, flow: torch.Tensor, out: torch.Tensor, times: torch.Tensor, h: int,
                       w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -193,13 +200,16 @@ class HybridInterpolator(nn.Module):
         full = [h, w]
         b, n = out.shape[0] // times.shape[1], times.shape[1]
         ft0, ft1 = motion(flow, times, b)
-        up = resize(out, full) if out.shape[2] != h or out.shape[3] != w else out
-        gate = torch.sigmoid(up[:, 8:9] + self.gate_bias)
+        # gated at the network's resolution, then one upsampling of the 8 gated channels (the flow
+        # corrections scaled to full-resolution pixels)
+        gate = torch.sigmoid(out[:, 8:9] + self.gate_bias) * (out[:, 9:10] * self.agreement_inv).clamp(max=1.0)
         sx, sy = w / out.shape[3], h / out.shape[2]
-        scale = torch.tensor([sx, sy], device=out.device, dtype=out.dtype).view(1, 2, 1, 1)
+        scale = torch.tensor([sx, sy, sx, sy, 1.0, 1.0, 1.0, 1.0], device=out.device, dtype=out.dtype)
+        gated = gate * out[:, :8] * scale.view(1, 8, 1, 1)
+        up = resize(gated, full) if out.shape[2] != h or out.shape[3] != w else gated
         tt = times.to(out.dtype).expand(b, n, 1, 1, 1).reshape(b * n, 1, 1, 1)
-        mask = torch.sigmoid(torch.log((1 - tt) / tt) + gate * up[:, 4:5])
-        return (ft0 + gate * up[:, 0:2] * scale, ft1 + gate * up[:, 2:4] * scale, mask, gate * up[:, 5:8])
+        mask = torch.sigmoid(up[:, 4:5] + torch.log((1 - tt) / tt))
+        return ft0 + up[:, 0:2], ft1 + up[:, 2:4], mask, up[:, 5:8]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.synthesize(x)[0]
@@ -215,7 +225,7 @@ class HybridInterpolator(nn.Module):
         network is measured against."""
         flow = self.dis(x)
         q = [max(1, x.shape[2] // self.scale), max(1, x.shape[3] // self.scale)]
-        return self.frames(x, flow, flow.new_zeros(x.shape[0] * self.n_out, OUT_CHANNELS, q[0], q[1]))[0]
+        return self.frames(x, flow, flow.new_zeros(x.shape[0] * self.n_out, OUT_CHANNELS + 1, q[0], q[1]))[0]
 
     def frames(self, x: torch.Tensor, flow: torch.Tensor,
                out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:

@@ -201,3 +201,19 @@ def test_identical_inputs_give_the_input_back(tmp_path):
     with torch.no_grad():
         x = pack_pairs_ref(torch.from_numpy(np.stack([a, b]))[None], 1)
         assert (g(x) - g.prior(x)).abs().max() > 0.02
+
+
+def test_consecutive_pairs_share_their_context_flows():
+    """A batch of consecutive pairs of a video with their context gives the same flows as the pairs
+    one by one (where the shared flows are reused instead of computed again)."""
+    big = texture(6)
+    frames = [shifted(big, d) for d in (0, 1, 3, 6, 10, 15)]
+    to = lambda im: torch.from_numpy(im).permute(2, 0, 1).float() / 127.5 - 1  # noqa: E731
+    x = torch.stack([torch.cat([to(frames[j]), to(frames[j + 1]), to(frames[j - 1]), to(frames[j + 2])])
+                     for j in (1, 2, 3)])
+    g = hybrid()
+    together = g.dis(x)
+    alone = torch.cat([g.dis(x[j:j + 1]) for j in range(3)])  # [F01, F10, F0-, F1+] per pair
+    b = 3
+    for k in range(4):
+        torch.testing.assert_close(together[k * b:(k + 1) * b], alone[k::4], atol=1e-5, rtol=0)

@@ -141,10 +141,38 @@ class HybridInterpolator(nn.Module):
         replaced by the linear-motion value (-F01, -F10) where the context is unreliable (see
         :meth:`guard`)."""
         g0, g1 = grey_levels(x[:, :3]), grey_levels(x[:, 3:6])
-        if x.shape[1] == 12:
-            gm, g2 = grey_levels(x[:, 6:9]), grey_levels(x[:, 9:12])
-            return self.guard(x, self.dis_pairs(torch.cat([g0, g1, g0, g1]), torch.cat([g1, g0, gm, g2])))
-        return self.dis_pairs(torch.cat([g0, g1]), torch.cat([g1, g0]))
+        pair = self.dis_pairs(torch.cat([g0, g1]), torch.cat([g1, g0]))
+        if x.shape[1] != 12:
+            return pair
+        b = x.shape[0]
+        # Consecutive pairs of a video (pair j + 1 = (b_j, b_j+1), its context a_j and b_j+2) share
+        # flows: F0- of pair j + 1 is F10 of pair j, F1+ of pair j is F01 of pair j + 1. Those are
+        # reused (the frames compared exactly); only the others are computed.
+        f0m, f12 = torch.zeros_like(pair[:b]), torch.zeros_like(pair[:b])
+        first: list[torch.Tensor] = []
+        second: list[torch.Tensor] = []
+        todo: list[int] = []  # k < b: F0- of pair k; k >= b: F1+ of pair k - b
+        for j in range(b):
+            if j > 0 and torch.equal(x[j, 6:9], x[j - 1, 0:3]) and torch.equal(x[j, 0:3], x[j - 1, 3:6]):
+                f0m[j] = pair[b + j - 1]
+            else:
+                todo.append(j)
+                first.append(g0[j])
+                second.append(grey_levels(x[j:j + 1, 6:9])[0])
+            if j + 1 < b and torch.equal(x[j, 9:12], x[j + 1, 3:6]) and torch.equal(x[j, 3:6], x[j + 1, 0:3]):
+                f12[j] = pair[j + 1]
+            else:
+                todo.append(b + j)
+                first.append(g1[j])
+                second.append(grey_levels(x[j:j + 1, 9:12])[0])
+        if len(todo) > 0:
+            more = self.dis_pairs(torch.stack(first), torch.stack(second))
+            for i, k in enumerate(todo):
+                if k < b:
+                    f0m[k] = more[i]
+                else:
+                    f12[k - b] = more[i]
+        return self.guard(x, torch.cat([pair, f0m, f12]))
 
     def guard(self, x: torch.Tensor, flows: torch.Tensor) -> torch.Tensor:
         """QVI's quadratic motion fails where the context does not continue the pair (a scene cut,

@@ -8,7 +8,8 @@ Rounds are few so that the CPU cases stay well under a minute on 2 cores.
 import pytest
 import torch
 
-from pyframegan import ops, train
+from pyframegan import ops
+from pyframegan import training as train
 from pyframegan.testing import DEVICES
 
 TILE, SIZE, FRAMES = 132, 128, 7

@@ -12,7 +12,7 @@ import sys
 COMMANDS = {
     "make-strips": ("pyframegan.make_strips", "cut videos or image sequences into training strips"),
     "make-dataset": ("pyframegan.make_dataset", "write the default model's training set (real + synthetic strips)"),
-    "train": ("pyframegan.train", "train the conditional GAN on frame strips"),
+    "train": ("pyframegan.training", "train the conditional GAN on frame strips"),
     "export": ("pyframegan.export", "write a checkpoint's generator as a TorchScript model with metadata"),
     "video": ("pyframegan.video", "interpolate a video: n_out new frames between every two frames"),
     "interpolate": ("pyframegan.interpolate_images", "write the frames between two images"),

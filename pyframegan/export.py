@@ -106,7 +106,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 def main(args: argparse.Namespace) -> int:
     from pyframegan.models import count_parameters
-    from pyframegan.train import load_checkpoint, load_generator
+    from pyframegan.training.checkpoint import load_checkpoint, load_generator
 
     state = load_checkpoint(args.checkpoint)
     generator = load_generator(args.checkpoint)

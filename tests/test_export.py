@@ -6,7 +6,7 @@ import torch
 from pyframegan import cli, export
 from pyframegan.data.strips import write_strip
 from pyframegan.models import build_generator
-from pyframegan.train import load_generator
+from pyframegan.training import load_generator
 
 CONFIG = {"arch": "unet", "n_in": 2, "n_out": 5, "ngf": 8, "depth": 5, "norm": "batch", "dropout": True}
 

@@ -16,7 +16,9 @@ import torch
 import torch.nn.functional as F
 from PIL import Image
 
-from pyframegan import metrics, train
+from pyframegan import metrics
+from pyframegan import training as train
+from pyframegan.models import build_generator
 from pyframegan.data import make_strip, open_strip_dataset, write_strip
 from pyframegan.ops import preprocess_strips
 
@@ -89,7 +91,7 @@ def _subprocess_env() -> dict:
 
 TRAIN_SCRIPT = """
 import argparse, sys
-from pyframegan import train
+from pyframegan import training as train
 parser = argparse.ArgumentParser()
 train.add_arguments(parser)
 sys.exit(train.main(parser.parse_args(sys.argv[1:])))
@@ -112,7 +114,7 @@ def test_training_learns_better_than_crossfade(tmp_path):
     weights = metrics.crossfade_weights([0, 6], [1, 2, 3, 4, 5])
     l1_crossfade = (metrics.crossfade(inp, weights) - tgt).abs().mean().item()
     trained = train.load_generator(run_dir / "checkpoints" / "last.pt")
-    untrained = train.build_generator(trained.config).eval()
+    untrained = build_generator(trained.config).eval()
     with torch.no_grad():
         l1_trained = (trained(inp) - tgt).abs().mean().item()
         l1_untrained = (untrained(inp) - tgt).abs().mean().item()

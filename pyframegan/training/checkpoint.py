@@ -1,0 +1,75 @@
+"""Checkpoints: atomic writes, loading (weights only), the generator rebuilt from one, RNG state."""
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import torch
+
+from pyframegan.models import build_generator
+
+CHECKPOINT_FORMAT = "pyframegan-checkpoint"
+CHECKPOINT_VERSION = 1
+
+
+def atomic_write(path: Path, write) -> None:
+    """``write(file)`` into a temporary file beside ``path``, fsync, then rename over ``path``:
+    a reader (or a resumed run) sees the old file or the complete new one, never a torn one."""
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
+    try:
+        with open(tmp, "wb") as f:
+            write(f)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    try:  # make the rename itself durable
+        fd = os.open(path.parent, os.O_RDONLY)
+        try:
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+    except OSError:
+        pass
+
+
+def save_checkpoint(state: dict, path: Path) -> None:
+    atomic_write(path, lambda f: torch.save(state, f))
+
+
+def load_checkpoint(path: str | Path) -> dict:
+    """A checkpoint written by :func:`save_checkpoint`, loaded with ``weights_only=True`` on the CPU."""
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:
+        raise ValueError(f"{path} is not a readable pyframegan checkpoint ({exc})") from None
+    if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(f"{path} is not a pyframegan checkpoint")
+    return state
+
+
+def load_generator(path: str | Path, device: torch.device | str = "cpu") -> torch.nn.Module:
+    """The generator of a checkpoint, rebuilt from its stored config, in eval mode."""
+    state = load_checkpoint(path)
+    g = build_generator(state["model"]["generator"], init=False)
+    g.load_state_dict(state["generator"])
+    return g.to(device).eval()
+
+
+def rng_state(crop_generator: torch.Generator, device: torch.device) -> dict:
+    state = {"torch": torch.get_rng_state(), "crop": crop_generator.get_state()}
+    if device.type == "cuda":
+        state["cuda"] = torch.cuda.get_rng_state(device)
+    return state
+
+
+def set_rng_state(state: dict, crop_generator: torch.Generator, device: torch.device) -> None:
+    torch.set_rng_state(state["torch"])
+    crop_generator.set_state(state["crop"])
+    if device.type == "cuda" and "cuda" in state:
+        torch.cuda.set_rng_state(state["cuda"], device)

@@ -2,6 +2,7 @@
 #pragma once
 #include <ATen/ATen.h>
 #include <ATen/Parallel.h>
+#include <ATen/ThreadLocalState.h>
 
 #include <vector>
 
@@ -150,7 +151,9 @@ at::Tensor run_dis_flow(const at::Tensor& first, const at::Tensor& second, int64
     // spreads each kernel over the threads.
     if (p.batch >= at::get_num_threads() || static_cast<int64_t>(p.height) * p.width < (int64_t{1} << 20)) {
       at::Tensor out = at::empty({p.batch, 2, p.height, p.width}, opts);
+      const at::ThreadLocalState caller;  // inference / grad mode of the caller, for the worker threads
       at::parallel_for(0, p.batch, 1, [&](int64_t begin, int64_t end) {
+        const at::ThreadLocalStateGuard as_caller(caller);
         for (int64_t b = begin; b < end; ++b) {
           DisPlan one = p;
           one.batch = 1;

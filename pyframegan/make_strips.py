@@ -16,7 +16,7 @@ from typing import Sequence
 from tqdm import tqdm
 
 from pyframegan.data.strips import WindowStats, iter_windows, make_strip, seed_layout, write_strip
-from pyframegan.data.video import list_images, read_frames, resize_image, video_info
+from pyframegan.data.decode import list_images, read_frames, resize_image, video_info
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:

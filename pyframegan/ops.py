@@ -9,11 +9,11 @@ from typing import Sequence
 import torch
 
 from pyframegan import _ext
+from pyframegan.layout import SEED
 
 _ext.load()  # registers torch.ops.pyframegan.* (clear ImportError when the extension is missing)
 
-SEED_INPUTS = (5, 6)          # seed layout: tiles "1 2 3 4 5 | 0 6"
-SEED_TARGETS = (0, 1, 2, 3, 4)
+SEED_INPUTS, SEED_TARGETS = SEED.inputs, SEED.targets  # the seed layout: tiles "1 2 3 4 5 | 0 6"
 
 
 def preprocess_strips(strips: torch.Tensor, frames: int = 7, inputs: Sequence[int] = SEED_INPUTS,

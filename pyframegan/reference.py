@@ -11,6 +11,8 @@ from typing import Sequence
 import torch
 import torch.nn.functional as F
 
+from pyframegan.layout import SEED
+
 
 def _tiles(strips: torch.Tensor, frames: int) -> torch.Tensor:
     """uint8 [B, H, F*W, 3] -> float32 [B, F, 3, H, W]."""
@@ -19,8 +21,8 @@ def _tiles(strips: torch.Tensor, frames: int) -> torch.Tensor:
     return strips.reshape(b, h, frames, w, c).permute(0, 2, 4, 1, 3).float()
 
 
-def preprocess_strips_ref(strips: torch.Tensor, frames: int = 7, inputs: Sequence[int] = (5, 6),
-                          targets: Sequence[int] = (0, 1, 2, 3, 4), size: int = 128,
+def preprocess_strips_ref(strips: torch.Tensor, frames: int = 7, inputs: Sequence[int] = SEED.inputs,
+                          targets: Sequence[int] = SEED.targets, size: int = 128,
                           load_size: int | None = None, offsets: torch.Tensor | None = None,
                           flip: torch.Tensor | None = None, dtype: torch.dtype = torch.float32):
     tiles = _tiles(strips, frames)

@@ -47,7 +47,7 @@ from tqdm import tqdm
 
 from pyframegan.cli import add_model_options
 from pyframegan.data.scenecut import SceneCutDetector
-from pyframegan.data.video import _open_video
+from pyframegan.data.decode import _open_video
 from pyframegan.files import temporary_path
 
 # encoders tried, in order, when no codec is given: the first one the output container takes

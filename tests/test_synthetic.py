@@ -44,7 +44,7 @@ def one_thread():
 @pytest.fixture(scope="module")
 def photos() -> list[np.ndarray]:
     pytest.importorskip("skimage")
-    from pyframegan.data.debian import load_photo
+    from pyframegan.data.catalogue import load_photo
     return [load_photo(name) for name in ("astronaut", "chelsea", "rocket", "coffee", "brick")]
 
 

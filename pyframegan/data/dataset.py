@@ -22,7 +22,7 @@ from torch.utils.data import Dataset
 
 from .strips import STRIP_FORMATS, WindowStats, iter_windows, make_strip, probe_strip, read_strip, \
     resize_tiles, seed_layout
-from .video import fit_max_side, list_images, read_frames, resize_image
+from .decode import fit_max_side, list_images, read_frames, resize_image
 
 TileSize = int | tuple[int, int]
 

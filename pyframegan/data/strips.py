@@ -15,22 +15,15 @@ from PIL import Image
 
 from .scenecut import SceneCutDetector
 from ..files import temporary_path
-from .video import load_rgb, open_image, resize_image
+from .decode import load_rgb, open_image, resize_image
+
+from ..layout import seed_layout  # noqa: F401  (the layout, re-exported for the data modules)
 
 STRIP_FORMATS = {".png": "PNG", ".jpg": "JPEG", ".jpeg": "JPEG"}
 JPEG_QUALITY = 95
 
 
 # --- layout ---------------------------------------------------------------------------------------
-def seed_layout(frames: int = 7) -> tuple[tuple[int, ...], tuple[int, ...], tuple[int, ...]]:
-    """(order, inputs, targets) of the seed layout: ``order[i]`` is the time shown by tile i;
-    ``inputs`` / ``targets`` are tile indices. F = 7 gives ((1, 2, 3, 4, 5, 0, 6), (5, 6), (0, 1, 2, 3, 4))."""
-    if frames < 3:
-        raise ValueError(f"a strip needs at least 3 frames (2 inputs + 1 target), got {frames}")
-    order = tuple(range(1, frames - 1)) + (0, frames - 1)
-    return order, (frames - 2, frames - 1), tuple(range(frames - 2))
-
-
 def make_strip(window: Sequence[np.ndarray], frames: int | None = None) -> np.ndarray:
     """Frames in time order (all uint8 [H, W, 3], one size) -> strip [H, F*W, 3] in the seed layout."""
     frames = len(window) if frames is None else frames

@@ -26,9 +26,9 @@ background; its flow is given there.
 
 Each window is a pure function of (seed, index): :meth:`SyntheticMotion.render` gives window
 ``index``; iterating gives windows 0, 1, 2, ... (split between DataLoader workers), forever or
-``length`` of them. Sources are images (uint8 [H, W, 3] arrays) or :class:`~.debian.Source`
+``length`` of them. Sources are images (uint8 [H, W, 3] arrays) or :class:`~.sources.Source`
 objects: photographs, and frames sampled from clips (see :func:`load_images`). Validation uses
-images the training set does not (:func:`~.debian.default_sources`).
+images the training set does not (:func:`~.sources.default_sources`).
 
 Sources are never sampled with more than one source pixel per output pixel (bilinear sampling does
 not filter, so minification would alias); images are stored scaled down to about 1.25x the largest
@@ -53,7 +53,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from .strips import seed_layout
-from .video import fit_max_side, resize_image
+from .decode import fit_max_side, resize_image
 
 
 # --- motion ---------------------------------------------------------------------------------------
@@ -322,7 +322,7 @@ def _random_mask(rng: np.random.Generator, h: int, w: int, soft: bool) -> np.nda
 
 
 def load_images(sources: Sequence, max_side: int | None = None, frames_per_clip: int = 6) -> list[np.ndarray]:
-    """uint8 RGB images from sources: arrays as they are, photo :class:`~.debian.Source` objects,
+    """uint8 RGB images from sources: arrays as they are, photo :class:`~.sources.Source` objects,
     and ``frames_per_clip`` frames spread evenly over each video source (over its time range).
     Scaled down so the longer side is at most ``max_side``."""
     images = []
@@ -341,7 +341,7 @@ def load_images(sources: Sequence, max_side: int | None = None, frames_per_clip:
 class SyntheticMotion(IterableDataset):
     """Random windows of synthetic motion with exact flows and visibility (see the module docstring).
 
-    sources: images (uint8 [H, W, 3]) or :class:`~.debian.Source` objects (see :func:`load_images`);
+    sources: images (uint8 [H, W, 3]) or :class:`~.sources.Source` objects (see :func:`load_images`);
         at least 2. Each window takes its background from one and its layers from others.
     size: (H, W) of the frames. frames: F (7: the seed layout, targets 1..5, inputs 0 and 6).
     max_shift: largest displacement over the window, in output pixels, of the background and of

@@ -8,7 +8,7 @@ from torch.utils.data import DataLoader
 from torch.utils.data.distributed import DistributedSampler
 
 from pyframegan.data import StripCollate, open_strip_dataset
-from pyframegan.data.debian import default_sources
+from pyframegan.data.sources import default_sources
 from pyframegan.data.synthetic import RenderedWindows, SyntheticMotion
 from pyframegan.ops import preprocess_strips, random_crops
 from pyframegan.training.config import TrainConfig

@@ -9,7 +9,7 @@ from pathlib import Path
 import torch.nn.functional as F
 
 from pyframegan import losses
-from pyframegan.data.strips import seed_layout
+from pyframegan.layout import SEED, seed_layout
 from pyframegan.models import NORMS
 from pyframegan.models.flow import check_displacements
 
@@ -316,7 +316,7 @@ def check_config(cfg: TrainConfig) -> None:
     need(4 <= cfg.hybrid_ngf <= 256, f"--hybrid-ngf must be in [4, 256], got {cfg.hybrid_ngf}")
     need(cfg.hybrid_scale in (1, 2, 4), f"--hybrid-scale must be 1, 2 or 4, got {cfg.hybrid_scale}")
     need(0 <= cfg.warmup_steps <= cfg.steps, f"--warmup-steps must be between 0 and --steps {cfg.steps}")
-    need(cfg.synthetic == 0 or (cfg.frames == 7 and cfg.targets == [0, 1, 2, 3, 4] and cfg.inputs == [5, 6]),
+    need(cfg.synthetic == 0 or (cfg.frames == 7 and cfg.targets == list(SEED.targets) and cfg.inputs == list(SEED.inputs)),
          "--synthetic renders seed-layout windows: it needs --frames 7 and the default --inputs/--targets")
     need(cfg.synthetic == 0 or cfg.load_size is None, "--synthetic renders windows at --size: drop --load-size")
     if cfg.displacements is not None:

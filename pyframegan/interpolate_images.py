@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from pyframegan.cli import add_model_options
+from pyframegan.model_options import add_model_options
 from pyframegan.data.decode import load_rgb
 from pyframegan.files import temporary_path
 

@@ -12,6 +12,7 @@ so decoding, inference and encoding overlap, and at most a few batches are in fl
 the video is. An exception in any stage stops the others (each waits on its queue with a timeout
 and checks a shared stop flag) and is raised again in the caller's thread; the temporary output
 (same folder, same extension) is removed, and only a complete file is renamed to the output path.
+The threads are :mod:`pyframegan.pipeline`; the encoder, pixel format and audio :mod:`pyframegan.encoding`.
 
 Timing. Between every two consecutive source frames, ``n`` new frames are written (the model's
 ``n_out``, or any ``n`` for a flow generator: ``-n/--frames-between``, evenly spaced in time), so
@@ -33,363 +34,24 @@ import argparse
 import os
 import queue
 import sys
-import threading
 import time
-from dataclasses import dataclass, field
 from fractions import Fraction
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import av
 import numpy as np
 import torch
 from tqdm import tqdm
 
-from pyframegan.cli import add_model_options
-from pyframegan.data.scenecut import SceneCutDetector
 from pyframegan.data.decode import _open_video
+from pyframegan.data.scenecut import SceneCutDetector
+from pyframegan.encoding import CRF_CODECS, Audio, NoAudio, choose_codec, choose_pix_fmt, codec_options, parse_fps
 from pyframegan.files import temporary_path
+from pyframegan.model_options import add_model_options
+from pyframegan.pipeline import END, Pipeline, Stopped, compute_batches, decode_batches, output_frames
 
-# encoders tried, in order, when no codec is given: the first one the output container takes
-DEFAULT_CODECS = ("libx264", "libvpx-vp9", "mpeg4", "ffv1")
-# encoders that take a constant-quality factor (crf) and an x264-style preset
-CRF_CODECS = {"libx264": 18, "libx265": 22, "libvpx-vp9": 31, "libaom-av1": 30, "libsvtav1": 35}
-PRESET_CODECS = ("libx264", "libx265", "libsvtav1")
-# pixel formats tried, in order, when none is given (yuv420p only when both sides are even)
-PIX_FMTS = ("yuv420p", "yuv444p", "gbrp", "rgb24", "bgr0", "rgba")
 MIN_SIDE = 8
-POLL_S = 0.1  # how often a blocked stage looks at the stop flag
-
-
-# --- the pipeline: threads joined by bounded queues, one stop flag -------------------------------
-class _Stopped(Exception):
-    """Raised inside a stage when another stage failed (or the caller gave up)."""
-
-
-_END = object()  # end of stream, passed down the queues
-
-
-class _Pipeline:
-    """Worker threads joined by bounded queues. The first exception anywhere sets ``stop``; every
-    stage polls it while it waits on a queue, so none is left blocked on a full or empty queue."""
-
-    def __init__(self) -> None:
-        self.stop = threading.Event()
-        self.error: BaseException | None = None
-        self._lock = threading.Lock()
-        self._threads: list[threading.Thread] = []
-
-    def fail(self, exc: BaseException) -> None:
-        with self._lock:
-            if self.error is None:
-                self.error = exc
-        self.stop.set()
-
-    def put(self, q: queue.Queue, item: Any) -> None:
-        while not self.stop.is_set():
-            try:
-                q.put(item, timeout=POLL_S)
-                return
-            except queue.Full:
-                pass
-        raise _Stopped
-
-    def get(self, q: queue.Queue) -> Any:
-        while not self.stop.is_set():
-            try:
-                return q.get(timeout=POLL_S)
-            except queue.Empty:
-                pass
-        raise _Stopped
-
-    def spawn(self, name: str, target, *args) -> None:
-        def body():
-            try:
-                target(*args)
-            except _Stopped:
-                pass
-            except BaseException as exc:  # noqa: BLE001 - handed to the caller's thread
-                self.fail(exc)
-
-        thread = threading.Thread(target=body, name=f"pyframegan-video-{name}", daemon=True)
-        self._threads.append(thread)
-        thread.start()
-
-    def close(self) -> None:
-        """Stop every stage and wait for it (a stage in the middle of a model call finishes it)."""
-        self.stop.set()
-        for thread in self._threads:
-            thread.join()
-
-    def raise_error(self) -> None:
-        if self.error is not None:
-            raise self.error
-
-
-@dataclass
-class _Batch:
-    """Consecutive source frames ``frames[0..m]`` and, for each of the m pairs (frames[j],
-    frames[j+1]), whether a scene cut lies between them. ``mids[j]`` (filled by the compute stage)
-    holds the n_out frames between pair j, or None for a cut. The final batch holds just the last
-    frame (m = 0)."""
-    frames: list[np.ndarray]
-    cuts: list[bool]
-    final: bool = False
-    mids: list[np.ndarray | None] = field(default_factory=list)
-    # context: the frame before frames[0] and after frames[-1] (None at the ends of the video), and
-    # whether a scene cut separates them from it
-    before: np.ndarray | None = None
-    before_cut: bool = True
-    after: np.ndarray | None = None
-    after_cut: bool = True
-
-    def context(self, j: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """(the frame before pair j, the frame after it), or None where the video has none or a
-        scene cut separates one from the pair."""
-        m = len(self.cuts)
-        before, before_cut = (self.frames[j - 1], self.cuts[j - 1]) if j > 0 else (self.before, self.before_cut)
-        after, after_cut = (self.frames[j + 2], self.cuts[j + 1]) if j + 1 < m else (self.after, self.after_cut)
-        if before is None or after is None or before_cut or after_cut:
-            return None
-        return before, after
-
-
-def _decode(path: Path, container, stream, pipe: _Pipeline, out_q: queue.Queue, batch_size: int,
-            detector: SceneCutDetector | None) -> None:
-    """Decoder stage: frames -> batches of ``batch_size`` pairs (consecutive batches share a frame),
-    each sent once the frame after it is known (its context)."""
-    stream.thread_type = "AUTO"
-    frames: list[np.ndarray] = []
-    cuts: list[bool] = []
-    before, before_cut = None, True
-    shape = None
-    with container:
-        try:
-            for frame in container.decode(stream):
-                image = frame.to_ndarray(format="rgb24")
-                if shape is None:
-                    shape = image.shape
-                elif image.shape != shape:
-                    raise ValueError(f"{path}: the frame size changes from {shape[1]}x{shape[0]} to "
-                                     f"{image.shape[1]}x{image.shape[0]} inside the video")
-                cut = detector.update(image) if detector is not None else False
-                if frames:
-                    cuts.append(cut)
-                frames.append(image)
-                if len(cuts) == batch_size + 1:  # a full batch and the frame after it
-                    pipe.put(out_q, _Batch(frames[:-1], cuts[:-1], before=before, before_cut=before_cut,
-                                           after=frames[-1], after_cut=cuts[-1]))
-                    before, before_cut = frames[-3], cuts[-2]
-                    frames, cuts = frames[-2:], cuts[-1:]
-        except av.FFmpegError as exc:
-            raise ValueError(f"{path}: decoding failed ({exc})") from exc
-    if cuts:
-        pipe.put(out_q, _Batch(frames, cuts, before=before, before_cut=before_cut))
-    if frames:
-        pipe.put(out_q, _Batch([frames[-1]], [], final=True))
-    pipe.put(out_q, _END)
-
-
-def _compute(interpolator, times: list[float] | None, pipe: _Pipeline, in_q: queue.Queue,
-             out_q: queue.Queue, context: bool) -> None:
-    """Compute stage: the in-between frames (at ``times``; None: the model's) of every pair that is
-    not a scene cut; with ``context``, pairs that have a frame before and after them in the same
-    shot are run with it (one model call for those, one for the others)."""
-    stack = lambda images: torch.from_numpy(np.stack(images))  # noqa: E731
-    while True:
-        batch = pipe.get(in_q)
-        if batch is _END:
-            pipe.put(out_q, _END)
-            return
-        batch.mids = [None] * len(batch.cuts)
-        todo = [j for j, cut in enumerate(batch.cuts) if not cut]
-        ctx = {j: batch.context(j) for j in todo} if context else {}
-        with_ctx = [j for j in todo if ctx.get(j) is not None]
-        for group in (with_ctx, [j for j in todo if ctx.get(j) is None]):
-            if not group:
-                continue
-            extra = ([stack([ctx[j][0] for j in group]), stack([ctx[j][1] for j in group])]
-                     if group is with_ctx else [])
-            out = interpolator.run(stack([batch.frames[j] for j in group]), stack([batch.frames[j + 1] for j in group]),
-                                   times, *extra).numpy()
-            for j, frames in zip(group, out):
-                batch.mids[j] = frames
-        pipe.put(out_q, batch)
-
-
-def _output_frames(batch: _Batch, n_out: int, montage: bool) -> Iterator[np.ndarray]:
-    """The frames a batch contributes to the output, in order (its last source frame excluded:
-    it starts the next batch, except in the final batch)."""
-    if batch.final:
-        last = batch.frames[-1]
-        yield np.concatenate([last, last], 1) if montage else last
-        return
-    for j, mids in enumerate(batch.mids):
-        source = batch.frames[j]
-        new = [source] * n_out if mids is None else list(mids)  # a cut: the frame before it, repeated
-        for frame in [source] + new:
-            yield np.concatenate([source, frame], 1) if montage else frame
-
-
-# --- output streams ------------------------------------------------------------------------------
-def _parse_fps(value) -> Fraction:
-    try:
-        rate = Fraction(str(value)).limit_denominator(1_000_000)
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"fps must be a number or a fraction such as 30000/1001, got {value!r}") from None
-    if rate <= 0:
-        raise ValueError(f"fps must be positive, got {value}")
-    return rate
-
-
-def _is_subsampled(pix_fmt: str) -> bool:
-    """True for formats whose chroma planes are subsampled (they need even sizes)."""
-    fmt = av.VideoFormat(pix_fmt, 2, 2)
-    return any(c.width < 2 or c.height < 2 for c in fmt.components)
-
-
-def _choose_codec(out, codec: str | None) -> av.Codec:
-    supported = out.supported_codecs
-    names = (codec,) if codec else DEFAULT_CODECS
-    for name in names:
-        try:
-            candidate = av.Codec(name, "w")
-        except Exception:  # noqa: BLE001 - PyAV's UnknownCodecError
-            if codec:
-                raise ValueError(f"unknown video encoder {codec!r} (e.g. libx264, libx265, libvpx-vp9, ffv1, png)") from None
-            continue
-        if candidate.type != "video":
-            raise ValueError(f"{name!r} is a {candidate.type} encoder, not a video encoder")
-        if candidate.canonical_name in supported or candidate.name in supported:
-            return candidate
-        if codec:
-            raise ValueError(f"the {out.format.name} container cannot hold {name} video; pick another "
-                             "--codec or output extension (e.g. .mkv holds almost any codec)")
-    raise ValueError(f"none of {', '.join(DEFAULT_CODECS)} fits the {out.format.name} container; pass --codec")
-
-
-def _choose_pix_fmt(codec: av.Codec, pix_fmt: str | None, width: int, height: int) -> str:
-    formats = [f.name for f in (codec.video_formats or ())]
-    odd = width % 2 or height % 2
-    if pix_fmt:
-        if formats and pix_fmt not in formats:
-            raise ValueError(f"{codec.name} does not encode pixel format {pix_fmt}; it takes {', '.join(formats)}")
-        if odd and _is_subsampled(pix_fmt):
-            raise ValueError(f"{pix_fmt} needs even sizes but the output is {width}x{height}; "
-                             "leave --pix-fmt out (yuv444p is then used) or choose a format without "
-                             "chroma subsampling (yuv444p, gbrp, rgb24)")
-        return pix_fmt
-    for name in PIX_FMTS:
-        if (not formats or name in formats) and not (odd and _is_subsampled(name)):
-            return name
-    for name in formats:
-        if not (odd and _is_subsampled(name)):
-            return name
-    raise ValueError(f"{codec.name} has no pixel format for the odd size {width}x{height}; try --codec libx264")
-
-
-def _codec_options(codec: str, crf: float | None, preset: str | None) -> dict[str, str]:
-    options: dict[str, str] = {}
-    if crf is not None and codec not in CRF_CODECS:
-        raise ValueError(f"--crf applies to {', '.join(CRF_CODECS)}, not {codec}")
-    if preset is not None and codec not in PRESET_CODECS:
-        raise ValueError(f"--preset applies to {', '.join(PRESET_CODECS)}, not {codec}")
-    if codec in CRF_CODECS:
-        value = CRF_CODECS[codec] if crf is None else crf
-        options["crf"] = f"{value:g}"
-        if codec in ("libvpx-vp9", "libaom-av1"):
-            options["b"] = "0"  # constant quality
-    if codec in PRESET_CODECS and preset is not None:
-        options["preset"] = preset
-    return options
-
-
-def _encoder_fits(name: str, out) -> bool:
-    try:
-        return av.Codec(name, "w").canonical_name in out.supported_codecs
-    except Exception:  # noqa: BLE001 - an encoder this FFmpeg build lacks
-        return False
-
-
-class _NoAudio(Exception):
-    """The output container can hold the input's audio neither as it is nor re-encoded."""
-
-
-_LAYOUTS = {1: "mono", 2: "stereo", 3: "2.1", 4: "quad", 5: "5.0", 6: "5.1", 7: "6.1", 8: "7.1"}
-
-
-class _Audio:
-    """Copies (or re-encodes) the input's first audio stream into the output, interleaved with the
-    video: ``advance(t)`` writes the audio up to output time t, ``finish()`` the rest."""
-
-    def __init__(self, path: Path, out, start_time: float):
-        self.container = av.open(str(path))
-        self.stream = self.container.streams.audio[0]
-        name = self.stream.codec_context.name
-        self.encoder = None
-        if name in out.supported_codecs:
-            self.out_stream = out.add_stream_from_template(self.stream)
-            self.mode = f"copied ({name})"
-        else:
-            target = next((c for c in ("aac", "libopus") if _encoder_fits(c, out)), None)
-            if target is None:
-                self.container.close()
-                raise _NoAudio(f"the {out.format.name} container takes neither {name} nor AAC/Opus audio")
-            layout = self.stream.layout
-            layout = layout.name if not layout.name.endswith("channels") else _LAYOUTS.get(len(layout.channels), "stereo")
-            rate = self.stream.rate or 48000
-            if target == "libopus" and rate not in (8000, 12000, 16000, 24000, 48000):
-                rate = 48000
-            self.out_stream = self.encoder = out.add_stream(target, rate=rate, layout=layout)
-            self.mode = f"re-encoded ({name} -> {target})"
-        tb = self.stream.time_base
-        self.offset = round(Fraction(start_time) / tb) if tb else 0  # video output time 0 = first video frame
-        self._packets = self.container.demux(self.stream)
-        self._pending = None
-        self._done = False
-
-    def _next(self):
-        for packet in self._packets:
-            if packet.dts is None and packet.size == 0:  # the demuxer's final empty packet
-                continue
-            return packet
-        self._done = True
-        return None
-
-    def _write(self, out, packet) -> None:
-        if packet.pts is not None:
-            packet.pts -= self.offset
-        if packet.dts is not None:
-            packet.dts -= self.offset
-        if self.encoder is None:
-            packet.stream = self.out_stream
-            out.mux(packet)
-            return
-        for frame in packet.decode():
-            for encoded in self.encoder.encode(frame):
-                out.mux(encoded)
-
-    def advance(self, out, seconds: float) -> None:
-        while not self._done:
-            if self._pending is None:
-                self._pending = self._next()
-                if self._pending is None:
-                    return
-            packet = self._pending
-            stamp = packet.pts if packet.pts is not None else packet.dts
-            if stamp is not None and float((stamp - self.offset) * packet.time_base) > seconds:
-                return
-            self._pending = None
-            self._write(out, packet)
-
-    def finish(self, out) -> None:
-        self.advance(out, float("inf"))
-        if self.encoder is not None:
-            for encoded in self.encoder.encode(None):
-                out.mux(encoded)
-
-    def close(self) -> None:
-        self.container.close()
 
 
 # --- the public API ------------------------------------------------------------------------------
@@ -443,7 +105,7 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
         raise ValueError(f"batch_size must be at least 1, got {batch_size}")
     if queue_size < 1:
         raise ValueError(f"queue_size must be at least 1, got {queue_size}")
-    out_rate_given = _parse_fps(fps) if fps is not None else None
+    out_rate_given = parse_fps(fps) if fps is not None else None
     detector = SceneCutDetector(threshold=scene_threshold) if scene_detect else None
 
     container, stream = _open_video(src)
@@ -475,7 +137,7 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
     out_width = 2 * width if montage else width
 
     tmp = temporary_path(dst, f".partial{dst.suffix}")
-    pipe = _Pipeline()
+    pipe = Pipeline()
     out = audio_in = None
     stats: dict[str, Any] = {}
     try:
@@ -483,11 +145,11 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
             out = av.open(str(tmp), "w")
         except (av.FFmpegError, ValueError) as exc:
             raise ValueError(f"{dst}: cannot write a video with extension {dst.suffix} ({exc})") from None
-        video_codec = _choose_codec(out, codec)
-        chosen_pix = _choose_pix_fmt(video_codec, pix_fmt, out_width, height)
+        video_codec = choose_codec(out, codec)
+        chosen_pix = choose_pix_fmt(video_codec, pix_fmt, out_width, height)
         vstream = out.add_stream(video_codec.name, rate=out_rate)
         vstream.width, vstream.height, vstream.pix_fmt = out_width, height, chosen_pix
-        vstream.options = _codec_options(video_codec.name, crf, preset)
+        vstream.options = codec_options(video_codec.name, crf, preset)
         audio_mode = "none"
         if has_audio and not audio:
             audio_mode = "dropped (audio=False)"
@@ -495,9 +157,9 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
             audio_mode = "dropped (fps changes the duration)"
         elif has_audio:
             try:
-                audio_in = _Audio(src, out, start_time)
+                audio_in = Audio(src, out, start_time)
                 audio_mode = audio_in.mode
-            except _NoAudio as exc:
+            except NoAudio as exc:
                 audio_mode = f"dropped ({exc})"
         try:
             out.start_encoding()  # opens the encoders now: a bad option fails before any decoding
@@ -506,10 +168,10 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
 
         decoded: queue.Queue = queue.Queue(maxsize=queue_size)
         computed: queue.Queue = queue.Queue(maxsize=queue_size)
-        pipe.spawn("decode", _decode, src, container, stream, pipe, decoded, batch_size, detector)
+        pipe.spawn("decode", decode_batches, src, container, stream, pipe, decoded, batch_size, detector)
         container = None  # owned (and closed) by the decoder stage now
         use_context = bool(context and getattr(interpolator, "context", False))
-        pipe.spawn("compute", _compute, interpolator, times, pipe, decoded, computed, use_context)
+        pipe.spawn("compute", compute_batches, interpolator, times, pipe, decoded, computed, use_context)
 
         total = (in_frames - 1) * (n_out + 1) + 1 if in_frames else None
         time_base = 1 / out_rate
@@ -520,13 +182,13 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
             while True:
                 try:
                     batch = pipe.get(computed)
-                except _Stopped:
+                except Stopped:
                     break
-                if batch is _END:
+                if batch is END:
                     break
                 cuts += [source_frames + j + 1 for j, cut in enumerate(batch.cuts) if cut]
                 source_frames += 1 if batch.final else len(batch.cuts)
-                for image in _output_frames(batch, n_out, montage):
+                for image in output_frames(batch, n_out, montage):
                     if audio_in is not None:
                         audio_in.advance(out, float(written * time_base))
                     frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")

@@ -354,7 +354,7 @@ def test_decoder_and_encoder_failures_stop_the_other_stages(tmp_path, engine, mo
     assert isinstance(exc, OSError) and "decoder broke" in str(exc)
     monkeypatch.undo()
 
-    real_frames = video._output_frames
+    real_frames = video.output_frames
 
     encoded = {"n": 0}
 
@@ -364,7 +364,7 @@ def test_decoder_and_encoder_failures_stop_the_other_stages(tmp_path, engine, mo
             raise RuntimeError("encoder broke")
         return real_frames(batch, n_out, montage)
 
-    monkeypatch.setattr(video, "_output_frames", output_frames)
+    monkeypatch.setattr(video, "output_frames", output_frames)
     exc = call_with_timeout(lambda: interpolate_video(src, tmp_path / "b.mp4", engine, batch_size=1,
                                                       queue_size=1, progress=False))
     assert isinstance(exc, RuntimeError) and "encoder broke" in str(exc)

@@ -1,0 +1,11 @@
+"""The options shared by the commands that run an exported generator (video, interpolate, evaluate)."""
+from __future__ import annotations
+
+import argparse
+
+
+def add_model_options(parser: argparse.ArgumentParser) -> None:
+    """--model and --device."""
+    parser.add_argument("--model", default=None, metavar="MODEL.pt",
+                        help="exported generator (`pyframegan export`); default: the shipped model")
+    parser.add_argument("--device", default=None, help="cpu, cuda, cuda:1 ...; default: cuda when available")

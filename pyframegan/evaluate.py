@@ -27,7 +27,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import time
 from dataclasses import dataclass, field
@@ -36,19 +35,19 @@ from typing import Callable, Iterator, Sequence
 
 import numpy as np
 import torch
-from PIL import Image, ImageDraw, ImageFont
 from tqdm import tqdm
 
 from pyframegan import baselines as baseline_fns
+from pyframegan import diagnostics, methods
 from pyframegan.data.scenecut import SceneCutDetector
-from pyframegan.data.decode import read_frames, resize_image
+from pyframegan.data.decode import read_frames
 from pyframegan.metrics import psnr, ssim
 from pyframegan.model_options import add_model_options
+from pyframegan.picture import make_picture
 
 SPAN = 6                  # default: frames 0 and 6 in, 1..5 compared with the output
-MODEL_NAME = "pyframegan"
+MODEL_NAME = methods.MODEL
 DEFAULT_BASELINES = "blend,dis,minterpolate"
-PICTURE_TILE_WIDTH = 320  # tiles wider than this are scaled down in the picture
 
 # (a, b, truth, context: (before, after) or None) -> frames
 Method = Callable[[np.ndarray, np.ndarray, "list[np.ndarray]", "tuple | None"], "list[np.ndarray]"]
@@ -59,10 +58,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="video files, or folders holding an image sequence")
     add_model_options(parser)  # the model is skipped with a note when none is given and none is shipped
     parser.add_argument("--baselines", default=DEFAULT_BASELINES, metavar="LIST",
-                        help=f"comma-separated baselines from {', '.join(baseline_fns.BASELINES)} "
+                        help=f"comma-separated baselines from {', '.join(methods.BASELINES)} "
                              f"('' for none); one whose tool is missing is skipped with a note. Diagnostics "
                              "that see the true in-between frames (not methods): "
-                             + "; ".join(f"'{n}': {note}" for n, note in baseline_fns.ORACLE_NOTES.items()))
+                             + "; ".join(f"'{n}': {methods.METHODS[n].note}" for n in methods.DIAGNOSTICS))
     parser.add_argument("--max-side", type=int, default=512, metavar="N",
                         help="scale frames down so the longer side is at most N")
     parser.add_argument("--span", type=int, default=SPAN, metavar="K",
@@ -174,7 +173,7 @@ def parse_baselines(text: str | Sequence[str]) -> list[str]:
     names = [n.strip() for n in text.split(",")] if isinstance(text, str) else list(text)
     names = [n for n in names if n]
     for name in names:
-        baseline_fns.check_name(name)
+        methods.check_name(name)
     return list(dict.fromkeys(names))
 
 
@@ -222,27 +221,24 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
         if not path.exists():
             raise FileNotFoundError(f"{path}: no such file or folder")
 
-    methods: dict[str, Method] = {}
+    run: dict[str, Method] = {}
     skipped: dict[str, str] = {}
     for name in parse_baselines(baselines):
-        why = baseline_fns.unavailable(name)
+        why = methods.unavailable(name)
         if why:
             skipped[name] = why
         else:
-            if name in baseline_fns.ORACLES:
-                methods[name] = lambda a, b, truth, ctx, fn=baseline_fns.ORACLES[name]: fn(a, b, truth)
-            else:
-                methods[name] = lambda a, b, truth, ctx, fn=baseline_fns.BASELINES[name]: fn(a, b, n_out)
+            run[name] = lambda a, b, truth, ctx, fn=methods.METHODS[name].run: fn(a, b, truth, n_out)
     run_model, why, model_info = _model_method(model, device, span)
     if run_model is None:
         skipped[MODEL_NAME] = why
     else:
         if context and not model_info.get("context"):
             raise ValueError(f"--context: {model_info['path']} does not use context frames; the hybrid generator does")
-        methods[MODEL_NAME] = run_model
+        run[MODEL_NAME] = run_model
     for name, why in skipped.items():
         log(f"note: skipping {name}: {why}")
-    if not methods:
+    if not run:
         raise ValueError("nothing to evaluate: every method was skipped or none was asked for")
     measure_motion = baseline_fns.opencv_missing() is None
 
@@ -260,7 +256,7 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
             ctx = (window[0], window[-1]) if context else None
             record = {"clip": clip.name, "clip_index": index, "start": start, "results": {}}
             outputs = {}
-            for name, method in methods.items():
+            for name, method in run.items():
                 if name not in warmed:  # first call: lazy initialisation, JIT profiling runs
                     method(a, b, truth, ctx)
                     warmed.add(name)
@@ -272,14 +268,14 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
                 record["results"][name] = {**score(out, truth), "seconds": seconds}
                 outputs[name] = out
             if measure_motion and max(a.shape[:2]) >= baseline_fns.DIS_MIN_SIDE:
-                record["motion"] = baseline_fns.motion(a, b, window[first + span // 2])
+                record["motion"] = diagnostics.motion(a, b, window[first + span // 2])
             records.append(record)
             if (index, start) in shown:
                 mid = n_out // 2
                 s0 = start + first
                 tiles.append({"label": f"{clip.name}  frames {s0}-{s0 + span} (middle {s0 + mid + 1})",
-                              "images": [truth[mid]] + [outputs[n][mid] for n in methods],
-                              "psnr": [None] + [record["results"][n]["psnr_per_frame"][mid] for n in methods]})
+                              "images": [truth[mid]] + [outputs[n][mid] for n in run],
+                              "psnr": [None] + [record["results"][n]["psnr_per_frame"][mid] for n in run]})
 
     def results_of(name: str, recs: Sequence[dict]) -> dict:
         return _summary([r["results"][name] for r in recs])
@@ -295,15 +291,15 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
                      "targets": list(range(first + 1, first + span)),
                      "max_side": max_side, "windows_per_clip": windows, "drop_duplicates": True,
                      "minterpolate_filter": baseline_fns.MINTERPOLATE, "torch_threads": torch.get_num_threads()},
-        "methods": list(methods),
+        "methods": list(run),
         "skipped": skipped,
         "model": model_info or None,
         "clips": [{"path": str(c.path), "name": c.name, "frames": c.frames, "height": c.height, "width": c.width,
                    "cuts": c.cuts, "window_starts": c.starts,
-                   "results": {n: results_of(n, [r for r in records if r["clip_index"] == i]) for n in methods},
+                   "results": {n: results_of(n, [r for r in records if r["clip_index"] == i]) for n in run},
                    "motion": motion_of([r for r in records if r["clip_index"] == i])}
                   for i, c in enumerate(clips)],
-        "mean": {n: results_of(n, records) for n in methods},
+        "mean": {n: results_of(n, records) for n in run},
         "motion": motion_of(records),
         "total_windows": total,
         "windows": records,
@@ -313,15 +309,8 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
         json_path.parent.mkdir(parents=True, exist_ok=True)
         json_path.write_text(json.dumps(report, indent=2))
     if picture is not None:
-        make_picture(tiles, ["ground truth"] + [_column_label(n) for n in methods], picture)
+        make_picture(tiles, ["ground truth"] + [methods.label(n) for n in run], picture)
     return report
-
-
-def _column_label(name: str) -> str:
-    return {"blend": "blend (crossfade)", "dis": "DIS flow", "minterpolate": "ffmpeg minterpolate",
-            baseline_fns.DIS_OURS: "pyframegan dis_flow op + linear-motion warp",
-            baseline_fns.ORACLE: "oracle (true motion)", baseline_fns.SHIFT_ORACLE: "DIS + true global shift",
-            MODEL_NAME: "pyframegan"}.get(name, name)
 
 
 # --- output -----------------------------------------------------------------------------------------
@@ -348,55 +337,9 @@ def format_table(report: dict) -> str:
         lines.append("motion from the middle frame to the inputs / its departure from linear motion, px "
                      f"(DIS): {', '.join(parts)}; all {report['motion']['motion_px']:.2f} / "
                      f"{report['motion']['nonlinear_px']:.2f}")
-    lines += [f"{name}: not a method -- {note}" for name, note in baseline_fns.ORACLE_NOTES.items()
+    lines += [f"{name}: not a method -- {methods.METHODS[name].note}" for name in methods.DIAGNOSTICS
               if name in report["methods"]]
     return "\n".join(lines)
-
-
-def _font(size: int):
-    try:
-        return ImageFont.load_default(size=size)
-    except TypeError:  # Pillow < 10.1: one fixed bitmap font
-        return ImageFont.load_default()
-
-
-def make_picture(rows: Sequence[dict], columns: Sequence[str], path: str | os.PathLike) -> None:
-    """One row per window (its label above it), one labelled column per image, PSNR under each tile."""
-    if not rows:
-        raise ValueError("no windows to show in the picture")
-    font, small = _font(14), _font(12)
-    pad, header, label_h, caption_h = 6, 24, 20, 18
-    scaled = []
-    for row in rows:
-        h, w = row["images"][0].shape[:2]
-        if w > PICTURE_TILE_WIDTH:
-            size = (max(2, round(h * PICTURE_TILE_WIDTH / w)), PICTURE_TILE_WIDTH)
-            scaled.append([resize_image(img, size) for img in row["images"]])
-        else:
-            scaled.append(list(row["images"]))
-    tile_w = max(imgs[0].shape[1] for imgs in scaled)
-    tile_w = max(tile_w, max(int(math.ceil(small.getlength(c))) for c in columns) + 4)
-    width = pad + len(columns) * (tile_w + pad)
-    height = header + sum(label_h + imgs[0].shape[0] + caption_h for imgs in scaled) + pad
-    canvas = Image.new("RGB", (width, height), (255, 255, 255))
-    draw = ImageDraw.Draw(canvas)
-    for c, name in enumerate(columns):
-        x = pad + c * (tile_w + pad)
-        draw.text((x + tile_w / 2, header / 2), name, fill=(0, 0, 0), font=small, anchor="mm")
-    y = header
-    for row, imgs in zip(rows, scaled):
-        draw.text((pad, y + label_h / 2), row["label"], fill=(60, 60, 60), font=font, anchor="lm")
-        y += label_h
-        for c, (img, value) in enumerate(zip(imgs, row["psnr"])):
-            x = pad + c * (tile_w + pad)
-            canvas.paste(Image.fromarray(img), (x, y))
-            text = "" if value is None else f"PSNR {value:.2f} dB"
-            draw.text((x + img.shape[1] / 2, y + img.shape[0] + caption_h / 2), text, fill=(0, 0, 0),
-                      font=small, anchor="mm")
-        y += imgs[0].shape[0] + caption_h
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path)
 
 
 def main(args: argparse.Namespace) -> int:

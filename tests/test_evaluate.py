@@ -16,7 +16,7 @@ import numpy as np
 import pytest
 from PIL import Image
 
-from pyframegan import baselines, evaluate
+from pyframegan import baselines, diagnostics, evaluate, methods
 from pyframegan.cli import main as cli_main
 
 HAVE_FFMPEG = shutil.which("ffmpeg") is not None
@@ -60,7 +60,7 @@ def translating_photo(shift=(12, -18), h=120, w=160, top=40, left=60):
 
 
 def dis_ours_missing() -> str | None:
-    return baselines.unavailable("dis-ours")
+    return methods.unavailable("dis-ours")
 
 
 def moving_square(dx_total=12, h=128, w=160):
@@ -99,7 +99,7 @@ def test_blend_is_the_exactly_rounded_crossfade():
 @pytest.mark.parametrize("name", ["blend", "dis", "dis-ours", "minterpolate"])
 def test_baselines_check_their_inputs(name):
     a = np.zeros((16, 16, 3), np.uint8)
-    fn = baselines.BASELINES[name]
+    fn = lambda a, b, n: methods.METHODS[name].run(a, b, [], n)  # noqa: E731
     with pytest.raises(ValueError, match="uint8"):
         fn(a.astype(np.float32), a, 5)
     with pytest.raises(ValueError, match="must match"):
@@ -150,7 +150,7 @@ def test_oracle_follows_motion_that_is_not_linear():
     a, b, _ = translating_texture(shift=(0, 12))
     truth = [translating_texture(shift=(0, p))[1] for p in positions]
     inner = (slice(16, -16), slice(16, -16))
-    got = baselines.oracle(a, b, truth)
+    got = diagnostics.oracle(a, b, truth)
     assert len(got) == 5 and all(f.dtype == np.uint8 and f.shape == a.shape for f in got)
     guess = baselines.dis(a, b, 5)
     for k in range(5):
@@ -159,7 +159,7 @@ def test_oracle_follows_motion_that_is_not_linear():
         if positions[k] != 12 * (k + 1) // 6:  # where the motion is not where linear motion puts it
             assert o > d + 10, (k, o, d)
     with pytest.raises(ValueError, match="true frame 1"):
-        baselines.oracle(a, b, [a, a[:, :-1]])
+        diagnostics.oracle(a, b, [a, a[:, :-1]])
 
 
 def test_oracle_shift_recovers_the_camera_shake():
@@ -173,34 +173,34 @@ def test_oracle_shift_recovers_the_camera_shake():
     shaken = [translating_texture(shift=p)[1] for p in at]
     inner = (slice(16, -16), slice(16, -16))
     guess = baselines.dis(a, b, 5)
-    got = baselines.oracle_shift(a, b, shaken)
+    got = diagnostics.oracle_shift(a, b, shaken)
     assert len(got) == 5 and all(f.dtype == np.uint8 and f.shape == a.shape for f in got)
     for k in range(5):
         o, d = np_psnr(got[k][inner], shaken[k][inner]), np_psnr(guess[k][inner], shaken[k][inner])
         assert o > 38 and o > d + 8, (k, o, d)
-    for k, f in enumerate(baselines.oracle_shift(a, b, steady)):  # DIS is exact here (~70 dB); so stays the shift
+    for k, f in enumerate(diagnostics.oracle_shift(a, b, steady)):  # DIS is exact here (~70 dB); so stays the shift
         assert np_psnr(f[inner], steady[k][inner]) > 45, k
     flat = np.full_like(a, 128)  # nothing for ECC to align: DIS's frames come back unmoved
-    assert all(np.array_equal(f, g) for f, g in zip(baselines.oracle_shift(flat, flat, [flat] * 5),
+    assert all(np.array_equal(f, g) for f, g in zip(diagnostics.oracle_shift(flat, flat, [flat] * 5),
                                                     baselines.dis(flat, flat, 5)))
     with pytest.raises(ValueError, match="true frame 1"):
-        baselines.oracle_shift(a, b, [a, a[:, :-1]])
+        diagnostics.oracle_shift(a, b, [a, a[:, :-1]])
 
 
 def test_motion_measures_how_far_and_how_linear():
     pytest.importorskip("cv2")
     a, b, truth = translating_texture(shift=(6, 12))
     half = float(np.hypot(3, 6))  # the middle frame is 3 px down, 6 px right of a; the same back from b
-    linear = baselines.motion(a, b, truth[2])
+    linear = diagnostics.motion(a, b, truth[2])
     assert linear["motion_px"] == pytest.approx(half, abs=0.5) and linear["nonlinear_px"] < 0.5
-    stuck = baselines.motion(a, b, a)  # nothing moves, then everything: the middle frame is still a
+    stuck = diagnostics.motion(a, b, a)  # nothing moves, then everything: the middle frame is still a
     assert stuck["motion_px"] == pytest.approx(half, abs=0.7)
     assert stuck["nonlinear_px"] == pytest.approx(2 * half, abs=1.0)
     with pytest.raises(ValueError, match="true frame 0 must be a uint8 array"):
-        baselines.motion(a, b, a[:-1])
+        diagnostics.motion(a, b, a[:-1])
     tiny = np.zeros((8, 10, 3), np.uint8)
-    for fn in (lambda: baselines.motion(tiny, tiny, tiny), lambda: baselines.dis(tiny, tiny, 5),
-               lambda: baselines.oracle(tiny, tiny, [tiny]), lambda: baselines.oracle_shift(tiny, tiny, [tiny])):
+    for fn in (lambda: diagnostics.motion(tiny, tiny, tiny), lambda: baselines.dis(tiny, tiny, 5),
+               lambda: diagnostics.oracle(tiny, tiny, [tiny]), lambda: diagnostics.oracle_shift(tiny, tiny, [tiny])):
         with pytest.raises(ValueError, match="at least 12 px"):
             fn()
     if dis_ours_missing() is None:
@@ -228,30 +228,30 @@ def test_minterpolate_times_and_motion():
 
 
 def test_unavailable_tools(monkeypatch):
-    assert baselines.unavailable("blend") is None
+    assert methods.unavailable("blend") is None
     with monkeypatch.context() as m:  # dis-ours needs pyframegan's extension for the flow, not OpenCV's DIS
         def no_extension():
             raise ImportError("pyframegan's native extension pyframegan._C could not be loaded")
 
         m.setattr(baselines, "_ops", no_extension)
         m.setattr(baselines, "_cv2", lambda: SimpleNamespace(__version__="3.0"))  # an OpenCV without DIS
-        assert "has no DISOpticalFlow_create" in baselines.unavailable("dis")
-        assert "native extension" in baselines.unavailable("dis-ours")
+        assert "has no DISOpticalFlow_create" in methods.unavailable("dis")
+        assert "native extension" in methods.unavailable("dis-ours")
         m.setattr(baselines, "_ops", lambda: None)
-        assert baselines.unavailable("dis-ours") is None
+        assert methods.unavailable("dis-ours") is None
     monkeypatch.setattr(baselines.shutil, "which", lambda name: None)
-    assert "ffmpeg" in baselines.unavailable("minterpolate")
+    assert "ffmpeg" in methods.unavailable("minterpolate")
 
     def no_cv2():
         raise ImportError("No module named 'cv2'")
 
     monkeypatch.setattr(baselines, "_cv2", no_cv2)
-    assert "opencv-python-headless" in baselines.unavailable("dis")
-    assert "opencv-python-headless" in baselines.unavailable("dis-ours")  # its warp is OpenCV's remap
-    assert "opencv-python-headless" in baselines.unavailable("oracle")
-    assert "opencv-python-headless" in baselines.unavailable("oracle-shift")
+    assert "opencv-python-headless" in methods.unavailable("dis")
+    assert "opencv-python-headless" in methods.unavailable("dis-ours")  # its warp is OpenCV's remap
+    assert "opencv-python-headless" in methods.unavailable("oracle")
+    assert "opencv-python-headless" in methods.unavailable("oracle-shift")
     with pytest.raises(ValueError, match="unknown baseline"):
-        baselines.unavailable("rife")
+        methods.unavailable("rife")
 
 
 # --- windows --------------------------------------------------------------------------------------
@@ -274,7 +274,7 @@ def test_evaluate_end_to_end(clip, lossless_video, tiny_model, tmp_path, capsys)
                    "--json", str(out_json), "--picture", str(out_png), "--picture-windows", "2"])
     printed = capsys.readouterr().out
     assert rc == 0
-    ran = [n for n in wanted if baselines.unavailable(n) is None] + ["pyframegan"]
+    ran = [n for n in wanted if methods.unavailable(n) is None] + ["pyframegan"]
     for name in ran:
         assert name in printed
     for name in set(wanted) - set(ran):
@@ -305,7 +305,7 @@ def test_evaluate_end_to_end(clip, lossless_video, tiny_model, tmp_path, capsys)
         assert w["results"]["blend"]["psnr"] == pytest.approx(want, abs=1e-3)
         assert len(w["results"]["blend"]["psnr_per_frame"]) == 5
         if "dis" in ran:  # with OpenCV: the motion of each window, from its middle frame
-            assert w["motion"] == pytest.approx(baselines.motion(frames[s], frames[s + 6], frames[s + 3]))
+            assert w["motion"] == pytest.approx(diagnostics.motion(frames[s], frames[s + 6], frames[s + 3]))
     if "dis" in ran:
         assert c["motion"]["motion_px"] == pytest.approx(np.mean([w["motion"]["motion_px"] for w in report["windows"]]))
         assert "departure from linear motion" in printed and "oracle: not a method" in printed

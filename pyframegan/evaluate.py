@@ -11,12 +11,12 @@ of a window) and the seconds per window are reported per clip and as the
 mean over all windows, as a table, a JSON file (``--json``) and a picture of middle frames
 (``--picture``).
 
-With OpenCV, the motion of every window is measured too (:func:`pyframegan.baselines.motion`):
+With OpenCV, the motion of every window is measured too (:func:`pyframegan.diagnostics.motion`):
 how far the content moves from the middle frame to the inputs and how far that is from linear
 motion, which no method given frames 0 and 6 alone can know. ``--baselines ...,oracle`` adds the
-inputs warped with the flows of the true frames (:func:`pyframegan.baselines.oracle`), an upper
+inputs warped with the flows of the true frames (:func:`pyframegan.diagnostics.oracle`), an upper
 bound for warping and blending; ``oracle-shift`` moves each of DIS's frames by the one global
-translation that fits the true frame (:func:`pyframegan.baselines.oracle_shift`): what the
+translation that fits the true frame (:func:`pyframegan.diagnostics.oracle_shift`): what the
 camera's shake, which the inputs do not show, costs.
 
 A baseline whose tool is missing (OpenCV, an ffmpeg binary) and the model when none is given and no
@@ -41,6 +41,7 @@ from pyframegan import baselines as baseline_fns
 from pyframegan import diagnostics, methods
 from pyframegan.data.scenecut import SceneCutDetector
 from pyframegan.data.decode import read_frames
+from pyframegan.files import atomic_write
 from pyframegan.metrics import psnr, ssim
 from pyframegan.model_options import add_model_options
 from pyframegan.picture import make_picture
@@ -307,7 +308,7 @@ def evaluate(videos: Sequence[str | os.PathLike], model: str | os.PathLike | Non
     if json_path is not None:
         json_path = Path(json_path)
         json_path.parent.mkdir(parents=True, exist_ok=True)
-        json_path.write_text(json.dumps(report, indent=2))
+        atomic_write(json_path, lambda f: f.write(json.dumps(report, indent=2).encode()), durable=False)
     if picture is not None:
         make_picture(tiles, ["ground truth"] + [methods.label(n) for n in run], picture)
     return report

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import torch
 
-from pyframegan.files import temporary_path
+from pyframegan.files import atomic_output
 
 FORMAT = "pyframegan-generator"
 FORMAT_VERSION = 1
@@ -53,14 +53,8 @@ def export_generator(generator: torch.nn.Module, path: str | os.PathLike, train_
         scripted = torch.jit.script(generator)
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = temporary_path(path, ".tmp")
-    try:
-        with _quiet_jit():
-            torch.jit.save(scripted, str(tmp), _extra_files={META_FILE: json.dumps(meta, indent=2)})
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    with atomic_output(path) as tmp, _quiet_jit():
+        torch.jit.save(scripted, str(tmp), _extra_files={META_FILE: json.dumps(meta, indent=2)})
     return meta
 
 

@@ -1,9 +1,13 @@
-"""Outputs written under a temporary name in their folder and renamed when complete."""
+"""Outputs written under a temporary name in their folder and renamed when complete: the one way
+every writer (checkpoints, run files, exported models, strips, fetched clips, videos, images,
+reports) puts a file in place, so a reader sees the old file or the whole new one, never a part."""
 from __future__ import annotations
 
+import contextlib
 import os
 import uuid
 from pathlib import Path
+from typing import BinaryIO, Callable, Iterator
 
 _TRIES = 100  # fresh random names drawn before giving up (a clash needs another writer's same draw)
 
@@ -20,3 +24,39 @@ def temporary_path(path: Path, suffix: str) -> Path:
         except FileExistsError:
             continue
     raise FileExistsError(f"no free temporary name beside {path} after {_TRIES} tries")
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike, suffix: str = ".tmp", durable: bool = False) -> Iterator[Path]:
+    """``with atomic_output(path) as tmp:`` write ``tmp``; when the block ends without an exception
+    it is renamed onto ``path`` (``durable``: the file and the rename are fsynced first / after),
+    otherwise removed. Keep ``path``'s extension in ``suffix`` for writers that pick the format
+    from the name (video containers)."""
+    path = Path(path)
+    tmp = temporary_path(path, suffix)
+    try:
+        yield tmp
+        if durable:
+            fd = os.open(tmp, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        os.replace(tmp, path)
+    finally:
+        tmp.unlink(missing_ok=True)
+    if durable:  # make the rename itself durable
+        try:
+            fd = os.open(path.parent, os.O_RDONLY)
+            try:
+                os.fsync(fd)
+            finally:
+                os.close(fd)
+        except OSError:
+            pass
+
+
+def atomic_write(path: str | os.PathLike, write: Callable[[BinaryIO], object], durable: bool = True) -> None:
+    """``write(file)`` into a temporary file beside ``path``, then in place (see :func:`atomic_output`)."""
+    with atomic_output(path, durable=durable) as tmp, open(tmp, "wb") as f:
+        write(f)

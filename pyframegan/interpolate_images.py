@@ -17,7 +17,7 @@ from PIL import Image
 
 from pyframegan.model_options import add_model_options
 from pyframegan.data.decode import load_rgb
-from pyframegan.files import temporary_path
+from pyframegan.files import atomic_output
 
 
 def _image_format(path: Path) -> str:
@@ -32,13 +32,8 @@ def write_image(path: str | os.PathLike, image: np.ndarray) -> Path:
     """Write a uint8 RGB image atomically (temporary file in the same folder, then rename)."""
     path = Path(path)
     fmt = _image_format(path)
-    tmp = temporary_path(path, f".partial{path.suffix}")
-    try:
+    with atomic_output(path, f".partial{path.suffix}") as tmp:
         Image.fromarray(image).save(tmp, format=fmt)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return path
 
 

@@ -10,6 +10,7 @@ from typing import Sequence
 from PIL import Image, ImageDraw, ImageFont
 
 from pyframegan.data.decode import resize_image
+from pyframegan.files import atomic_output
 
 PICTURE_TILE_WIDTH = 320  # tiles wider than this are scaled down in the picture
 
@@ -57,4 +58,5 @@ def make_picture(rows: Sequence[dict], columns: Sequence[str], path: str | os.Pa
         y += imgs[0].shape[0] + caption_h
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    canvas.save(path)
+    with atomic_output(path, f".partial{path.suffix}") as tmp:
+        canvas.save(tmp, format=Image.registered_extensions().get(path.suffix.lower(), "PNG"))

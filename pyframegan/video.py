@@ -47,7 +47,7 @@ from tqdm import tqdm
 from pyframegan.data.decode import _open_video
 from pyframegan.data.scenecut import SceneCutDetector
 from pyframegan.encoding import CRF_CODECS, Audio, NoAudio, choose_codec, choose_pix_fmt, codec_options, parse_fps
-from pyframegan.files import temporary_path
+from pyframegan.files import atomic_output
 from pyframegan.model_options import add_model_options
 from pyframegan.pipeline import END, Pipeline, Stopped, compute_batches, decode_batches, output_frames
 
@@ -136,101 +136,98 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
     out_rate = out_rate_given or natural_rate
     out_width = 2 * width if montage else width
 
-    tmp = temporary_path(dst, f".partial{dst.suffix}")
-    pipe = Pipeline()
-    out = audio_in = None
-    stats: dict[str, Any] = {}
-    try:
+    with atomic_output(dst, f".partial{dst.suffix}") as tmp:  # renamed onto dst when complete, else removed
+        pipe = Pipeline()
+        out = audio_in = None
+        stats: dict[str, Any] = {}
         try:
-            out = av.open(str(tmp), "w")
-        except (av.FFmpegError, ValueError) as exc:
-            raise ValueError(f"{dst}: cannot write a video with extension {dst.suffix} ({exc})") from None
-        video_codec = choose_codec(out, codec)
-        chosen_pix = choose_pix_fmt(video_codec, pix_fmt, out_width, height)
-        vstream = out.add_stream(video_codec.name, rate=out_rate)
-        vstream.width, vstream.height, vstream.pix_fmt = out_width, height, chosen_pix
-        vstream.options = codec_options(video_codec.name, crf, preset)
-        audio_mode = "none"
-        if has_audio and not audio:
-            audio_mode = "dropped (audio=False)"
-        elif has_audio and out_rate_given is not None and out_rate_given != natural_rate:
-            audio_mode = "dropped (fps changes the duration)"
-        elif has_audio:
             try:
-                audio_in = Audio(src, out, start_time)
-                audio_mode = audio_in.mode
-            except NoAudio as exc:
-                audio_mode = f"dropped ({exc})"
-        try:
-            out.start_encoding()  # opens the encoders now: a bad option fails before any decoding
-        except av.FFmpegError as exc:
-            raise ValueError(f"{dst}: the encoder could not be set up ({exc})") from None
-
-        decoded: queue.Queue = queue.Queue(maxsize=queue_size)
-        computed: queue.Queue = queue.Queue(maxsize=queue_size)
-        pipe.spawn("decode", decode_batches, src, container, stream, pipe, decoded, batch_size, detector)
-        container = None  # owned (and closed) by the decoder stage now
-        use_context = bool(context and getattr(interpolator, "context", False))
-        pipe.spawn("compute", compute_batches, interpolator, times, pipe, decoded, computed, use_context)
-
-        total = (in_frames - 1) * (n_out + 1) + 1 if in_frames else None
-        time_base = 1 / out_rate
-        written = source_frames = 0
-        cuts: list[int] = []
-        with tqdm(total=total, unit="frame", desc=dst.name, disable=True if not progress else None,
-                  dynamic_ncols=True) as bar:
-            while True:
+                out = av.open(str(tmp), "w")
+            except (av.FFmpegError, ValueError) as exc:
+                raise ValueError(f"{dst}: cannot write a video with extension {dst.suffix} ({exc})") from None
+            video_codec = choose_codec(out, codec)
+            chosen_pix = choose_pix_fmt(video_codec, pix_fmt, out_width, height)
+            vstream = out.add_stream(video_codec.name, rate=out_rate)
+            vstream.width, vstream.height, vstream.pix_fmt = out_width, height, chosen_pix
+            vstream.options = codec_options(video_codec.name, crf, preset)
+            audio_mode = "none"
+            if has_audio and not audio:
+                audio_mode = "dropped (audio=False)"
+            elif has_audio and out_rate_given is not None and out_rate_given != natural_rate:
+                audio_mode = "dropped (fps changes the duration)"
+            elif has_audio:
                 try:
-                    batch = pipe.get(computed)
-                except Stopped:
-                    break
-                if batch is END:
-                    break
-                cuts += [source_frames + j + 1 for j, cut in enumerate(batch.cuts) if cut]
-                source_frames += 1 if batch.final else len(batch.cuts)
-                for image in output_frames(batch, n_out, montage):
-                    if audio_in is not None:
-                        audio_in.advance(out, float(written * time_base))
-                    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
-                    frame.pts, frame.time_base = written, time_base
-                    for packet in vstream.encode(frame):
-                        out.mux(packet)
-                    written += 1
-                    bar.update(1)
-        pipe.close()
-        pipe.raise_error()
-        if written == 0:
-            raise ValueError(f"{src}: no video frames could be decoded")
-        for packet in vstream.encode(None):
-            out.mux(packet)
-        if audio_in is not None:
-            audio_in.finish(out)
-        out.close()
-        out = None
-        os.replace(tmp, dst)
-        seconds = time.perf_counter() - started
-        stats = {
-            "input": str(src), "output": str(dst), "input_frames": source_frames, "output_frames": written,
-            "n_out": n_out, "context": use_context, "input_fps": float(in_rate) if in_rate else None,
-            "output_fps": float(out_rate),
-            "width": width, "height": height, "output_width": out_width, "montage": montage,
-            "codec": video_codec.name, "pix_fmt": chosen_pix, "scene_cuts": cuts, "audio": audio_mode,
-            "seconds": seconds, "frames_per_second": written / seconds if seconds > 0 else None,
-        }
-        return stats
-    finally:
-        pipe.close()
-        if container is not None:
-            container.close()
-        if audio_in is not None:
-            audio_in.close()
-        if out is not None:
+                    audio_in = Audio(src, out, start_time)
+                    audio_mode = audio_in.mode
+                except NoAudio as exc:
+                    audio_mode = f"dropped ({exc})"
             try:
-                out.close()
-            except Exception:  # noqa: BLE001 - already failing; the file is deleted below
-                pass
-        if tmp.exists() and not stats:
-            tmp.unlink()
+                out.start_encoding()  # opens the encoders now: a bad option fails before any decoding
+            except av.FFmpegError as exc:
+                raise ValueError(f"{dst}: the encoder could not be set up ({exc})") from None
+
+            decoded: queue.Queue = queue.Queue(maxsize=queue_size)
+            computed: queue.Queue = queue.Queue(maxsize=queue_size)
+            pipe.spawn("decode", decode_batches, src, container, stream, pipe, decoded, batch_size, detector)
+            container = None  # owned (and closed) by the decoder stage now
+            use_context = bool(context and getattr(interpolator, "context", False))
+            pipe.spawn("compute", compute_batches, interpolator, times, pipe, decoded, computed, use_context)
+
+            total = (in_frames - 1) * (n_out + 1) + 1 if in_frames else None
+            time_base = 1 / out_rate
+            written = source_frames = 0
+            cuts: list[int] = []
+            with tqdm(total=total, unit="frame", desc=dst.name, disable=True if not progress else None,
+                      dynamic_ncols=True) as bar:
+                while True:
+                    try:
+                        batch = pipe.get(computed)
+                    except Stopped:
+                        break
+                    if batch is END:
+                        break
+                    cuts += [source_frames + j + 1 for j, cut in enumerate(batch.cuts) if cut]
+                    source_frames += 1 if batch.final else len(batch.cuts)
+                    for image in output_frames(batch, n_out, montage):
+                        if audio_in is not None:
+                            audio_in.advance(out, float(written * time_base))
+                        frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+                        frame.pts, frame.time_base = written, time_base
+                        for packet in vstream.encode(frame):
+                            out.mux(packet)
+                        written += 1
+                        bar.update(1)
+            pipe.close()
+            pipe.raise_error()
+            if written == 0:
+                raise ValueError(f"{src}: no video frames could be decoded")
+            for packet in vstream.encode(None):
+                out.mux(packet)
+            if audio_in is not None:
+                audio_in.finish(out)
+            out.close()
+            out = None
+            seconds = time.perf_counter() - started
+            stats = {
+                "input": str(src), "output": str(dst), "input_frames": source_frames, "output_frames": written,
+                "n_out": n_out, "context": use_context, "input_fps": float(in_rate) if in_rate else None,
+                "output_fps": float(out_rate),
+                "width": width, "height": height, "output_width": out_width, "montage": montage,
+                "codec": video_codec.name, "pix_fmt": chosen_pix, "scene_cuts": cuts, "audio": audio_mode,
+                "seconds": seconds, "frames_per_second": written / seconds if seconds > 0 else None,
+            }
+            return stats
+        finally:
+            pipe.close()
+            if container is not None:
+                container.close()
+            if audio_in is not None:
+                audio_in.close()
+            if out is not None:
+                try:
+                    out.close()
+                except Exception:  # noqa: BLE001 - already failing; the file is deleted below
+                    pass
 
 
 # --- the command ---------------------------------------------------------------------------------

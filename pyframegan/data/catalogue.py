@@ -38,7 +38,7 @@ from typing import Iterable
 
 import numpy as np
 
-from ..files import temporary_path
+from ..files import atomic_output
 
 
 class FetchError(RuntimeError):
@@ -280,12 +280,8 @@ def _fetch_one(clip: DebianClip, dest: Path, log) -> None:
                           f"version {clip.version} (sha256 {digest[:12]}..., expected {clip.sha256[:12]}...); "
                           "using it, but the recorded facts may not hold", stacklevel=3)
         dest.parent.mkdir(parents=True, exist_ok=True)
-        partial = temporary_path(dest, ".part")
-        try:
+        with atomic_output(dest, ".part") as partial:  # readers see the old state or the whole file
             shutil.copyfile(found, partial)
-            os.replace(partial, dest)  # atomic: readers see the old state or the whole file
-        finally:
-            partial.unlink(missing_ok=True)
 
 
 def fetch_debian_clips(cache_dir: str | os.PathLike | None = None, names: Iterable[str] | None = None,

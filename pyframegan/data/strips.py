@@ -14,7 +14,7 @@ import numpy as np
 from PIL import Image
 
 from .scenecut import SceneCutDetector
-from ..files import temporary_path
+from ..files import atomic_write
 from .decode import load_rgb, open_image, resize_image
 
 from ..layout import seed_layout  # noqa: F401  (the layout, re-exported for the data modules)
@@ -156,11 +156,4 @@ def write_strip(path: str | os.PathLike, strip: np.ndarray) -> None:
     if strip.dtype != np.uint8 or strip.ndim != 3 or strip.shape[2] != 3:
         raise ValueError(f"{path}: a strip is uint8 [H, W, 3], got {strip.dtype} {tuple(strip.shape)}")
     options = {"quality": JPEG_QUALITY} if image_format == "JPEG" else {}
-    temporary = temporary_path(path, ".tmp")
-    try:
-        with open(temporary, "wb") as f:
-            Image.fromarray(strip).save(f, format=image_format, **options)
-        os.replace(temporary, path)
-    except BaseException:
-        temporary.unlink(missing_ok=True)
-        raise
+    atomic_write(path, lambda f: Image.fromarray(strip).save(f, format=image_format, **options), durable=False)

@@ -1,38 +1,16 @@
 """Checkpoints: atomic writes, loading (weights only), the generator rebuilt from one, RNG state."""
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 import torch
+
+from pyframegan.files import atomic_write
 
 from pyframegan.models import build_generator
 
 CHECKPOINT_FORMAT = "pyframegan-checkpoint"
 CHECKPOINT_VERSION = 1
-
-
-def atomic_write(path: Path, write) -> None:
-    """``write(file)`` into a temporary file beside ``path``, fsync, then rename over ``path``:
-    a reader (or a resumed run) sees the old file or the complete new one, never a torn one."""
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.tmp-{os.getpid()}")
-    try:
-        with open(tmp, "wb") as f:
-            write(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    try:  # make the rename itself durable
-        fd = os.open(path.parent, os.O_RDONLY)
-        try:
-            os.fsync(fd)
-        finally:
-            os.close(fd)
-    except OSError:
-        pass
 
 
 def save_checkpoint(state: dict, path: Path) -> None:

@@ -13,6 +13,7 @@ import torch.distributed as dist
 from PIL import Image
 from tqdm import tqdm
 
+from pyframegan.files import atomic_write
 from pyframegan.models import count_parameters
 from pyframegan.training.batches import StripData
 from pyframegan.training.checkpoint import (CHECKPOINT_FORMAT, CHECKPOINT_VERSION, load_checkpoint, rng_state,
@@ -135,7 +136,8 @@ class Trainer:
     def sample(self) -> None:
         if self.env.main:
             picture = sample_picture(self.model, self.data, self.sample_strips)
-            Image.fromarray(picture).save(self.run.sample_path(self.step))
+            atomic_write(self.run.sample_path(self.step), lambda f: Image.fromarray(picture).save(f, format="PNG"),
+                         durable=False)
 
     def _due(self, every: int) -> bool:
         return every > 0 and (self.step % every == 0 or self.step == self.cfg.steps)

@@ -4,7 +4,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from pyframegan.training.checkpoint import atomic_write
+from pyframegan.files import atomic_write
 
 
 class RunDir:

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 from pyframegan import ops
-from pyframegan.testing import DEVICES
+from devices import DEVICES
 
 cv2 = pytest.importorskip("cv2")
 

@@ -17,7 +17,7 @@ from pyframegan import export
 from pyframegan.engine import DEFAULT_MODEL, Interpolator
 from pyframegan.models import build_generator
 from pyframegan.reference import pack_pairs_ref, unpack_frames_ref
-from pyframegan.testing import CUDA
+from devices import CUDA
 
 CONFIG = (export.read_metadata(DEFAULT_MODEL)["model"] if DEFAULT_MODEL.is_file()
           else {"arch": "unet", "n_in": 2, "n_out": 5, "ngf": 16, "depth": 7, "norm": "batch"})

@@ -11,7 +11,7 @@ import torch
 
 from pyframegan import ops
 from pyframegan import reference as ref
-from pyframegan.testing import DEVICES
+from devices import DEVICES
 
 
 def sync(device):

@@ -13,7 +13,7 @@ import torch
 
 from pyframegan import ops
 from pyframegan import reference as ref
-from pyframegan.testing import DEVICES
+from devices import DEVICES
 
 CASES = {"crop-132-128": (132, None, 128), "resize-256-286-256": (256, 286, 256)}
 B, F = 16, 7

@@ -10,7 +10,7 @@ import torch
 
 from pyframegan import ops
 from pyframegan import training as train
-from pyframegan.testing import DEVICES
+from devices import DEVICES
 
 TILE, SIZE, FRAMES = 132, 128, 7
 ROUNDS = {("cpu", 1): (4, 1), ("cpu", 16): (2, 1)}  # (rounds, warmup rounds); CUDA: (20, 5)

@@ -23,7 +23,7 @@ from pyframegan import export
 from pyframegan.data.decode import read_frames
 from pyframegan.engine import DEFAULT_MODEL, Interpolator
 from pyframegan.models import build_generator
-from pyframegan.testing import DEVICES
+from devices import DEVICES
 from pyframegan.video import interpolate_video
 
 FRAMES, MAX_SIDE, CRF, PRESET = 25, 320, 18, "medium"

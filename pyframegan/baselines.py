@@ -23,6 +23,8 @@ from typing import Callable
 
 import numpy as np
 
+from pyframegan.warp import linear_motion_flows
+
 Baseline = Callable[[np.ndarray, np.ndarray, int], "list[np.ndarray]"]
 Flows = Callable[[np.ndarray, np.ndarray], "tuple[np.ndarray, np.ndarray]"]  # (a, b) -> (F01, F10) [H, W, 2]
 
@@ -118,8 +120,7 @@ def _linear_motion(a: np.ndarray, b: np.ndarray, n: int, flows: Flows) -> list[n
     out = []
     for k in range(1, n + 1):
         t = k / (n + 1)
-        f_t0 = -(1 - t) * t * f01 + t * t * f10
-        f_t1 = (1 - t) ** 2 * f01 - t * (1 - t) * f10
+        f_t0, f_t1 = linear_motion_flows(f01, f10, t)
         out.append(_to_uint8((1 - t) * warp(0, f_t0) + t * warp(1, f_t1)))
     return out
 

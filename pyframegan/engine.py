@@ -18,7 +18,7 @@ import torch
 
 from pyframegan import _ext
 
-MIN_SIDE = 8
+MIN_SIDE = 8  # the smallest frame side; the C++ engine's Interpolator::kMinSide (a test checks they agree)
 DEFAULT_MODEL = Path(__file__).parent / "weights" / "default.pt"
 
 

@@ -46,12 +46,12 @@ from tqdm import tqdm
 
 from pyframegan.data.decode import _open_video
 from pyframegan.data.scenecut import SceneCutDetector
+from pyframegan.engine import MIN_SIDE
 from pyframegan.encoding import CRF_CODECS, Audio, NoAudio, choose_codec, choose_pix_fmt, codec_options, parse_fps
 from pyframegan.files import atomic_output
 from pyframegan.model_options import add_model_options
 from pyframegan.pipeline import END, Pipeline, Stopped, compute_batches, decode_batches, output_frames
 
-MIN_SIDE = 8
 
 
 # --- the public API ------------------------------------------------------------------------------

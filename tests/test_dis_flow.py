@@ -8,7 +8,7 @@ import pytest
 import torch
 
 from pyframegan import ops
-from pyframegan.testing import CUDA
+from devices import CUDA
 
 cv2 = pytest.importorskip("cv2")
 

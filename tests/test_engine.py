@@ -16,7 +16,7 @@ from pyframegan import _C, export
 from pyframegan.engine import Interpolator
 from pyframegan.models import build_generator
 from pyframegan.reference import pack_pairs_ref, unpack_frames_ref
-from pyframegan.testing import CUDA
+from devices import CUDA
 
 
 @pytest.fixture(scope="module")
@@ -253,3 +253,10 @@ def test_cuda_reduced_precision_stays_close(model_path, device, dtype):
     a, b = batch_of(72, 40, 2, seed=3)
     diff = (engine.run(a, b).int() - eager(g, a, b).int()).abs().float()
     assert diff.mean() < 1.0 and diff.max() <= 16
+
+
+def test_the_smallest_frame_side_is_one_constant():
+    """pyframegan.engine.MIN_SIDE (checked in Python before the C++ engine sees a frame, and by
+    `pyframegan video`) is the C++ engine's Interpolator::kMinSide."""
+    from pyframegan import _ext, engine, video
+    assert engine.MIN_SIDE == _ext.load().MIN_SIDE == video.MIN_SIDE

@@ -6,7 +6,7 @@ import torch.nn.functional as F
 
 from pyframegan import ops
 from pyframegan import reference as ref
-from pyframegan.testing import DEVICES
+from devices import DEVICES
 
 # absolute / relative tolerances of the correlation by dtype (sums are in float32 or float64)
 CORR_TOL = {torch.float64: (1e-12, 1e-12), torch.float32: (1e-6, 1e-5), torch.float16: (1e-3, 2e-3),

@@ -4,7 +4,7 @@ import torch
 
 from pyframegan import _ext, ops
 from pyframegan import reference as ref
-from pyframegan.testing import DEVICES
+from devices import DEVICES
 
 TOL = {torch.float32: 1e-5, torch.float16: 2e-3, torch.bfloat16: 1e-2}
 

@@ -53,6 +53,7 @@ from PIL import Image, ImageDraw, ImageFilter
 from torch.utils.data import Dataset, IterableDataset, get_worker_info
 
 from .strips import seed_layout
+from ..warp import backward_warp as warp  # noqa: F401  (the one backward warp, for users of this module)
 from .decode import fit_max_side, resize_image
 
 
@@ -273,17 +274,6 @@ def render_window(surfaces: Sequence[Surface], size: tuple[int, int], frames: in
         "visibility_inputs": torch.stack([vis_1[0], vis_0[-1]]),
         "times": torch.arange(1, frames - 1, dtype=torch.float32) / (frames - 1),
     }
-
-
-def warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Backward warp: image [N, C, H, W] sampled (bilinear) at ``p + flow(p)``, flow [N, 2, H, W] in
-    pixels (dx, dy). ``warp(input_0, flow_t0)`` reproduces target t where it is visible."""
-    n, _, h, w = flow.shape
-    ys, xs = torch.meshgrid(torch.arange(h, dtype=flow.dtype), torch.arange(w, dtype=flow.dtype), indexing="ij")
-    x = xs + flow[:, 0]
-    y = ys + flow[:, 1]
-    norm = torch.stack([(2 * x + 1) / w - 1, (2 * y + 1) / h - 1], -1)
-    return F.grid_sample(image, norm, mode="bilinear", padding_mode="border", align_corners=False)
 
 
 # --- random windows -------------------------------------------------------------------------------

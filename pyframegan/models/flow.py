@@ -32,6 +32,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pyframegan.ops import unit_channels
+from pyframegan.warp import backward_warp, linear_motion_flows
 
 
 def conv(c_in: int, c_out: int, stride: int = 1) -> nn.Sequential:
@@ -42,18 +43,6 @@ def head(c_in: int, c_out: int) -> nn.Conv2d:
     layer = nn.Conv2d(c_in, c_out, 3, 1, 1)
     layer.zero_init = True  # starts at zero: see initialize()
     return layer
-
-
-def backward_warp(image: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
-    """Sample ``image`` [N, C, H, W] at (x + flow_x, y + flow_y) (flow [N, 2, H, W] in pixels),
-    bilinear, borders replicated (grid_sample, align_corners=True)."""
-    n, _, h, w = flow.shape
-    ys = torch.linspace(-1.0, 1.0, h, device=flow.device, dtype=flow.dtype).view(1, h, 1).expand(n, h, w)
-    xs = torch.linspace(-1.0, 1.0, w, device=flow.device, dtype=flow.dtype).view(1, 1, w).expand(n, h, w)
-    gx = xs + flow[:, 0] * (2.0 / max(w - 1, 1))
-    gy = ys + flow[:, 1] * (2.0 / max(h - 1, 1))
-    grid = torch.stack([gx, gy], dim=3).to(image.dtype)
-    return F.grid_sample(image, grid, mode="bilinear", padding_mode="border", align_corners=True)
 
 
 def correlation(f0: torch.Tensor, f1: torch.Tensor, d: int) -> torch.Tensor:
@@ -77,11 +66,8 @@ def linear_motion(flow: torch.Tensor, times: torch.Tensor) -> tuple[torch.Tensor
     """F_t0, F_t1 [b*n, 2, ...] (pair-major) for every time of ``times`` [1, n, 1, 1, 1] from
     [F01; F10] [2b, 2, ...] by the linear-motion formula (Super SloMo, eq. 4)."""
     b = flow.shape[0] // 2
-    f01, f10 = flow[:b].unsqueeze(1), flow[b:].unsqueeze(1)  # [b, 1, 2, ...]
-    t = times.to(flow.dtype)
-    ft0 = (-(1 - t) * t * f01 + t * t * f10).flatten(0, 1)
-    ft1 = ((1 - t) * (1 - t) * f01 - t * (1 - t) * f10).flatten(0, 1)
-    return ft0, ft1
+    ft0, ft1 = linear_motion_flows(flow[:b].unsqueeze(1), flow[b:].unsqueeze(1), times.to(flow.dtype))  # [b, n, 2, ...]
+    return ft0.flatten(0, 1), ft1.flatten(0, 1)
 
 
 def check_times(times: torch.Tensor) -> None:

@@ -29,8 +29,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from pyframegan.models.flow import at_times, backward_warp, check_times, conv, head, linear_motion, resize, \
-    resize_flow
+from pyframegan.models.flow import at_times, check_times, conv, head, linear_motion, resize, resize_flow
+from pyframegan.warp import backward_warp
 from pyframegan.ops import DIS_PRESETS, dis_flow, dis_params
 
 def motion(flows: torch.Tensor, times: torch.Tensor, b: int) -> tuple[torch.Tensor, torch.Tensor]:

@@ -23,7 +23,11 @@ void bind_interpolator(py::module_& m) {
   py::register_exception<pyframegan::ModelNotFoundError>(m, "ModelNotFoundError", PyExc_FileNotFoundError);
   py::register_exception<pyframegan::InvalidModelError>(m, "InvalidModelError", PyExc_ValueError);
 
-  m.attr("MIN_SIDE") = Interpolator::kMinSide;  // the smallest frame side the engine takes
+  m.attr("MIN_SIDE") = Interpolator::kMinSide;
+  m.def("read_metadata", [](const std::string& path) { return pyframegan::read_metadata(path).json; },
+        py::arg("path"),
+        "the metadata (pyframegan.json) of the exported model at path, checked, as JSON text; "
+        "FileNotFoundError / ValueError saying what is wrong (the engine's one reader)");  // the smallest frame side the engine takes
   py::class_<Interpolator>(m, "Interpolator",
                            "An exported pyframegan generator loaded in C++: run(a, b) interpolates between "
                            "uint8 frames (see csrc/engine/interpolator.h).")

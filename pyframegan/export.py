@@ -12,7 +12,6 @@ import contextlib
 import json
 import os
 import warnings
-import zipfile
 from pathlib import Path
 
 import torch
@@ -59,27 +58,11 @@ def export_generator(generator: torch.nn.Module, path: str | os.PathLike, train_
 
 
 def read_metadata(path: str | os.PathLike) -> dict:
-    """The metadata of an exported model, with a clear error for anything that is not one."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no model file at {path}")
-    if not zipfile.is_zipfile(path):
-        raise ValueError(f"{path} is not a pyframegan model (not a TorchScript archive)")
-    with zipfile.ZipFile(path) as archive:
-        names = [n for n in archive.namelist() if n.endswith(f"extra/{META_FILE}")]
-        if not names:
-            raise ValueError(f"{path} is a TorchScript archive but not a pyframegan model (no {META_FILE}); "
-                             "export one with `pyframegan export CHECKPOINT -o MODEL.pt`")
-        try:
-            meta = json.loads(archive.read(names[0]))
-        except (json.JSONDecodeError, zipfile.BadZipFile) as exc:
-            raise ValueError(f"{path}: unreadable {META_FILE} ({exc})") from None
-    if meta.get("format") != FORMAT:
-        raise ValueError(f"{path} is not a pyframegan generator (format {meta.get('format')!r})")
-    if meta.get("version") != FORMAT_VERSION:
-        raise ValueError(f"{path} has pyframegan model format version {meta.get('version')}; this pyframegan "
-                         f"reads version {FORMAT_VERSION} (re-export it with this version's `pyframegan export`)")
-    return meta
+    """The metadata of an exported model, with a clear error (FileNotFoundError, ValueError) for
+    anything that is not one. Read by the C++ engine's reader (csrc/engine/metadata.cpp), the one
+    definition of the format's checks."""
+    from pyframegan import _ext  # the C++ extension
+    return json.loads(_ext.load().read_metadata(str(path)))
 
 
 def load_model(path: str | os.PathLike, device: str | torch.device = "cpu") -> tuple[torch.jit.ScriptModule, dict]:

@@ -106,6 +106,15 @@ void check_frames(const at::Tensor& a, const at::Tensor& b, c10::Device device) 
 
 }  // namespace
 
+Components Components::from(const c10::IValue& out, const std::string& model_path) {
+  TORCH_CHECK(out.isTuple() && out.toTupleRef().elements().size() == 4, "pyframegan: ", model_path,
+              ": components() must return (flow_t0, flow_t1, mask, residual), got a ", out.tagKind());
+  const auto& parts = out.toTupleRef().elements();
+  for (const auto& part : parts)
+    TORCH_CHECK(part.isTensor(), "pyframegan: ", model_path, ": components() returned a ", part.tagKind());
+  return {parts[0].toTensor(), parts[1].toTensor(), parts[2].toTensor(), parts[3].toTensor()};
+}
+
 c10::Device parse_device(const std::string& device) {
   try {
     return c10::Device(device);
@@ -223,18 +232,12 @@ at::Tensor Interpolator::compose(const at::Tensor& packed, int64_t height, int64
       times ? module_.get_method(kComponentsAt)(
                   {packed, at::tensor(c10::ArrayRef<double>(*times), at::kFloat).to(device_)})
             : module_.get_method(kComponents)({packed});
-  TORCH_CHECK(out.isTuple() && out.toTupleRef().elements().size() == 4, "pyframegan: ", model_path_,
-              ": components() must return (flow_t0, flow_t1, mask, residual), got a ", out.tagKind());
-  const auto& parts = out.toTupleRef().elements();
-  for (const auto& part : parts)
-    TORCH_CHECK(part.isTensor(), "pyframegan: ", model_path_, ": components() returned a ", part.tagKind());
-  const at::Tensor& flow_t0 = parts[0].toTensor();
+  const Components parts = Components::from(out, model_path_);
   const int64_t n = frames_per_pair(times);
   const auto want = std::vector<int64_t>{packed.size(0), n, 2, packed.size(2), packed.size(3)};
-  TORCH_CHECK(flow_t0.sizes() == want, "pyframegan: ", model_path_, ": components() returned flows of shape ",
-              flow_t0.sizes(), " for an input of ", packed.sizes(), "; expected ", c10::IntArrayRef(want));
-  return warp_blend(packed, flow_t0, parts[1].toTensor(), parts[2].toTensor(), parts[3].toTensor(), height,
-                    width);
+  TORCH_CHECK(parts.flow_t0.sizes() == want, "pyframegan: ", model_path_, ": components() returned flows of shape ",
+              parts.flow_t0.sizes(), " for an input of ", packed.sizes(), "; expected ", c10::IntArrayRef(want));
+  return warp_blend(packed, parts.flow_t0, parts.flow_t1, parts.mask, parts.residual, height, width);
 }
 
 // A GPU result comes back through pinned memory (asynchronous copy, then a wait on the stream).

@@ -23,6 +23,17 @@ namespace pyframegan {
 // "cpu", "cuda" or "cuda:N" (c10::Error with a clear message otherwise).
 c10::Device parse_device(const std::string& device);
 
+// What a flow or hybrid generator's components() / components_at() return (Python:
+// pyframegan.models.components.Components): for b pairs and k times, the frames are
+// mask * warp(I0, flow_t0) + (1 - mask) * warp(I1, flow_t1) + residual.
+struct Components {
+  at::Tensor flow_t0, flow_t1;  // [b, k, 2, h, w], pixels
+  at::Tensor mask;              // [b, k, 1, h, w]
+  at::Tensor residual;          // [b, k, 3, h, w]
+  // From the module's return value; c10::Error unless it is a tuple of 4 tensors.
+  static Components from(const c10::IValue& out, const std::string& model_path);
+};
+
 class Interpolator {
  public:
   static constexpr int64_t kMinSide = 8;  // smallest frame height / width accepted

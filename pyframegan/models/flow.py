@@ -31,6 +31,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pyframegan.models.components import Components
 from pyframegan.ops import unit_channels
 from pyframegan.warp import backward_warp, linear_motion_flows
 
@@ -245,15 +246,14 @@ class FlowInterpolator(nn.Module):
         return frames.clamp(-1, 1).reshape(b, 3 * n, h, w), flow, ft0, ft1
 
     @torch.jit.export
-    def components(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def components(self, x: torch.Tensor) -> Components:
         """What step 4 composes, for the engine's fused post-op (``pyframegan.ops.warp_blend``):
         F_t0, F_t1 [b, n, 2, h, w] in pixels, the mask [b, n, 1, h, w] and the residual
         [b, n, 3, h, w]; the frames are mask·warp(I0, F_t0) + (1 - mask)·warp(I1, F_t1) + residual."""
         return self.components_at(x, self.times.flatten())
 
     @torch.jit.export
-    def components_at(self, x: torch.Tensor, times: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
-                                                                           torch.Tensor, torch.Tensor]:
+    def components_at(self, x: torch.Tensor, times: torch.Tensor) -> Components:
         """:meth:`components` for any k ``times`` (1-D, each in (0, 1)) instead of the trained
         ones: the linear motion at those times, and the network's corrections, mask logits and
         residuals interpolated linearly in t between the trained times (zero at t = 0 and 1, where
@@ -265,8 +265,8 @@ class FlowInterpolator(nn.Module):
         tk = times.to(device=out.device, dtype=out.dtype)
         out = at_times(out, self.times.flatten(), tk)
         ft0_full, ft1_full, mask, residual = self.full_resolution(flow, out, tk.view(1, k, 1, 1, 1), h, w)
-        return (ft0_full.reshape(b, k, 2, h, w), ft1_full.reshape(b, k, 2, h, w),
-                mask.reshape(b, k, 1, h, w), residual.reshape(b, k, 3, h, w))
+        return Components(ft0_full.reshape(b, k, 2, h, w), ft1_full.reshape(b, k, 2, h, w),
+                          mask.reshape(b, k, 1, h, w), residual.reshape(b, k, 3, h, w))
 
     def quarter(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Steps 1-3 at 1/4 resolution: ([F01; F10] [2b, 2, ...] at the finest flow level's

@@ -29,6 +29,7 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from pyframegan.models.components import Components
 from pyframegan.models.flow import at_times, check_times, conv, head, linear_motion, resize, resize_flow
 from pyframegan.warp import backward_warp
 from pyframegan.ops import DIS_PRESETS, dis_flow, dis_params
@@ -267,13 +268,12 @@ class HybridInterpolator(nn.Module):
         return frames.clamp(-1, 1).reshape(b, 3 * n, h, w), flow, ft0, ft1
 
     @torch.jit.export
-    def components(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    def components(self, x: torch.Tensor) -> Components:
         """What the engine's fused post-op composes (see :class:`FlowInterpolator.components`)."""
         return self.components_at(x, self.times.flatten())
 
     @torch.jit.export
-    def components_at(self, x: torch.Tensor, times: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor,
-                                                                           torch.Tensor, torch.Tensor]:
+    def components_at(self, x: torch.Tensor, times: torch.Tensor) -> Components:
         """:meth:`components` at any k ``times`` in (0, 1): the linear motion of the DIS flows at
         those times, and the network's outputs interpolated linearly in t between the trained times."""
         check_times(times)
@@ -283,8 +283,8 @@ class HybridInterpolator(nn.Module):
         out = at_times(self.network(x, flow).float(), self.times.flatten(), times.to(flow.device))
         tk = times.to(device=flow.device, dtype=flow.dtype).view(1, k, 1, 1, 1)
         ft0, ft1, mask, residual = self.compose_parts(flow, out, tk, h, w)
-        return (ft0.reshape(b, k, 2, h, w), ft1.reshape(b, k, 2, h, w), mask.to(x.dtype).reshape(b, k, 1, h, w),
-                residual.to(x.dtype).reshape(b, k, 3, h, w))
+        return Components(ft0.reshape(b, k, 2, h, w), ft1.reshape(b, k, 2, h, w),
+                          mask.to(x.dtype).reshape(b, k, 1, h, w), residual.to(x.dtype).reshape(b, k, 3, h, w))
 
 
 PSEUDO_LABEL_SCALE = 0.05  # a pseudo-label's weight is exp(-its warp error / this), errors in [-1, 1] units

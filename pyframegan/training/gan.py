@@ -114,17 +114,36 @@ class Pix2Pix:
 
     def step(self, inputs: torch.Tensor, targets: torch.Tensor,
              truth: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
-        """One update of D then G; returns the detached losses (no device sync). ``truth``: the
-        exact flows of the batch's last samples (see :meth:`generator_losses`)."""
-        cfg = self.cfg
+        """One update of D then G, in pix2pix's verbs: forward, backward_D, backward_G. Returns the
+        detached losses (no device sync). ``truth``: the exact flows of the batch's last samples (see
+        :meth:`generator_losses`)."""
+        fake, parts = self.forward(inputs, targets, truth)
+        loss_d = self.backward_D(inputs, targets, fake)
+        loss_gan = self.backward_G(inputs, fake, parts)
+        self.sched_g.step()
+        self.sched_d.step()
+        return {"loss_g_gan": loss_gan.detach(), "loss_d": loss_d.detach(),
+                **{"loss_g_" + k: v.detach() for k, v in parts.items()}}
+
+    def forward(self, inputs: torch.Tensor, targets: torch.Tensor,
+                truth: dict[str, torch.Tensor] | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+        """G's frames and its losses that do not involve D."""
         with self.autocast():
-            fake, parts = self.generator_losses(inputs, targets, truth)
+            return self.generator_losses(inputs, targets, truth)
+
+    def backward_D(self, inputs: torch.Tensor, targets: torch.Tensor, fake: torch.Tensor) -> torch.Tensor:
+        """D's update: real pairs as real, G's frames (detached) as fake."""
+        with self.autocast():
             loss_d = 0.5 * (self._gan(self.d_run(inputs, fake.detach()), False)
                             + self._gan(self.d_run(inputs, targets), True))
         self.opt_d.zero_grad(set_to_none=True)
         self.scaler.scale(loss_d).backward()
         self.scaler.step(self.opt_d)
+        return loss_d
 
+    def backward_G(self, inputs: torch.Tensor, fake: torch.Tensor, parts: dict[str, torch.Tensor]) -> torch.Tensor:
+        """G's update: fool D, plus the weighted frame, census and flow losses. Returns the GAN term."""
+        cfg = self.cfg
         with self.autocast():
             loss_gan = self._gan(self.d(inputs, fake), True)
             loss_g = loss_gan + cfg.lambda_l1 * parts["l1"] + cfg.lambda_census * parts.get("census", 0.0)
@@ -136,10 +155,7 @@ class Pix2Pix:
         self.scaler.scale(loss_g).backward(inputs=list(self.g.parameters()))
         self.scaler.step(self.opt_g)
         self.scaler.update()
-        self.sched_g.step()
-        self.sched_d.step()
-        return {"loss_g_gan": loss_gan.detach(), "loss_d": loss_d.detach(),
-                **{"loss_g_" + k: v.detach() for k, v in parts.items()}}
+        return loss_gan
 
     @torch.no_grad()
     def generate(self, inputs: torch.Tensor) -> torch.Tensor:

@@ -12,17 +12,22 @@ from typing import Any, Callable, Mapping
 
 from torch import nn
 
+from pyframegan.models import flow, hybrid, unet
 from pyframegan.models.flow import FlowInterpolator
 from pyframegan.models.hybrid import HybridInterpolator
 from pyframegan.models.patchgan import PatchDiscriminator
 from pyframegan.models.unet import NORMS, UNetGenerator
 
-__all__ = ["GENERATORS", "DISCRIMINATORS", "NORMS", "UNetGenerator", "FlowInterpolator", "HybridInterpolator", "PatchDiscriminator",
+__all__ = ["GENERATORS", "DISCRIMINATORS", "GENERATOR_KINDS", "NORMS", "UNetGenerator", "FlowInterpolator", "HybridInterpolator", "PatchDiscriminator",
            "build_generator", "build_discriminator", "init_weights", "count_parameters"]
 
 GENERATORS: dict[str, Callable[..., nn.Module]] = {"unet": UNetGenerator, "flow": FlowInterpolator,
                                                   "hybrid": HybridInterpolator}
 DISCRIMINATORS: dict[str, Callable[..., nn.Module]] = {"patchgan": PatchDiscriminator}
+# each generator kind's module declares, for `pyframegan train`, its options (add_train_options),
+# its model config (train_config) and its checks (check_train_config; check_unused: its options
+# given while another kind is chosen)
+GENERATOR_KINDS = {"unet": unet, "flow": flow, "hybrid": hybrid}
 
 
 def _build(registry: Mapping[str, Callable[..., nn.Module]], kind: str, config: Mapping[str, Any],

@@ -316,3 +316,29 @@ class FlowInterpolator(nn.Module):
         mask = torch.sigmoid(resize(out[:, 4:5], full) + torch.log((1 - tt) / tt))
         return (ft0 + resize_flow(out[:, 0:2], full), ft1 + resize_flow(out[:, 2:4], full), mask,
                 resize(out[:, 5:8], full))
+
+
+# --- as a `pyframegan train` generator kind (pyframegan.training.config asks each kind) ----------
+def add_train_options(group, defaults) -> None:
+    from pyframegan.model_options import int_list
+    group.add_argument("--flow-levels", type=int, choices=(2, 3, 4), default=defaults.flow_levels,
+                       help="flow generator: flow levels (2: 1/16 and 1/8; 3: also 1/4; 4: also 1/2)")
+    group.add_argument("--displacements", type=int_list, default=defaults.displacements, metavar="D,D,...",
+                       help="flow generator: the cost window ±d of each flow level, coarse to fine (default: 3 "
+                            "at 1/16..1/4, 2 at 1/2); --init-from a model with other windows crops or zero-pads them")
+
+
+def train_config(cfg) -> dict:
+    return {"arch": "flow", "n_in": 2, "n_out": len(cfg.targets), "times": cfg.target_times(),
+            "flow_levels": cfg.flow_levels, "displacements": cfg.displacements}
+
+
+def check_train_config(cfg, need) -> None:
+    need(len(cfg.inputs) == 2, f"--arch flow needs 2 --inputs, got {cfg.inputs}")
+    need(cfg.size % 32 == 0, f"--size {cfg.size} is not a multiple of 32 (the flow generator's multiple)")
+    if cfg.displacements is not None:
+        check_displacements(cfg.displacements, cfg.flow_levels, "--displacements")
+
+
+def check_unused(cfg, need) -> None:
+    need(cfg.displacements is None, "--displacements needs --arch flow")

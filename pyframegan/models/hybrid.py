@@ -312,3 +312,26 @@ def pseudo_label_loss(inputs: torch.Tensor, targets: torch.Tensor, ft0: torch.Te
         return (weight * torch.sqrt(((pred - label) ** 2).sum(1, keepdim=True) + 1e-6)).mean()
 
     return 0.5 * (term(ft0, l0, w0) + term(ft1, l1, w1))
+
+
+# --- as a `pyframegan train` generator kind (pyframegan.training.config asks each kind) ----------
+def add_train_options(group, defaults) -> None:
+    group.add_argument("--hybrid-ngf", type=int, default=defaults.hybrid_ngf, help="hybrid generator: U-Net filters")
+    group.add_argument("--hybrid-scale", type=int, choices=(1, 2, 4), default=defaults.hybrid_scale,
+                       help="hybrid generator: the U-Net runs at 1/scale of the frames' resolution")
+
+
+def train_config(cfg) -> dict:
+    return {"arch": "hybrid", "n_in": 2, "n_out": len(cfg.targets), "times": cfg.target_times(),
+            "ngf": cfg.hybrid_ngf, "scale": cfg.hybrid_scale}
+
+
+def check_train_config(cfg, need) -> None:
+    need(len(cfg.inputs) == 2, f"--arch hybrid needs 2 --inputs, got {cfg.inputs}")
+    need(cfg.synthetic == 0, "--arch hybrid learns from real windows: drop --synthetic")
+    need(4 <= cfg.hybrid_ngf <= 256, f"--hybrid-ngf must be in [4, 256], got {cfg.hybrid_ngf}")
+    need(cfg.hybrid_scale in (1, 2, 4), f"--hybrid-scale must be 1, 2 or 4, got {cfg.hybrid_scale}")
+
+
+def check_unused(cfg, need) -> None:
+    """Its options given with another kind: none are checked (they have defaults)."""

@@ -106,3 +106,33 @@ class UNetGenerator(nn.Module):
         first, second = frames[:, :3].repeat(1, self.n_out, 1, 1), frames[:, 3:6].repeat(1, self.n_out, 1, 1)
         crossfade = (1 - self.blend) * first + self.blend * second
         return (crossfade + self.out(x)).clamp(-1, 1)
+
+
+# --- as a `pyframegan train` generator kind (pyframegan.training.config asks each kind) ----------
+def add_train_options(group, defaults) -> None:
+    group.add_argument("--ngf", type=int, default=defaults.ngf, help="generator filters in the first layer")
+    group.add_argument("--depth", type=int, default=defaults.depth,
+                       help="U-Net down-samplings (7 for 128 px, 8 for 256 px)")
+    group.add_argument("--no-dropout", dest="dropout", action="store_false",
+                       help="no dropout in the generator's inner decoder blocks (default: dropout on)")
+    group.add_argument("--residual", action="store_true",
+                       help="the generator predicts a correction to the crossfade of the two inputs (starts "
+                            "at crossfade quality; needs 2 input tiles) (default: whole frames, as pix2pix)")
+
+
+def train_config(cfg) -> dict:
+    config = {"arch": "unet", "n_in": len(cfg.inputs), "n_out": len(cfg.targets), "ngf": cfg.ngf,
+              "depth": cfg.depth, "norm": cfg.norm, "dropout": cfg.dropout}
+    if cfg.residual:
+        config.update(residual=True, times=cfg.target_times())
+    return config
+
+
+def check_train_config(cfg, need) -> None:
+    need(cfg.depth >= 2, f"--depth must be at least 2, got {cfg.depth}")
+    need(cfg.size % 2 ** cfg.depth == 0,
+         f"--size {cfg.size} is not a multiple of {2 ** cfg.depth} (2^depth, --depth {cfg.depth})")
+
+
+def check_unused(cfg, need) -> None:
+    """Its options given with another kind: none are checked (--ngf and --depth have defaults)."""

@@ -11,10 +11,11 @@ import torch.nn.functional as F
 from pyframegan import losses
 from pyframegan.layout import SEED, seed_layout
 from pyframegan.models import NORMS
-from pyframegan.models.flow import check_displacements
+from pyframegan.model_options import int_list
+from pyframegan.models import GENERATOR_KINDS
 
 GAN_MODES = ("vanilla", "lsgan")
-ARCHS = ("unet", "flow", "hybrid")
+ARCHS = tuple(GENERATOR_KINDS)
 FRAME_LOSSES = {"l1": F.l1_loss, "charbonnier": losses.charbonnier, "psnr": losses.log_mse}
 AMP_MODES = ("auto", "off", "fp16", "bf16")
 
@@ -90,17 +91,8 @@ class TrainConfig:
         return [(self.order[i] - t0) / (t1 - t0) for i in self.targets]
 
     def generator_config(self) -> dict:
-        if self.arch == "hybrid":
-            return {"arch": "hybrid", "n_in": 2, "n_out": len(self.targets), "times": self.target_times(),
-                    "ngf": self.hybrid_ngf, "scale": self.hybrid_scale}
-        if self.arch == "flow":
-            return {"arch": "flow", "n_in": 2, "n_out": len(self.targets), "times": self.target_times(),
-                    "flow_levels": self.flow_levels, "displacements": self.displacements}
-        config = {"arch": "unet", "n_in": len(self.inputs), "n_out": len(self.targets), "ngf": self.ngf,
-                  "depth": self.depth, "norm": self.norm, "dropout": self.dropout}
-        if self.residual:
-            config.update(residual=True, times=self.target_times())
-        return config
+        """The model config of the chosen generator kind (it says which options it takes)."""
+        return GENERATOR_KINDS[self.arch].train_config(self)
 
     def discriminator_config(self) -> dict:
         return {"arch": "patchgan", "n_in": len(self.inputs), "n_out": len(self.targets),
@@ -112,13 +104,6 @@ RESUME_OVERRIDABLE = {"steps", "decay_steps", "val_every", "sample_every", "chec
                       "keep_every", "log_every", "workers", "device", "resume"}
 
 
-def _int_list(text: str) -> list[int]:
-    try:
-        return [int(v) for v in text.replace(" ", "").split(",") if v != ""]
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected comma-separated integers, got {text!r}") from None
-
-
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     d = TrainConfig()
     g = parser.add_argument_group("data")
@@ -126,11 +111,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                    help="strip folders, strip images and/or video files "
                         "(no default: required unless --resume)")
     g.add_argument("--frames", type=int, default=d.frames, help="frames per strip")
-    g.add_argument("--inputs", type=_int_list, default=None, metavar="I,J",
+    g.add_argument("--inputs", type=int_list, default=None, metavar="I,J",
                    help="tiles fed to the generator (default: the seed layout, 5,6 for 7 frames)")
-    g.add_argument("--targets", type=_int_list, default=None, metavar="I,J,...",
+    g.add_argument("--targets", type=int_list, default=None, metavar="I,J,...",
                    help="tiles the generator predicts (default: the seed layout, 0,1,2,3,4 for 7 frames)")
-    g.add_argument("--order", type=_int_list, default=None, metavar="T,T,...",
+    g.add_argument("--order", type=int_list, default=None, metavar="T,T,...",
                    help="time position of each tile, used by the crossfade baseline (default: the seed "
                         "layout, 1,2,3,4,5,0,6 for 7 frames)")
     g.add_argument("--strip-step", type=int, default=d.strip_step,
@@ -157,29 +142,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         "and a U-Net that corrects it; starts exactly as DIS with the linear-motion warp; "
                         "needs 2 input tiles; --hybrid-ngf, --hybrid-scale; --lambda-flow weighs its "
                         "pseudo-labels: DIS flows from the true in-between frames)")
-    g.add_argument("--hybrid-ngf", type=int, default=d.hybrid_ngf, help="hybrid generator: U-Net filters")
-    g.add_argument("--hybrid-scale", type=int, choices=(1, 2, 4), default=d.hybrid_scale,
-                   help="hybrid generator: the U-Net runs at 1/scale of the frames' resolution")
-    g.add_argument("--ngf", type=int, default=d.ngf, help="generator filters in the first layer")
-    g.add_argument("--depth", type=int, default=d.depth,
-                   help="U-Net down-samplings (7 for 128 px, 8 for 256 px)")
+    for kind in GENERATOR_KINDS.values():  # each kind declares its own options
+        kind.add_train_options(g, d)
     g.add_argument("--ndf", type=int, default=d.ndf, help="discriminator filters in the first layer")
     g.add_argument("--d-layers", type=int, default=d.d_layers,
                    help="PatchGAN layers (3: 70x70 receptive field)")
     g.add_argument("--norm", choices=NORMS, default=d.norm, help="normalisation layers")
-    g.add_argument("--no-dropout", dest="dropout", action="store_false",
-                   help="no dropout in the generator's inner decoder blocks (default: dropout on)")
-    g.add_argument("--flow-levels", type=int, choices=(2, 3, 4), default=d.flow_levels,
-                   help="flow generator: flow levels (2: 1/16 and 1/8; 3: also 1/4; 4: also 1/2)")
-    g.add_argument("--displacements", type=_int_list, default=d.displacements, metavar="D,D,...",
-                   help="flow generator: the cost window ±d of each flow level, coarse to fine (default: 3 at "
-                        "1/16..1/4, 2 at 1/2); --init-from a model with other windows crops or zero-pads them")
     g.add_argument("--init-from", default=d.init_from, metavar="CHECKPOINT",
                    help="start G and D from this checkpoint's weights (layers it lacks keep their "
                         "initialisation, e.g. a flow level added with --flow-levels 3; default: none, all fresh)")
-    g.add_argument("--residual", action="store_true",
-                   help="the generator predicts a correction to the crossfade of the two inputs (starts "
-                        "at crossfade quality; needs 2 input tiles) (default: whole frames, as pix2pix)")
 
     g = parser.add_argument_group("optimisation")
     g.add_argument("--steps", type=int, default=d.steps, help="training steps (batches per process)")
@@ -283,13 +254,12 @@ def check_config(cfg: TrainConfig) -> None:
     need(len(cfg.order) == cfg.frames, f"--order has {len(cfg.order)} times for {cfg.frames} frames")
     need(len({cfg.order[i] for i in cfg.inputs}) == len(cfg.inputs),
          f"--inputs {cfg.inputs} show the same time (--order {cfg.order})")
-    need(cfg.depth >= 2, f"--depth must be at least 2, got {cfg.depth}")
     need(cfg.arch in ARCHS, f"--arch must be one of {', '.join(ARCHS)}, got {cfg.arch!r}")
-    need(cfg.arch == "unet" or len(cfg.inputs) == 2, f"--arch {cfg.arch} needs 2 --inputs, got {cfg.inputs}")
-    multiple = {"unet": 2 ** cfg.depth, "flow": 32}.get(cfg.arch, 1)
-    need(cfg.size > 0 and cfg.size % multiple == 0,
-         f"--size {cfg.size} is not a multiple of {multiple} (" +
-         (f"2^depth, --depth {cfg.depth})" if cfg.arch == "unet" else "the flow generator's multiple)"))
+    need(cfg.size > 0, f"--size must be positive, got {cfg.size}")
+    GENERATOR_KINDS[cfg.arch].check_train_config(cfg, need)  # the chosen kind checks its own options
+    for name, kind in GENERATOR_KINDS.items():
+        if name != cfg.arch:
+            kind.check_unused(cfg, need)
     need(cfg.load_size is None or cfg.load_size >= cfg.size,
          f"--size {cfg.size} is larger than --load-size {cfg.load_size}: the crop must fit the resized tile")
     need(cfg.size // 2 ** cfg.d_layers >= 3,
@@ -312,16 +282,10 @@ def check_config(cfg: TrainConfig) -> None:
     need(cfg.lambda_flow == 0 or cfg.arch == "hybrid" or (cfg.arch == "flow" and cfg.synthetic > 0),
          "--lambda-flow needs --arch hybrid (pseudo-labels), or --arch flow and --synthetic K > 0 (the flow is "
          "known only for synthetic windows)")
-    need(cfg.arch != "hybrid" or cfg.synthetic == 0, "--arch hybrid learns from real windows: drop --synthetic")
-    need(4 <= cfg.hybrid_ngf <= 256, f"--hybrid-ngf must be in [4, 256], got {cfg.hybrid_ngf}")
-    need(cfg.hybrid_scale in (1, 2, 4), f"--hybrid-scale must be 1, 2 or 4, got {cfg.hybrid_scale}")
     need(0 <= cfg.warmup_steps <= cfg.steps, f"--warmup-steps must be between 0 and --steps {cfg.steps}")
     need(cfg.synthetic == 0 or (cfg.frames == 7 and cfg.targets == list(SEED.targets) and cfg.inputs == list(SEED.inputs)),
          "--synthetic renders seed-layout windows: it needs --frames 7 and the default --inputs/--targets")
     need(cfg.synthetic == 0 or cfg.load_size is None, "--synthetic renders windows at --size: drop --load-size")
-    if cfg.displacements is not None:
-        need(cfg.arch == "flow", "--displacements needs --arch flow")
-        check_displacements(cfg.displacements, cfg.flow_levels, "--displacements")
     need(cfg.init_from is None or Path(cfg.init_from).is_file(), f"--init-from {cfg.init_from}: no such file")
 
 

@@ -217,3 +217,19 @@ def test_consecutive_pairs_share_their_context_flows():
     b = 3
     for k in range(4):
         torch.testing.assert_close(together[k * b:(k + 1) * b], alone[k::4], atol=1e-5, rtol=0)
+
+
+def test_without_its_learned_part_it_is_the_untrained_model(tmp_path):
+    """learned=False skips the U-Net: the same frames as an untrained model, with and without context."""
+    a, b = moving_pair(shift=(4, 1))
+    before, after = moving_pair(shift=(-4, -1))[1], moving_pair(shift=(8, 2))[1]
+    engines = []
+    for config in ({}, {"learned": False}):
+        path = tmp_path / f"{len(engines)}.pt"
+        export.export_generator(hybrid(**config), path)
+        engines.append(Interpolator(path, device="cpu"))
+    for kwargs in ({}, {"before": before, "after": after}):
+        u, v = (np.stack(e.interpolate(a, b, **kwargs)) for e in engines)
+        assert np.array_equal(u, v)
+    with pytest.raises(ValueError, match="guard_ratio"):
+        hybrid(guard_ratio=-1)

@@ -75,7 +75,8 @@ class HybridInterpolator(nn.Module):
     """2 frames in, ``n_out`` frames at ``times`` out: DIS flow + learned corrections (module doc)."""
 
     def __init__(self, n_in: int = 2, n_out: int = 5, times: list[float] | None = None, ngf: int = 24,
-                 scale: int = 4, preset: str = "medium", gate_bias: float = -2.0):
+                 scale: int = 4, preset: str = "medium", gate_bias: float = -2.0, learned: bool = True,
+                 guard_ratio: float = 2.0, guard_levels: float = 2.0):
         super().__init__()
         if n_in != 2:
             raise ValueError(f"the hybrid generator interpolates between 2 frames, got n_in={n_in}")
@@ -90,8 +91,15 @@ class HybridInterpolator(nn.Module):
             raise ValueError(f"unknown DIS preset {preset!r}; choose one of {', '.join(DIS_PRESETS)}")
         if not math.isfinite(gate_bias):
             raise ValueError(f"gate_bias must be finite, got {gate_bias}")
+        if not (math.isfinite(guard_ratio) and guard_ratio >= 0 and math.isfinite(guard_levels) and guard_levels >= 0):
+            raise ValueError(f"guard_ratio and guard_levels must be finite and >= 0, got {guard_ratio}, {guard_levels}")
         self.config = {"arch": "hybrid", "n_in": 2, "n_out": n_out, "times": times, "ngf": ngf, "scale": scale,
-                       "preset": preset, "gate_bias": gate_bias}
+                       "preset": preset, "gate_bias": gate_bias, "learned": bool(learned),
+                       "guard_ratio": float(guard_ratio), "guard_levels": float(guard_levels)}
+        # learned=False: DIS and the motion prior only, the U-Net not run (its output is zero, as untrained)
+        self.learned = bool(learned)
+        self.head_channels = OUT_CHANNELS + 1  # the network's output and the warps' disagreement
+        self.guard_ratio, self.guard_levels = float(guard_ratio), float(guard_levels)
         self.n_in, self.n_out, self.multiple = 2, n_out, 1
         self.scale, self.gate_bias = scale, float(gate_bias)
         self.agreement_inv = 1.0 / AGREEMENT
@@ -178,16 +186,17 @@ class HybridInterpolator(nn.Module):
     def guard(self, x: torch.Tensor, flows: torch.Tensor) -> torch.Tensor:
         """QVI's quadratic motion fails where the context does not continue the pair (a scene cut,
         an occlusion, a DIS failure): a context flow whose warp error (mean absolute, per pair) is
-        more than twice the pair's plus 2 grey levels is replaced by minus the pair's flow, which
-        makes the quadratic formula exactly linear motion on that side."""
+        more than ``guard_ratio`` times the pair's plus ``guard_levels`` grey levels (2 and 2) is
+        replaced by minus the pair's flow, which makes the quadratic formula exactly linear motion
+        on that side."""
         b = x.shape[0]
         f01, f10, f0m, f12 = flows[:b], flows[b:2 * b], flows[2 * b:3 * b], flows[3 * b:]
         xf = x.float()
         a_, b_ = xf[:, :3], xf[:, 3:6]
 
-        levels = 2.0 / 127.5
-        use0 = warp_error(xf[:, 6:9], f0m, a_) <= 2 * warp_error(b_, f01, a_) + levels
-        use1 = warp_error(xf[:, 9:12], f12, b_) <= 2 * warp_error(a_, f10, b_) + levels
+        levels = self.guard_levels / 127.5
+        use0 = warp_error(xf[:, 6:9], f0m, a_) <= self.guard_ratio * warp_error(b_, f01, a_) + levels
+        use1 = warp_error(xf[:, 9:12], f12, b_) <= self.guard_ratio * warp_error(a_, f10, b_) + levels
         return torch.cat([f01, f10, torch.where(use0, f0m, -f01), torch.where(use1, f12, -f10)])
 
     def dis_pairs(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
@@ -203,6 +212,8 @@ class HybridInterpolator(nn.Module):
         b, h, w = x.shape[0], x.shape[2], x.shape[3]
         n = self.n_out
         q = [max(1, h // self.scale), max(1, w // self.scale)]
+        if not self.learned:
+            return torch.zeros(b * n, self.head_channels, q[0], q[1], device=x.device, dtype=x.dtype)
         i0, i1 = resize(x[:, :3], q), resize(x[:, 3:6], q)
         flow_q = resize_flow(flow, q).to(x.dtype)
         ft0, ft1 = motion(flow_q, self.times, b)

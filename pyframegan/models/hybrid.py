@@ -76,7 +76,7 @@ class HybridInterpolator(nn.Module):
 
     def __init__(self, n_in: int = 2, n_out: int = 5, times: list[float] | None = None, ngf: int = 24,
                  scale: int = 4, preset: str = "medium", gate_bias: float = -2.0, learned: bool = True,
-                 guard_ratio: float = 2.0, guard_levels: float = 2.0):
+                 guard_ratio: float = 1.25, guard_levels: float = 0.5):
         super().__init__()
         if n_in != 2:
             raise ValueError(f"the hybrid generator interpolates between 2 frames, got n_in={n_in}")
@@ -186,7 +186,8 @@ class HybridInterpolator(nn.Module):
     def guard(self, x: torch.Tensor, flows: torch.Tensor) -> torch.Tensor:
         """QVI's quadratic motion fails where the context does not continue the pair (a scene cut,
         an occlusion, a DIS failure): a context flow whose warp error (mean absolute, per pair) is
-        more than ``guard_ratio`` times the pair's plus ``guard_levels`` grey levels (2 and 2) is
+        more than ``guard_ratio`` times the pair's plus ``guard_levels`` grey levels (1.25 and 0.5:
+        chosen on training clips, see docs/results.md) is
         replaced by minus the pair's flow, which makes the quadratic formula exactly linear motion
         on that side."""
         b = x.shape[0]

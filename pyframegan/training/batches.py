@@ -1,7 +1,7 @@
 """Training batches: strips (train / validation split, epochs, crops) and synthetic windows with exact flows."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Iterator, NamedTuple
 
 import torch
 from torch.utils.data import DataLoader
@@ -13,6 +13,25 @@ from pyframegan.data.synthetic import RenderedWindows, SyntheticMotion
 from pyframegan.ops import preprocess_strips, random_crops
 from pyframegan.training.config import TrainConfig
 from pyframegan.training.env import DistEnv
+
+
+class SyntheticTruth(NamedTuple):
+    """The exact motion of the k synthetic windows a step appends to its strip batch: they are the
+    batch's last k rows (see :meth:`StripData.with_synthetic`)."""
+    flow_01: torch.Tensor            # [k, 2, S, S]
+    flow_10: torch.Tensor            # [k, 2, S, S]
+    visibility_inputs: torch.Tensor  # [k, 2, S, S]: where each input's flow is valid
+    flow_t0: torch.Tensor            # [k, n, 2, S, S]
+    flow_t1: torch.Tensor            # [k, n, 2, S, S]
+    visibility: torch.Tensor         # [k, n, 2, S, S]
+
+    @property
+    def count(self) -> int:
+        return self.flow_01.shape[0]
+
+    def first_row(self, batch: int) -> int:
+        """Where the windows start in a batch of ``batch`` rows."""
+        return batch - self.count
 
 
 class StripData:
@@ -66,6 +85,14 @@ class StripData:
                             pin_memory=device.type == "cuda")
         for item in loader:
             yield {k: v.to(device, non_blocking=True) for k, v in item.items()}
+
+    def with_synthetic(self, inputs: torch.Tensor, targets: torch.Tensor,
+                       window: dict[str, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor, SyntheticTruth]:
+        """The batch with a batch of rendered synthetic windows (rendered at --size: the whole tile,
+        unflipped) appended as its last rows, and their exact motion."""
+        more = self.preprocess(window["strip"])
+        truth = SyntheticTruth(*(window[name] for name in SyntheticTruth._fields))
+        return torch.cat([inputs, more[0]]), torch.cat([targets, more[1]]), truth
 
     def preprocess(self, strips: torch.Tensor, offsets: torch.Tensor | None = None,
                    flips: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:

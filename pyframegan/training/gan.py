@@ -8,6 +8,7 @@ from torch.nn.parallel import DistributedDataParallel
 from pyframegan import losses
 from pyframegan.models import build_discriminator, build_generator
 from pyframegan.models.hybrid import pseudo_label_loss
+from pyframegan.training.batches import SyntheticTruth
 from pyframegan.training.checkpoint import load_checkpoint
 from pyframegan.training.config import FRAME_LOSSES, TrainConfig
 
@@ -85,10 +86,11 @@ class Pix2Pix:
         return self.gan_loss(logits, torch.full_like(logits, 1.0 if real else 0.0))
 
     def generator_losses(self, inputs: torch.Tensor, targets: torch.Tensor,
-                         truth: dict[str, torch.Tensor] | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                         truth: SyntheticTruth | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """G's frames and the losses that do not involve D: the frame loss (weighted by
-        --lambda-l1 in the total), the census loss and, when ``truth`` holds the exact flows of the
-        batch's last samples (synthetic motion), the flow error of F01/F10 and of the final F_t0/F_t1."""
+        --lambda-frame in the total), the census loss and, when ``truth`` holds the exact motion of
+        the batch's synthetic rows, the flow error of F01/F10 and of the final F_t0/F_t1; for the
+        hybrid generator the pseudo-label loss."""
         cfg = self.cfg
         out: dict[str, torch.Tensor] = {}
         if cfg.arch == "hybrid" and cfg.lambda_flow > 0:
@@ -96,15 +98,16 @@ class Pix2Pix:
             out["flow_pseudo"] = pseudo_label_loss(inputs.float(), targets.float(), ft0.float(), ft1.float())
         elif truth is not None and cfg.lambda_flow > 0:
             fake, flow, ft0, ft1 = self.g.synthesize(inputs)
-            k, b, n = truth["flow_01"].shape[0], inputs.shape[0], len(cfg.targets)
-            est = torch.cat([flow[b - k:b], flow[2 * b - k:]]).float()
+            b, n = inputs.shape[0], len(cfg.targets)
+            first = truth.first_row(b)
+            est = torch.cat([flow[first:b], flow[b + first:]]).float()  # [F01; F10] of the synthetic rows
             out["flow_epe"] = losses.flow_error(
-                est, torch.cat([truth["flow_01"], truth["flow_10"]]),
-                torch.cat([truth["visibility_inputs"][:, 0:1], truth["visibility_inputs"][:, 1:2]]))
-            vis = truth["visibility"].flatten(0, 1)  # [k*n, 2, H, W]
+                est, torch.cat([truth.flow_01, truth.flow_10]),
+                torch.cat([truth.visibility_inputs[:, 0:1], truth.visibility_inputs[:, 1:2]]))
+            vis = truth.visibility.flatten(0, 1)  # [k*n, 2, H, W]
             out["flow_t_epe"] = 0.5 * (
-                losses.flow_error(ft0[(b - k) * n:].float(), truth["flow_t0"].flatten(0, 1), vis[:, 0:1])
-                + losses.flow_error(ft1[(b - k) * n:].float(), truth["flow_t1"].flatten(0, 1), vis[:, 1:2]))
+                losses.flow_error(ft0[first * n:].float(), truth.flow_t0.flatten(0, 1), vis[:, 0:1])
+                + losses.flow_error(ft1[first * n:].float(), truth.flow_t1.flatten(0, 1), vis[:, 1:2]))
         else:
             fake = self.g_run(inputs)
         out["l1"] = FRAME_LOSSES[cfg.frame_loss](fake.float(), targets.float())
@@ -113,7 +116,7 @@ class Pix2Pix:
         return fake, out
 
     def step(self, inputs: torch.Tensor, targets: torch.Tensor,
-             truth: dict[str, torch.Tensor] | None = None) -> dict[str, torch.Tensor]:
+             truth: SyntheticTruth | None = None) -> dict[str, torch.Tensor]:
         """One update of D then G, in pix2pix's verbs: forward, backward_D, backward_G. Returns the
         detached losses (no device sync). ``truth``: the exact flows of the batch's last samples (see
         :meth:`generator_losses`)."""
@@ -126,7 +129,7 @@ class Pix2Pix:
                 **{"loss_g_" + k: v.detach() for k, v in parts.items()}}
 
     def forward(self, inputs: torch.Tensor, targets: torch.Tensor,
-                truth: dict[str, torch.Tensor] | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
+                truth: SyntheticTruth | None) -> tuple[torch.Tensor, dict[str, torch.Tensor]]:
         """G's frames and its losses that do not involve D."""
         with self.autocast():
             return self.generator_losses(inputs, targets, truth)

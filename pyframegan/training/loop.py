@@ -163,10 +163,8 @@ class Trainer:
                 offsets, flips = self.data.random_crops(strips.shape[0], self.crop_gen, self.device)
                 inputs, targets = self.data.preprocess(strips, offsets, flips)
                 truth = None
-                if synthetic is not None:  # rendered at --size: the whole tile, unflipped
-                    truth = next(synthetic)
-                    more = self.data.preprocess(truth.pop("strip"))
-                    inputs, targets = torch.cat([inputs, more[0]]), torch.cat([targets, more[1]])
+                if synthetic is not None:
+                    inputs, targets, truth = self.data.with_synthetic(inputs, targets, next(synthetic))
                 step_losses = self.model.step(inputs, targets, truth)
                 self.step += 1
                 log_mean.add(step_losses)

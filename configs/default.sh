@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# The recipe of the shipped default model, pyframegan/weights/default.pt. Run from the repository
-# root after `make install` (the commands use .venv). Resumable: run it again after a kill.
+# The recipe of the flow generator (--arch flow), the default model until the hybrid generator
+# (configs/hybrid.sh; its figures are in docs/results.md). Run from the repository root after
+# `make install` (the commands use .venv). Resumable: run it again after a kill. It writes
+# runs/flow6/model.pt; the last line used to write pyframegan/weights/default.pt.
 #
 # Data (nothing else; no downloads at run time): `pyframegan make-dataset` writes seed-layout strips
 # of 256x256 tiles from the training split of pyframegan.data.sources.default_sources():
@@ -71,4 +73,4 @@ train "$STAGE5" "${FINE[@]}" --flow-levels 4 --displacements 3,2,2,1 --init-from
   --steps 900 --decay-steps 450 --lr 1e-4 --lambda-l1 1000 --seed 4
 train "$RUN" "${FINE[@]}" --synthetic-shift 30 --flow-levels 4 --displacements 3,2,2,1 \
   --init-from "$STAGE5/checkpoints/last.pt" --steps 900 --decay-steps 600 --lr 1e-4 --lambda-l1 1000 --seed 5
-$PY -m pyframegan.cli export "$RUN/checkpoints/last.pt" -o pyframegan/weights/default.pt
+$PY -m pyframegan.cli export "$RUN/checkpoints/last.pt" -o "$RUN/model.pt"

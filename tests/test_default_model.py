@@ -51,3 +51,18 @@ def test_it_follows_motion_on_a_translating_texture():
     middle = Interpolator(device="cpu").interpolate(frames[0], frames[6])[2]
     fade = np.rint((frames[0].astype(np.float32) + frames[6]) / 2).astype(np.uint8)
     assert psnr(middle, frames[3]) > psnr(fade, frames[3]) + 6.0
+
+
+def test_a_still_scene_stays_still():
+    """interpolate(a, a) gives a back exactly (a photograph and noise), and a nearly static pair (a
+    and a with +-1 level of noise) stays within two levels of a."""
+    from skimage import data
+    photo = np.ascontiguousarray(data.astronaut()[::2, ::2])
+    noise = np.random.default_rng(1).integers(0, 256, (90, 120, 3), dtype=np.uint8)
+    engine = Interpolator(device="cpu")
+    for image in (photo, noise):
+        assert all(np.array_equal(f, image) for f in engine.interpolate(image, image))
+    jitter = np.random.default_rng(2).integers(-1, 2, photo.shape)
+    near = np.clip(photo.astype(int) + jitter, 0, 255).astype(np.uint8)
+    for f in engine.interpolate(photo, near):
+        assert np.abs(f.astype(int) - photo.astype(int)).max() <= 2

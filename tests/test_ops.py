@@ -225,7 +225,7 @@ def test_pair_ops_reject_bad_input():
         ops.pack_pairs(torch.zeros(1, 3, 4, 4, 3, dtype=torch.uint8), 8)
     with pytest.raises(ValueError, match="empty"):
         ops.pack_pairs(torch.zeros(1, 2, 0, 4, 3, dtype=torch.uint8), 8)
-    with pytest.raises(ValueError, match="multiple must be positive"):
+    with pytest.raises(ValueError, match=r"multiple must be in \[1, 4096\], got 0"):
         ops.pack_pairs(torch.zeros(1, 2, 4, 4, 3, dtype=torch.uint8), 0)
     with pytest.raises(ValueError, match=r"\[B, 3\*n, H, W\]"):
         ops.unpack_frames(torch.zeros(1, 4, 8, 8), 8, 8)

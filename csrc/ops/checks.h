@@ -4,6 +4,15 @@
 
 namespace pyframegan {
 
+constexpr int64_t kMaxSide = int64_t{1} << 16;  // the largest image / tile side, and crop or load size, an op takes
+
+// An integer argument checked against [lo, hi] before it is narrowed to int: a ValueError naming
+// it, never a wrapped value (2^32 + k would otherwise read as k).
+inline int checked_int(int64_t v, int64_t lo, int64_t hi, const char* op, const char* name) {
+  TORCH_CHECK_VALUE(v >= lo && v <= hi, "pyframegan: ", op, ": ", name, " must be in [", lo, ", ", hi, "], got ", v);
+  return static_cast<int>(v);
+}
+
 inline void check_output_dtype(at::ScalarType dtype) {
   TORCH_CHECK_TYPE(dtype == at::kFloat || dtype == at::kHalf || dtype == at::kBFloat16,
                    "pyframegan: dtype must be torch.float32, torch.float16 or torch.bfloat16, got ", dtype);

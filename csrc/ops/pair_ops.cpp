@@ -13,13 +13,14 @@ PackPlan plan_pack_pairs(const at::Tensor& pairs, int64_t multiple, at::ScalarTy
   TORCH_CHECK_VALUE(pairs.size(1) == 2, "pyframegan: pairs must hold 2 frames per item ([B, 2, H, W, 3]), got ",
                     pairs.sizes());
   TORCH_CHECK_VALUE(pairs.size(2) > 0 && pairs.size(3) > 0, "pyframegan: frames are empty: ", pairs.sizes());
-  TORCH_CHECK_VALUE(multiple >= 1, "pyframegan: multiple must be positive, got ", multiple);
-  const int64_t h = pairs.size(2), w = pairs.size(3);
+  const int m = checked_int(multiple, 1, 4096, "pack_pairs", "multiple");
+  const int h = checked_int(pairs.size(2), 1, kMaxSide, "pack_pairs", "the frame height");
+  const int w = checked_int(pairs.size(3), 1, kMaxSide, "pack_pairs", "the frame width");
   PackPlan plan{};
-  plan.hp = static_cast<int>((h + multiple - 1) / multiple * multiple);
-  plan.wp = static_cast<int>((w + multiple - 1) / multiple * multiple);
+  plan.hp = (h + m - 1) / m * m;  // at most 2^16 + 4095: no overflow
+  plan.wp = (w + m - 1) / m * m;
   plan.params = {pairs.data_ptr<uint8_t>(), pairs.stride(0), pairs.stride(1),
-                 {pairs.stride(2), pairs.stride(3), pairs.stride(4)}, static_cast<int>(h), static_cast<int>(w)};
+                 {pairs.stride(2), pairs.stride(3), pairs.stride(4)}, h, w};
   plan.out = at::empty({pairs.size(0), 6, plan.hp, plan.wp}, pairs.options().dtype(dtype));
   return plan;
 }
@@ -35,9 +36,9 @@ UnpackPlan plan_unpack_frames(const at::Tensor& out, int64_t height, int64_t wid
                     " generator output");
   UnpackPlan plan{};
   plan.params = {out.stride(0), out.stride(1), out.stride(2), out.stride(3)};
-  plan.frames = static_cast<int>(out.size(1) / 3);
-  plan.height = static_cast<int>(height);
-  plan.width = static_cast<int>(width);
+  plan.frames = checked_int(out.size(1) / 3, 1, 1 << 20, "unpack_frames", "the number of frames");
+  plan.height = checked_int(height, 1, kMaxSide, "unpack_frames", "height");
+  plan.width = checked_int(width, 1, kMaxSide, "unpack_frames", "width");
   plan.out = at::empty({out.size(0), plan.frames, height, width, 3}, out.options().dtype(at::kByte));
   return plan;
 }

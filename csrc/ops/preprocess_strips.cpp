@@ -23,8 +23,10 @@ StripPlan plan_preprocess_strips(const at::Tensor& strips, int64_t frames, at::I
   TORCH_CHECK_VALUE(!inputs.empty() && !targets.empty(), "pyframegan: inputs and targets must each name at least one tile");
   TORCH_CHECK_VALUE(static_cast<int64_t>(inputs.size() + targets.size()) <= kMaxStripFrames,
                     "pyframegan: at most ", kMaxStripFrames, " tiles can be selected");
-  TORCH_CHECK_VALUE(size >= 1, "pyframegan: size must be positive, got ", size);
-  if (load_size) TORCH_CHECK_VALUE(*load_size >= 1, "pyframegan: load_size must be positive, got ", *load_size);
+  checked_int(size, 1, kMaxSide, "preprocess_strips", "size");
+  if (load_size) checked_int(*load_size, 1, kMaxSide, "preprocess_strips", "load_size");
+  checked_int(height, 1, kMaxSide, "preprocess_strips", "the strip height");
+  checked_int(tile_w, 1, kMaxSide, "preprocess_strips", "the tile width");
   const int64_t h = load_size ? *load_size : height, w = load_size ? *load_size : tile_w;
   TORCH_CHECK_VALUE(size <= h && size <= w, "pyframegan: crop size ", size, " is larger than the ",
                     load_size ? "resized " : "", "tile (", h, "x", w, ")");

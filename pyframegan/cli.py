@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+import warnings
 
 # subcommand -> (module, one-line help)
 COMMANDS = {
@@ -56,11 +58,31 @@ def main(argv: list[str] | None = None) -> int:
     if args.command is None:
         parser.print_help()
         return 2
-    try:
-        return int(importlib.import_module(args._module).main(args) or 0)
-    except (ValueError, FileNotFoundError) as exc:  # user errors: one clear line, no traceback
-        print(f"pyframegan {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+    prefix = f"pyframegan {args.command}"
+
+    def one_line(message, category, filename, lineno, file=None, line=None):  # warnings: one line too
+        print(f"{prefix}: warning: {message}", file=sys.stderr)
+
+    debug = os.environ.get("PYFRAMEGAN_DEBUG") == "1"  # 1: tracebacks, for bug reports
+    with warnings.catch_warnings():
+        if not debug:
+            warnings.showwarning = one_line
+        try:
+            return int(importlib.import_module(args._module).main(args) or 0)
+        except (ValueError, FileNotFoundError) as exc:  # user errors: one clear line, no traceback
+            print(f"{prefix}: error: {exc}", file=sys.stderr)
+            return 2
+        except KeyboardInterrupt:
+            if debug:
+                raise
+            print(f"{prefix}: interrupted", file=sys.stderr)
+            return 130
+        except (RuntimeError, OSError, MemoryError) as exc:  # a bad device or model, out of memory, I/O
+            if debug:
+                raise
+            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            print(f"{prefix}: error: {first} (PYFRAMEGAN_DEBUG=1 shows the traceback)", file=sys.stderr)
+            return 1
 
 
 if __name__ == "__main__":

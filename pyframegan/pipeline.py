@@ -34,6 +34,7 @@ class Pipeline:
     def __init__(self) -> None:
         self.stop = threading.Event()
         self.error: BaseException | None = None
+        self.decode_stopped: str | None = None  # why decoding ended early (a truncated or damaged input)
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
@@ -140,7 +141,9 @@ def decode_batches(path: Path, container, stream, pipe: Pipeline, out_q: queue.Q
                     before, before_cut = frames[-3], cuts[-2]
                     frames, cuts = frames[-2:], cuts[-1:]
         except av.FFmpegError as exc:
-            raise ValueError(f"{path}: decoding failed ({exc})") from exc
+            if not frames:  # nothing decodable: not a truncated video but an unreadable one
+                raise ValueError(f"{path}: decoding failed ({exc})") from exc
+            pipe.decode_stopped = f"decoding stopped early ({exc})"  # the frames so far are kept
     if cuts:
         pipe.put(out_q, Batch(frames, cuts, before=before, before_cut=before_cut))
     if frames:

@@ -35,6 +35,7 @@ import os
 import queue
 import sys
 import time
+import warnings
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -55,6 +56,10 @@ from pyframegan.pipeline import END, Pipeline, Stopped, compute_batches, decode_
 
 
 # --- the public API ------------------------------------------------------------------------------
+class TruncatedVideoWarning(UserWarning):
+    """The input decoded to fewer frames than its header declares."""
+
+
 def _check_paths(src: Path, dst: Path) -> None:
     if not src.exists():
         raise FileNotFoundError(f"{src}: no such file")
@@ -75,7 +80,7 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
                       scene_threshold: float = 3.0, codec: str | None = None, pix_fmt: str | None = None,
                       crf: float | None = None, preset: str | None = None, audio: bool = True,
                       progress: bool = True, queue_size: int = 2, n: int | None = None,
-                      context: bool = True) -> dict:
+                      context: bool = True, strict: bool = False) -> dict:
     """Write ``dst``: the video ``src`` with ``n_out`` interpolated frames between every two frames
     (``n``, evenly spaced in time, if given: any n needs a flow generator, like the default model).
 
@@ -90,6 +95,8 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
     yuv444p when a side is odd; the first encoder the container takes otherwise).
     audio: copy the input's first audio stream (re-encoded when the container needs it).
     queue_size: batches buffered between stages (memory stays bounded on long videos).
+    strict: a video that decodes to fewer frames than its header declares (truncated, damaged) is an
+    error (nothing is written) instead of a warning.
     context: give models that use context (the hybrid generator) the frame before and after each
     pair, in the same shot, for quadratic motion (no effect on other models).
 
@@ -118,7 +125,7 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
         if in_rate is None and out_rate_given is None:
             raise ValueError(f"{src}: the video does not say its frame rate; pass fps (--fps)")
         start_time = float(stream.start_time * stream.time_base) if stream.start_time is not None and stream.time_base else 0.0
-        in_frames = stream.frames or None
+        in_frames = declared_frames = stream.frames or None
         if in_frames is None and in_rate:  # an estimate, for the progress bar only
             seconds = (float(stream.duration * stream.time_base) if stream.duration is not None and stream.time_base
                        else container.duration / av.time_base if container.duration else 0)
@@ -201,6 +208,14 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
             pipe.raise_error()
             if written == 0:
                 raise ValueError(f"{src}: no video frames could be decoded")
+            short = declared_frames and source_frames < declared_frames - 1  # one frame of slack: edit lists
+            if short or pipe.decode_stopped:
+                declared = f" of the {declared_frames} frames its header declares" if declared_frames else ""
+                why = f"; {pipe.decode_stopped}" if pipe.decode_stopped else ""
+                message = (f"{src}: decoded {source_frames}{declared} (the file may be truncated or damaged{why})")
+                if strict:
+                    raise ValueError(message + "; nothing written (--strict)")
+                warnings.warn(message, TruncatedVideoWarning, stacklevel=2)
             for packet in vstream.encode(None):
                 out.mux(packet)
             if audio_in is not None:
@@ -246,6 +261,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                         help="new frames between every two source frames, evenly spaced in time (default: the "
                              "model's n_out, 5 for the default model; any N needs a flow generator)")
     parser.add_argument("--batch-size", type=int, default=4, metavar="N", help="frame pairs per model call")
+    parser.add_argument("--strict", action="store_true",
+                        help="fail (writing nothing) when the input decodes to fewer frames than its header "
+                             "declares; by default that is a warning with both counts")
     parser.add_argument("--no-context", dest="context", action="store_false",
                         help="interpolate each pair from its two frames alone (by default a model that uses "
                              "context, like the hybrid default, also gets the frame before and after each pair "
@@ -286,7 +304,7 @@ def main(args: argparse.Namespace) -> int:
                                   montage=args.montage, scene_detect=args.scene_detect,
                                   scene_threshold=args.scene_threshold, codec=args.codec, pix_fmt=args.pix_fmt,
                                   crf=args.crf, preset=args.preset, audio=args.audio, n=args.frames_between,
-                                  context=args.context)
+                                  context=args.context, strict=args.strict)
     except KeyboardInterrupt:
         print(f"pyframegan video: interrupted; {args.output} was not written", file=sys.stderr)
         return 130

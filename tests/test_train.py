@@ -463,3 +463,18 @@ def test_crossfade():
     out = metrics.crossfade(torch.cat([a, b], 1), metrics.crossfade_weights([0, 4], [1, 2]))
     assert torch.allclose(out[:, :3], torch.full_like(a, -0.5))
     assert torch.allclose(out[:, 3:], torch.zeros_like(a))
+
+
+def test_ctrl_c_ends_training_with_one_line(strips, tmp_path, monkeypatch, capsys):
+    """Ctrl-C during `pyframegan train`: one line on stderr, status 130, no traceback; the run resumes."""
+    from pyframegan import cli
+
+    def interrupted(self, *args):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(train.Pix2Pix, "step", interrupted)
+    argv = ["train", "--data", str(strips), "--run-dir", str(tmp_path / "run"), *map(str, SMALL), "--steps", "2",
+            "--workers", "0"]
+    assert cli.main(argv) == 130
+    err = capsys.readouterr().err  # the progress bar, then one line
+    assert err.splitlines()[-1] == "pyframegan train: interrupted" and "Traceback" not in err

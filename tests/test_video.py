@@ -515,3 +515,75 @@ def test_importing_pyframegan_lets_idle_openmp_workers_sleep(preset, want):
     code = "import os, pyframegan, torch; print(os.environ['OMP_WAIT_POLICY'])"
     out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split()[-1] == want
+
+
+def faststart_noise(path: Path, n: int = 60) -> Path:
+    """n frames of noise as an H.264 .mp4 with its index first (faststart), ~90 KB: cut in half, the
+    index still declares n frames."""
+    rng = np.random.default_rng(0)
+    with av.open(str(path), "w", options={"movflags": "faststart"}) as out:
+        v = out.add_stream("libx264", rate=FPS)
+        v.width, v.height, v.pix_fmt = W, H, "yuv420p"
+        for _ in range(n):
+            out.mux(v.encode(av.VideoFrame.from_ndarray(rng.integers(0, 256, (H, W, 3), dtype=np.uint8), format="rgb24")))
+        out.mux(v.encode())
+    return path
+
+
+def test_a_truncated_input_is_said_so(engine, tmp_path, capsys):
+    """A faststart mp4 cut in half: a warning with both counts (the output has what could be
+    decoded); --strict makes it an error and writes nothing."""
+    full = faststart_noise(tmp_path / "full.mp4")
+    data = full.read_bytes()
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(data[:len(data) // 2])
+    with pytest.warns(UserWarning, match=r"decoded \d+ of the 60 frames its header declares"):
+        stats = interpolate_video(cut, tmp_path / "out.mp4", engine, progress=False)
+    assert 0 < stats["input_frames"] < 60
+    with pytest.raises(ValueError, match="--strict"):
+        interpolate_video(cut, tmp_path / "strict.mp4", engine, progress=False, strict=True)
+    assert not (tmp_path / "strict.mp4").exists()
+
+
+def test_command_errors_are_one_line(model_path, tmp_path, capsys, monkeypatch):
+    """Expected failures reach the user as one line and a non-zero status: a truncated input's
+    warning, a frame size over the memory budget (a tiny PNG declaring 12000x12000), a model that
+    returns the wrong shape, a bad device."""
+    from PIL import Image
+    full = faststart_noise(tmp_path / "full.mp4")
+    cut = tmp_path / "cut.mp4"
+    cut.write_bytes(full.read_bytes()[:full.stat().st_size // 2])
+    assert cli.main(["video", str(cut), "-o", str(tmp_path / "o.mp4"), "--model", str(model_path)]) == 0
+    err = capsys.readouterr().err
+    assert "pyframegan video: warning:" in err and "of the 60 frames its header declares" in err
+    assert len([line for line in err.splitlines() if "warning" in line]) == 1
+    assert cli.main(["video", str(cut), "-o", str(tmp_path / "s.mp4"), "--model", str(model_path), "--strict"]) == 2
+    assert "--strict" in capsys.readouterr().err
+
+    huge = tmp_path / "huge.png"
+    Image.new("1", (12000, 12000)).save(huge)
+    assert huge.stat().st_size < 100_000
+    assert cli.main(["interpolate", str(huge), str(huge), "-o", str(tmp_path / "h"), "--model", str(model_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "12000x12000" in err and "memory budget" in err
+
+    assert cli.main(["video", str(full), "-o", str(tmp_path / "d.mp4"), "--model", str(model_path),
+                     "--device", "cuda:7"]) != 0
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and err.startswith("pyframegan video: error:")
+
+    class WrongShape(torch.nn.Module):  # forward returns 2 frames where the metadata promises 5
+        def __init__(self):
+            super().__init__()
+            self.n_in, self.n_out, self.multiple = 2, 5, 1
+
+        def forward(self, x):
+            return x[:, :6]
+
+    from pyframegan import export
+    bad = tmp_path / "bad.pt"
+    export.export_generator(WrongShape(), bad)
+    square = write_clip(tmp_path / "square.mov", moving_square(), audio=False)  # no scene cuts: the model runs
+    assert cli.main(["video", str(square), "-o", str(tmp_path / "w.mp4"), "--model", str(bad)]) == 1
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "the generator returned" in err

@@ -6,6 +6,7 @@ inputs raise ``FileNotFoundError`` / ``ValueError`` with the file named, never P
 from __future__ import annotations
 
 import os
+import warnings
 import re
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -56,6 +57,19 @@ def _check_exists(path: Path) -> None:
         raise FileNotFoundError(f"{path}: no such file or folder")
 
 
+# The memory budget of one frame: images and videos whose declared frame size is larger are refused
+# before any pixel is decoded (64 megapixels, e.g. 8192 x 8192: 192 MB as uint8 RGB, several GB in
+# the model's float tensors).
+MAX_FRAME_PIXELS = 1 << 26
+
+
+def check_frame_budget(path: Path, width: int, height: int) -> None:
+    """ValueError for a declared frame size over :data:`MAX_FRAME_PIXELS`, before decoding."""
+    if width * height > MAX_FRAME_PIXELS:
+        raise ValueError(f"{path}: frames of {width}x{height} ({width * height / 1e6:.0f} megapixels) are over "
+                         f"the memory budget of {MAX_FRAME_PIXELS / 1e6:.0f} megapixels a frame; scale it down first")
+
+
 def _open_video(path: Path):
     """av.open with errors turned into ValueError naming the file; returns (container, video stream)."""
     _check_exists(path)
@@ -68,7 +82,13 @@ def _open_video(path: Path):
     if not container.streams.video:
         container.close()
         raise ValueError(f"{path}: has no video stream")
-    return container, container.streams.video[0]
+    stream = container.streams.video[0]
+    try:
+        check_frame_budget(path, stream.codec_context.width, stream.codec_context.height)
+    except ValueError:
+        container.close()
+        raise
+    return container, stream
 
 
 def video_info(path: str | os.PathLike) -> dict:
@@ -141,11 +161,21 @@ def _image_errors(path: Path) -> Iterator[None]:
 
 def open_image(path: Path) -> Image.Image:
     """Open an image lazily (only the header is read), checking that it converts to 8-bit RGB."""
-    with _image_errors(path):
-        image = Image.open(path)
+    with _image_errors(path), warnings.catch_warnings():
+        warnings.simplefilter("ignore", Image.DecompressionBombWarning)  # our own budget is checked below
+        try:
+            image = Image.open(path)
+        except Image.DecompressionBombError as exc:
+            raise ValueError(f"{path}: over the memory budget of {MAX_FRAME_PIXELS / 1e6:.0f} megapixels a frame "
+                             f"({exc})") from None
     if image.mode not in RGB_CONVERTIBLE_MODES:
         image.close()
         raise ValueError(f"{path}: image mode {image.mode} is not an 8-bit picture that converts to RGB")
+    try:
+        check_frame_budget(path, *image.size)
+    except ValueError:
+        image.close()
+        raise
     return image
 
 

@@ -43,13 +43,19 @@ def motion(flows: torch.Tensor, times: torch.Tensor, b: int) -> tuple[torch.Tens
     F1+ = -F10 is exactly the linear formula."""
     if flows.shape[0] != 4 * b:
         return linear_motion(flows, times)
-    f01, f10 = flows[:b].unsqueeze(1), flows[b:2 * b].unsqueeze(1)
-    f0m, f12 = flows[2 * b:3 * b].unsqueeze(1), flows[3 * b:].unsqueeze(1)
-    t = times.to(flows.dtype)
+    # both are linear in the four flows: F = c01 F01 + c10 F10 + c0- F0- + c1+ F1+, the coefficients per
+    # time from d0 = a0 F01 + b0 F0-, a0 = (t² + t)/2, b0 = (t² - t)/2 (d1 likewise with s): one
+    # matrix product over the flows instead of a dozen full-resolution passes
+    t = times.flatten().to(flows.dtype)
     s = 1 - t
-    d0 = (f01 + f0m) * 0.5 * t * t + (f01 - f0m) * 0.5 * t
-    d1 = (f10 + f12) * 0.5 * s * s + (f10 - f12) * 0.5 * s
-    return ((1 - t) * -d0 + t * (f10 - d1)).flatten(0, 1), ((1 - t) * (f01 - d0) - t * d1).flatten(0, 1)
+    a0, b0, a1, b1 = (t * t + t) * 0.5, (t * t - t) * 0.5, (s * s + s) * 0.5, (s * s - s) * 0.5
+    c_t0 = torch.stack([-s * a0, t * (1 - a1), -s * b0, -t * b1], 1)  # [n, 4]: F01, F10, F0-, F1+
+    c_t1 = torch.stack([s * (1 - a0), -t * a1, -s * b0, -t * b1], 1)
+    n = t.numel()
+    four = flows.reshape(4, b, -1).transpose(0, 1)  # [b, 4, 2*h*w]
+    out = torch.matmul(torch.cat([c_t0, c_t1]), four)  # [b, 2n, 2*h*w]
+    shape = [b * n, 2, flows.shape[2], flows.shape[3]]
+    return out[:, :n].reshape(shape), out[:, n:].reshape(shape)
 
 
 def warp_error(image: torch.Tensor, flow: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
@@ -241,6 +247,10 @@ class HybridInterpolator(nn.Module):
         full = [h, w]
         b, n = out.shape[0] // times.shape[1], times.shape[1]
         ft0, ft1 = motion(flow, times, b)
+        tt = times.to(out.dtype).expand(b, n, 1, 1, 1).reshape(b * n, 1, 1, 1)
+        if not self.learned:  # the network's output is zero: the same values, without full-resolution passes
+            mask = torch.sigmoid(torch.zeros_like(tt) + torch.log((1 - tt) / tt)).expand(b * n, 1, h, w)
+            return ft0, ft1, mask, torch.zeros(1, 1, 1, 1, device=out.device, dtype=out.dtype).expand(b * n, 3, h, w)
         # gated at the network's resolution, then one upsampling of the 8 gated channels (the flow
         # corrections scaled to full-resolution pixels)
         gate = torch.sigmoid(out[:, 8:9] + self.gate_bias) * (out[:, 9:10] * self.agreement_inv).clamp(max=1.0)
@@ -248,7 +258,6 @@ class HybridInterpolator(nn.Module):
         scale = torch.tensor([sx, sy, sx, sy, 1.0, 1.0, 1.0, 1.0], device=out.device, dtype=out.dtype)
         gated = gate * out[:, :8] * scale.view(1, 8, 1, 1)
         up = resize(gated, full) if out.shape[2] != h or out.shape[3] != w else gated
-        tt = times.to(out.dtype).expand(b, n, 1, 1, 1).reshape(b * n, 1, 1, 1)
         mask = torch.sigmoid(up[:, 4:5] + torch.log((1 - tt) / tt))
         return ft0 + up[:, 0:2], ft1 + up[:, 2:4], mask, up[:, 5:8]
 

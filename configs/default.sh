@@ -18,26 +18,23 @@
 # Model: the motion-aware generator (--arch flow), PatchGAN ndf 32, GAN + 100 x frame loss, in six
 # stages (each resumable):
 #   1. runs/default-flow: 2 flow levels (1/16, 1/8), 529,548 parameters; L1; batch 8 of random
-#      128 px crops; 2100 steps (the last 700 decaying). About 48 minutes on the 2-core CPU machine
-#      (AMD EPYC, 2 threads, ~1.25 s/step, shared with other work), no GPU. Validation (141 held-out
-#      strips): PSNR 28.06 dB vs 27.49 for the crossfade, SSIM 0.752 vs 0.678.
+#      128 px crops; 2100 steps (the last 700 decaying). (Costs and validation
+#      figures of every stage: docs/results.md.)
 #   2. runs/flow3: started from stage 1 (--init-from) with a third flow level at 1/4 (596,462
 #      parameters, the new level's head zero so it starts where stage 1 ended); Charbonnier frame
 #      loss; 192 px crops, batch 4 real strips + 2 synthetic windows rendered on the fly with their
 #      exact flows (shifts up to 70 px, from the training split's photographs and clip frames),
-#      flow supervision 0.1 x end-point error; 1500 steps (the last 500 decaying). Cost: see
-#      README (2.3 s/step on an idle 2-core machine; much more while other work shared it).
+#      flow supervision 0.1 x end-point error; 1500 steps (the last 500 decaying).
 #   3. runs/flow4: started from stage 2 with a fourth flow level at 1/2 resolution (its head zero),
-#      same losses and data, 1800 steps (the last 600 decaying), seed 2. 77 minutes.
+#      same losses and data, 1800 steps (the last 600 decaying), seed 2.
 #   4. runs/flow4-l1: stage 3 fine-tuned with the GAN term relatively 10x weaker (frame loss x 1000)
-#      at learning rate 5e-5, 300 decaying steps, seed 3. 12 minutes.
+#      at learning rate 5e-5, 300 decaying steps, seed 3.
 #   5. runs/flow5: stage 4 with smaller cost windows for speed (--displacements 3,2,2,1: ±2 instead
 #      of ±3 at 1/8 and 1/4, ±1 instead of ±2 at 1/2; the weights of the dropped displacements cut
 #      away), fine-tuned as stage 4 at learning rate 1e-4, 900 steps (the last 450 decaying), seed 4.
-#      35 minutes.
 #   6. runs/flow6: stage 5 continued with synthetic shifts up to 30 px instead of 70 (more of the
 #      small, sub-pixel motion that real clips mostly have), 900 steps (the last 600 decaying),
-#      seed 5. 37 minutes.
+#      seed 5.
 set -euo pipefail
 PY=${PY:-.venv/bin/python}
 STAGE1=${STAGE1:-runs/default-flow}

@@ -4,6 +4,7 @@
 #include <torch/extension.h>
 
 #include "engine/interpolator.h"
+#include "ops/checks.h"
 
 #ifdef WITH_CUDA
 #include <cuda.h>
@@ -24,6 +25,7 @@ void bind_interpolator(py::module_& m) {
   py::register_exception<pyframegan::InvalidModelError>(m, "InvalidModelError", PyExc_ValueError);
 
   m.attr("MIN_SIDE") = Interpolator::kMinSide;
+  m.attr("MAX_SIDE") = pyframegan::kMaxSide;  // the largest image / tile side an op takes (ops/checks.h)
   m.def("read_metadata", [](const std::string& path) { return pyframegan::read_metadata(path).json; },
         py::arg("path"),
         "the metadata (pyframegan.json) of the exported model at path, checked, as JSON text; "

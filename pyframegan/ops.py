@@ -171,8 +171,22 @@ def random_crops(batch: int, tile_hw: tuple[int, int], size: int, load_size: int
 
 
 # --- shapes for FakeTensor / torch.compile --------------------------------------------------------
+# The shape-only (fake / meta) kernels check the integer arguments against the same ranges as the C++
+# ops (csrc/ops/checks.h: checked_int, kMaxSide, exposed as _C.MAX_SIDE), with the same messages.
+MAX_SIDE = _ext.load().MAX_SIDE
+
+
+def _checked(v: int, lo: int, hi: int, op: str, name: str) -> int:
+    if not lo <= v <= hi:
+        raise ValueError(f"pyframegan: {op}: {name} must be in [{lo}, {hi}], got {v}")
+    return v
+
+
 @torch.library.register_fake("pyframegan::preprocess_strips")
 def _(strips, frames, inputs, targets, size, load_size, offsets, flip, dtype):
+    _checked(size, 1, MAX_SIDE, "preprocess_strips", "size")
+    if load_size is not None:
+        _checked(load_size, 1, MAX_SIDE, "preprocess_strips", "load_size")
     b = strips.shape[0]
     return (strips.new_empty((b, 3 * len(inputs), size, size), dtype=dtype),
             strips.new_empty((b, 3 * len(targets), size, size), dtype=dtype))
@@ -185,17 +199,21 @@ def _(strips, frames, inputs, targets, size, load_size, offsets, flip, inp, tgt)
 
 @torch.library.register_fake("pyframegan::pack_pairs")
 def _(pairs, multiple, dtype):
+    _checked(multiple, 1, 4096, "pack_pairs", "multiple")
     b, _, h, w, _ = pairs.shape
     return pairs.new_empty((b, 6, -(-h // multiple) * multiple, -(-w // multiple) * multiple), dtype=dtype)
 
 
 @torch.library.register_fake("pyframegan::unpack_frames")
 def _(out, height, width):
+    _checked(height, 1, MAX_SIDE, "unpack_frames", "height")
+    _checked(width, 1, MAX_SIDE, "unpack_frames", "width")
     return out.new_empty((out.shape[0], out.shape[1] // 3, height, width, 3), dtype=torch.uint8)
 
 
 @torch.library.register_fake("pyframegan::correlation")
 def _(f1, f2, max_displacement):
+    _checked(max_displacement, 0, 1024, "correlation", "max_displacement")
     b, _, h, w = f1.shape
     return f1.new_empty((b, (2 * max_displacement + 1) ** 2, h, w))
 
@@ -209,12 +227,20 @@ def _(grad, f1, f2, max_displacement):  # the kernel writes channels-last gradie
 @torch.library.register_fake("pyframegan::dis_flow")
 def _(first, second, finest_scale, coarsest_scale, patch_size, patch_stride, grad_descent_iters, refine_iters, alpha,
       gamma, delta, epsilon, mean_normalization, spatial_propagation):
+    _checked(finest_scale, 0, 10, "dis_flow", "finest_scale")
+    _checked(coarsest_scale, -1, 10, "dis_flow", "coarsest_scale (-1: chosen from the frame size)")
+    _checked(patch_size, 2, 16, "dis_flow", "patch_size")
+    _checked(patch_stride, 1, patch_size, "dis_flow", "patch_stride (at most patch_size)")
+    _checked(grad_descent_iters, 1, 1000, "dis_flow", "grad_descent_iters")
+    _checked(refine_iters, 0, 1000, "dis_flow", "refine_iters")
     h, w = (first.shape[1], first.shape[2]) if first.dtype == torch.uint8 else (first.shape[2], first.shape[3])
     return first.new_empty((first.shape[0], 2, h, w), dtype=torch.float32)
 
 
 @torch.library.register_fake("pyframegan::warp_blend")
 def _(i0, i1, flow_t0, flow_t1, mask, residual, height, width):
+    _checked(height, 1, i0.shape[2], "warp_blend", "height")
+    _checked(width, 1, i0.shape[3], "warp_blend", "width")
     return i0.new_empty((i0.shape[0], flow_t0.shape[1], height, width, 3), dtype=torch.uint8)
 
 

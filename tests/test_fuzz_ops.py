@@ -108,3 +108,33 @@ def test_every_op_gives_a_clear_error_or_the_reference_answer():
     assert result.returncode == 0, f"the fuzz process failed (rc {result.returncode}):\n{result.stderr[-3000:]}"
     counts = json.loads(result.stdout.strip().splitlines()[-1])
     assert counts["errors"] > 100 and counts["checked"] > 30, counts  # both paths exercised
+
+
+def test_the_shape_only_kernels_check_integers_as_the_ops_do():
+    """Under FakeTensorMode (torch.compile's tracing) the fake kernels refuse the integers the C++
+    ops refuse, with the same messages: no wrapped value reaches a traced graph."""
+    import pytest
+    import torch
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from pyframegan import ops
+    bad = 2 ** 32 + 16
+    with FakeTensorMode():
+        strips = torch.empty(1, 8, 56, 3, dtype=torch.uint8)
+        pairs = torch.empty(1, 2, 8, 8, 3, dtype=torch.uint8)
+        out = torch.empty(1, 15, 8, 8)
+        feats = torch.empty(1, 4, 8, 8)
+        frames = torch.empty(1, 16, 16, 3, dtype=torch.uint8)
+        cases = [
+            (lambda: torch.ops.pyframegan.preprocess_strips(strips, 7, [5, 6], [0], 4, bad, None, None, torch.float32),
+             "load_size must be in"),
+            (lambda: torch.ops.pyframegan.pack_pairs(pairs, bad, torch.float32), "multiple must be in"),
+            (lambda: torch.ops.pyframegan.unpack_frames(out, bad, 8), "height must be in"),
+            (lambda: torch.ops.pyframegan.correlation(feats, feats, bad), "max_displacement must be in"),
+            (lambda: torch.ops.pyframegan.dis_flow(frames, frames, *[bad if k == "patch_size" else ops.dis_params()[k]
+                                                                     for k in ops.DIS_PARAMS]),
+             "patch_size must be in"),
+        ]
+        for call, message in cases:
+            with pytest.raises(ValueError, match=message):
+                call()

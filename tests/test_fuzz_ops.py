@@ -1,5 +1,6 @@
-"""Seeded fuzz of every op's arguments: each call gives a clear error (ValueError / TypeError) or the
-reference's answer. The calls run in a subprocess, so a crash (a segfault from a wrapped integer,
+"""Seeded fuzz of every op's arguments (shapes including 0 and 1, dtypes, strided layouts, the CPU and
+a CUDA device where there is one, extreme integers, NaN/inf): each call gives a clear error
+(ValueError / TypeError) or the reference's answer. The calls run in a subprocess, so a crash (a segfault from a wrapped integer,
 an out-of-bounds read) fails the test instead of killing the test run."""
 import json
 import subprocess
@@ -21,13 +22,21 @@ FUZZ = textwrap.dedent('''
     def pick(xs):
         return rng.choice(xs)
 
+    DEVICES = ["cpu"] + (["cuda"] if torch.cuda.is_available() else [])
+    device = "cpu"  # of the current call
+
     def values(shape, dtype, special=False):
+        wide = tuple(shape[:-1]) + (2 * shape[-1],) if shape and rng.random() < 0.3 else None  # a strided layout
+        full = wide or tuple(shape)
         if dtype == torch.uint8:
-            return torch.randint(0, 256, shape, dtype=dtype)
-        t = torch.rand(shape) * 2 - 1
-        if special and t.numel() and rng.random() < 0.3:  # NaN / inf somewhere (generator outputs)
-            t.view(-1)[rng.randrange(t.numel())] = pick([float("nan"), float("inf"), -float("inf")])
-        return t.to(dtype)
+            t = torch.randint(0, 256, full, dtype=dtype)
+        else:
+            t = torch.rand(full) * 2 - 1
+            if special and t.numel() and rng.random() < 0.3:  # NaN / inf somewhere (generator outputs)
+                t.view(-1)[rng.randrange(t.numel())] = pick([float("nan"), float("inf"), -float("inf")])
+            t = t.to(dtype)
+        t = t.to(device)
+        return t[..., ::2] if wide else t
 
     def attempt(name, call, reference, compare):
         try:
@@ -44,6 +53,10 @@ FUZZ = textwrap.dedent('''
         assert got.shape == want.shape and torch.equal(got, want), (got.shape, want.shape)
 
     def close(got, want):
+        if isinstance(got, tuple):
+            for g, w in zip(got, want, strict=True):
+                close(g, w)
+            return
         assert got.shape == want.shape
         torch.testing.assert_close(got.float(), want.float(), atol=1e-3, rtol=1e-3, equal_nan=True)
 
@@ -52,6 +65,7 @@ FUZZ = textwrap.dedent('''
         assert (got.int() - want.int()).abs().max().item() <= 1 if got.numel() else True
 
     for _ in range(int(sys.argv[2])):
+        device = pick(DEVICES)
         op = pick(["pack", "unpack", "strips", "corr", "warp", "dis"])
         if op == "pack":
             pairs = values((pick([0, 1, 2]), 2, pick(SIDES), pick(SIDES), 3), pick([torch.uint8, torch.float32]))
@@ -71,7 +85,8 @@ FUZZ = textwrap.dedent('''
             targets = pick([[0, 1, 2, 3, 4], [0], [2**31]])
             offsets = None
             if rng.random() < 0.4:
-                offsets = torch.tensor([[pick(EXTREME + [0, 1, 2]), pick(EXTREME + [0, 1])]] * strips.shape[0])
+                offsets = torch.tensor([[pick(EXTREME + [0, 1, 2]), pick(EXTREME + [0, 1])]] * strips.shape[0],
+                                       device=device)
             attempt(op, lambda: ops.preprocess_strips(strips, frames, inputs, targets, size, load, offsets),
                     lambda: preprocess_strips_ref(strips, frames, inputs, targets, size, load, offsets), close)
         elif op == "corr":
@@ -84,7 +99,7 @@ FUZZ = textwrap.dedent('''
             b, n, hp, wp = pick([1, 2]), pick([1, 2]), pick(SIDES[1:]), pick(SIDES[1:])
             i0, i1 = values((b, 3, hp, wp), torch.float32), values((b, 3, hp, wp), torch.float32)
             f0, f1 = values((b, n, 2, hp, wp), torch.float32) * 4, values((b, n, 2, hp, wp), torch.float32) * 4
-            mask, res = torch.rand(b, n, 1, hp, wp), values((b, n, 3, hp, wp), torch.float32)
+            mask, res = torch.rand(b, n, 1, hp, wp, device=device), values((b, n, 3, hp, wp), torch.float32)
             h, w = pick(EXTREME + SIDES), pick(EXTREME + SIDES)
             attempt(op, lambda: ops.warp_blend(i0, i1, f0, f1, mask, res, h, w),
                     lambda: warp_blend_ref(i0, i1, f0, f1, mask, res, h, w), near_u8)

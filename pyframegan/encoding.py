@@ -11,6 +11,7 @@ import av
 DEFAULT_CODECS = ("libx264", "libvpx-vp9", "mpeg4", "ffv1")
 # encoders that take a constant-quality factor (crf) and an x264-style preset
 CRF_CODECS = {"libx264": 18, "libx265": 22, "libvpx-vp9": 31, "libaom-av1": 30, "libsvtav1": 35}
+CRF_MAX = {"libx264": 51, "libx265": 51, "libvpx-vp9": 63, "libaom-av1": 63, "libsvtav1": 63}  # each encoder's range
 PRESET_CODECS = ("libx264", "libx265", "libsvtav1")
 # pixel formats tried, in order, when none is given (yuv420p only when both sides are even)
 PIX_FMTS = ("yuv420p", "yuv444p", "gbrp", "rgb24", "bgr0", "rgba")
@@ -78,6 +79,8 @@ def codec_options(codec: str, crf: float | None, preset: str | None) -> dict[str
         raise ValueError(f"--crf applies to {', '.join(CRF_CODECS)}, not {codec}")
     if preset is not None and codec not in PRESET_CODECS:
         raise ValueError(f"--preset applies to {', '.join(PRESET_CODECS)}, not {codec}")
+    if crf is not None and not 0 <= crf <= CRF_MAX[codec]:
+        raise ValueError(f"--crf must be in [0, {CRF_MAX[codec]}] for {codec}, got {crf:g}")
     if codec in CRF_CODECS:
         value = CRF_CODECS[codec] if crf is None else crf
         options["crf"] = f"{value:g}"

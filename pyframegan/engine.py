@@ -18,6 +18,7 @@ import torch
 
 from pyframegan import _ext
 
+MAX_FRAMES_BETWEEN = 1024  # the most frames asked between two inputs (n)
 MIN_SIDE = 8  # the smallest frame side; the C++ engine's Interpolator::kMinSide (a test checks they agree)
 DEFAULT_MODEL = Path(__file__).parent / "weights" / "default.pt"
 
@@ -30,6 +31,8 @@ def _as_frame(x, name: str) -> torch.Tensor:
         t = x.detach().cpu()
     else:
         raise ValueError(f"{name} must be a numpy array or torch tensor, got {type(x).__name__}")
+    if t.layout != torch.strided:
+        raise ValueError(f"{name} must be a dense array or tensor, got a {str(t.layout).replace('torch.', '')} tensor")
     if t.dtype != torch.uint8:
         raise ValueError(f"{name} must be uint8 (0..255), got {str(t.dtype).replace('torch.', '')}")
     if t.dim() == 2:
@@ -73,8 +76,8 @@ class Interpolator:
         for an ``n`` this model cannot make."""
         if n is None:
             return None
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-            raise ValueError(f"n must be a positive number of frames, got {n!r}")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or not 1 <= n <= MAX_FRAMES_BETWEEN:
+            raise ValueError(f"n must be a positive number of frames, at most {MAX_FRAMES_BETWEEN}, got {n!r}")
         if n == self.n_out:
             return None
         if not self.any_times:
@@ -92,6 +95,9 @@ class Interpolator:
         The GIL is released while it runs, so other Python threads (e.g. video decoding) go on."""
         if (before is None) != (after is None):
             raise ValueError("give both context frames (before and after) or neither")
+        if times is not None and (isinstance(times, (str, bytes)) or not hasattr(times, "__len__")
+                                  or not 1 <= len(times) <= MAX_FRAMES_BETWEEN):
+            raise ValueError(f"times must be a sequence of 1 to {MAX_FRAMES_BETWEEN} numbers in (0, 1), got {times!r}")
         ts = [] if times is None else [float(t) for t in times]
         if before is not None:
             return self._engine.run_context(a, b, before, after, ts)
@@ -120,6 +126,8 @@ class Interpolator:
     def batch(self, pairs: Iterable[Sequence], batch_size: int = 8, n: int | None = None) -> list[list[np.ndarray]]:
         """Many pairs at once; pairs of equal size are run together, ``batch_size`` at a time."""
         times = self.times(n)
+        if isinstance(batch_size, bool) or not isinstance(batch_size, (int, np.integer)) or batch_size < 1:
+            raise ValueError(f"batch_size must be a positive number of pairs, got {batch_size!r}")
         checked = []
         for i, (a, b) in enumerate(pairs):
             ta, tb = _as_frame(a, f"pair {i}: a"), _as_frame(b, f"pair {i}: b")

@@ -587,3 +587,24 @@ def test_command_errors_are_one_line(model_path, tmp_path, capsys, monkeypatch):
     assert cli.main(["video", str(square), "-o", str(tmp_path / "w.mp4"), "--model", str(bad)]) == 1
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "the generator returned" in err
+
+
+def test_options_that_make_no_sense_are_refused(engine, lossless, tmp_path):
+    """Each names the argument and its range: --crf 100, --scene-threshold -1, batch_size 0 / -1,
+    times given as a string, a sparse tensor, n = 10**7."""
+    src, frames = lossless
+    with pytest.raises(ValueError, match=r"--crf must be in \[0, 51\] for libx264, got 100"):
+        interpolate_video(src, tmp_path / "a.mp4", engine, crf=100, progress=False)
+    with pytest.raises(ValueError, match="--scene-threshold"):
+        interpolate_video(src, tmp_path / "b.mp4", engine, scene_threshold=-1, progress=False)
+    a, b = frames[0], frames[1]
+    for bad in (0, -1):
+        with pytest.raises(ValueError, match="batch_size must be a positive number"):
+            engine.batch([(a, b)], batch_size=bad)
+    with pytest.raises(ValueError, match="times must be a sequence"):
+        engine.run(torch.from_numpy(a)[None], torch.from_numpy(b)[None], "0.5")
+    with pytest.raises(ValueError, match="dense"):
+        engine.interpolate(torch.from_numpy(a).to_sparse(), b)
+    with pytest.raises(ValueError, match="at most 1024"):
+        engine.interpolate(a, b, n=10 ** 7)
+    assert not any(tmp_path.iterdir())

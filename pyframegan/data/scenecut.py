@@ -53,6 +53,8 @@ class SceneCutDetector:
                  hard_difference: float = 40.0, history: int = 8):
         if not 0 < min_difference <= hard_difference:
             raise ValueError("need 0 < min_difference <= hard_difference")
+        if not (threshold > 0 and threshold < float("inf")):
+            raise ValueError(f"the scene-cut threshold (--scene-threshold) must be a positive number, got {threshold}")
         self.threshold = threshold
         self.min_difference = min_difference
         self.hard_difference = hard_difference

@@ -7,7 +7,9 @@ from __future__ import annotations
 import argparse
 import importlib
 import os
+import signal
 import sys
+import threading
 import warnings
 
 # subcommand -> (module, one-line help)
@@ -47,6 +49,10 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)
@@ -64,6 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         print(f"{prefix}: warning: {message}", file=sys.stderr)
 
     debug = os.environ.get("PYFRAMEGAN_DEBUG") == "1"  # 1: tracebacks, for bug reports
+    if threading.current_thread() is threading.main_thread():  # SIGTERM ends a command as Ctrl-C does:
+        signal.signal(signal.SIGTERM, _interrupt)            # partial outputs are removed
     with warnings.catch_warnings():
         if not debug:
             warnings.showwarning = one_line

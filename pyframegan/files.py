@@ -12,12 +12,38 @@ from typing import BinaryIO, Callable, Iterator
 _TRIES = 100  # fresh random names drawn before giving up (a clash needs another writer's same draw)
 
 
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # another user's process: alive
+        return True
+    return True
+
+
+def remove_stale_temporaries(path: Path) -> list[Path]:
+    """Remove the temporary files of ``path`` (``.NAME.<pid>-<hex>...``) whose writing process is
+    gone (killed with SIGKILL, say, which no handler sees); returns them."""
+    removed = []
+    prefix = f".{path.name}."
+    for p in path.parent.glob(f".{path.name}.*-*"):
+        pid = p.name[len(prefix):].split("-", 1)[0]
+        if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            p.unlink(missing_ok=True)
+            removed.append(p)
+    return removed
+
+
 def temporary_path(path: Path, suffix: str) -> Path:
-    """A new empty file beside ``path`` (hidden, a random name ending in ``suffix``) to write and
-    then ``os.replace`` onto ``path``. Created like any new file, mode 0666 less the umask (not
-    mkstemp's owner-only 0600), so the renamed output is as readable as any other."""
+    """A new empty file beside ``path`` (hidden, named after this process and a random tag, ending
+    in ``suffix``) to write and then ``os.replace`` onto ``path``; stale temporaries of ``path``
+    left by dead processes are removed first. Created like any new file, mode 0666 less the umask
+    (not mkstemp's owner-only 0600), so the renamed output is as readable as any other."""
+    if path.parent.is_dir():
+        remove_stale_temporaries(path)
     for _ in range(_TRIES):
-        tmp = path.with_name(f".{path.name}.{uuid.uuid4().hex[:8]}{suffix}")
+        tmp = path.with_name(f".{path.name}.{os.getpid()}-{uuid.uuid4().hex[:8]}{suffix}")
         try:
             os.close(os.open(tmp, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o666))
             return tmp

@@ -608,3 +608,30 @@ def test_options_that_make_no_sense_are_refused(engine, lossless, tmp_path):
     with pytest.raises(ValueError, match="at most 1024"):
         engine.interpolate(a, b, n=10 ** 7)
     assert not any(tmp_path.iterdir())
+
+
+def test_sigterm_and_sigkill_leave_no_stray_partial_file(lossless, model_path, tmp_path):
+    """SIGTERM ends `pyframegan video` as Ctrl-C does (its partial output removed); the partial
+    file a SIGKILLed run leaves is removed by the next run to the same output."""
+    import signal
+    import subprocess
+    import sys
+    import time as clock
+    src, _ = lossless
+    long = write_clip(tmp_path / "long.mov", moving_square(n=200), audio=False)
+    dst = tmp_path / "out.mp4"
+    cmd = [sys.executable, "-m", "pyframegan.cli", "video", str(long), "-o", str(dst), "--model", str(model_path),
+           "--batch-size", "1"]
+    for sig in (signal.SIGTERM, signal.SIGKILL):
+        proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+        deadline = clock.time() + 60
+        while not list(tmp_path.glob(".out.mp4.*")) and clock.time() < deadline and proc.poll() is None:
+            clock.sleep(0.05)
+        proc.send_signal(sig)
+        proc.wait(timeout=60)
+        if sig == signal.SIGTERM:
+            assert proc.returncode == 130 and "interrupted" in proc.stderr.read()
+            assert not list(tmp_path.glob(".out.mp4.*")) and not dst.exists()
+    assert list(tmp_path.glob(".out.mp4.*"))  # what SIGKILL left
+    interpolate_video(src, dst, model=model_path, progress=False, **LOSSLESS)
+    assert dst.exists() and not list(tmp_path.glob(".out.mp4.*"))

@@ -46,6 +46,28 @@ def head(c_in: int, c_out: int) -> nn.Conv2d:
     return layer
 
 
+def kaiming_with_zero_heads(model: nn.Module) -> None:
+    """Kaiming (leaky ReLU 0.1) for every convolution of ``model``, zero for its :func:`head` layers;
+    biases zero."""
+    for m in model.modules():
+        if isinstance(m, nn.Conv2d):
+            if getattr(m, "zero_init", False):
+                nn.init.zeros_(m.weight)
+            else:
+                nn.init.kaiming_normal_(m.weight, a=0.1, nonlinearity="leaky_relu")
+            if m.bias is not None:
+                nn.init.zeros_(m.bias)
+
+
+def resolve_times(times: list[float] | None, n_out: int) -> list[float]:
+    """The times of the ``n_out`` output frames between the inputs (0 and 1): evenly spaced when
+    ``times`` is None; a ValueError unless there is one in (0, 1) per frame."""
+    times = [k / (n_out + 1) for k in range(1, n_out + 1)] if times is None else [float(t) for t in times]
+    if len(times) != n_out or not all(0.0 < t < 1.0 for t in times):
+        raise ValueError(f"times must give one time in (0, 1) per output frame ({n_out}), got {times}")
+    return times
+
+
 def correlation(f0: torch.Tensor, f1: torch.Tensor, d: int) -> torch.Tensor:
     """Cost volume [N, (2d+1)², H, W]: channel sums of f0 · (f1 shifted by (dy, dx)), zero outside;
     channel k = (dy + d)(2d + 1) + (dx + d). The fused op (CPU and CUDA, with its backward) gives
@@ -146,9 +168,7 @@ class FlowInterpolator(nn.Module):
             raise ValueError(f"the flow generator interpolates between 2 frames, got n_in={n_in}")
         if len(channels) != 4:
             raise ValueError(f"channels must give the 4 pyramid levels' widths, got {channels}")
-        times = [k / (n_out + 1) for k in range(1, n_out + 1)] if times is None else [float(t) for t in times]
-        if len(times) != n_out or not all(0.0 < t < 1.0 for t in times):
-            raise ValueError(f"times must give one time in (0, 1) per output frame ({n_out}), got {times}")
+        times = resolve_times(times, n_out)
         if flow_levels not in (2, 3, 4):
             raise ValueError(f"flow_levels must be 2 (1/16, 1/8), 3 (+ 1/4) or 4 (+ 1/2), got {flow_levels}")
         c = [int(x) for x in channels]
@@ -182,14 +202,7 @@ class FlowInterpolator(nn.Module):
     def initialize(self) -> None:
         """Kaiming for the convolutions (so the cost volumes carry signal from the start), zero for
         the heads (so the model starts as the crossfade)."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                if getattr(m, "zero_init", False):
-                    nn.init.zeros_(m.weight)
-                else:
-                    nn.init.kaiming_normal_(m.weight, a=0.1, nonlinearity="leaky_relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        kaiming_with_zero_heads(self)
 
     def fit_state_dict(self, state: dict[str, torch.Tensor]) -> dict[str, torch.Tensor]:
         """A state dict of a flow generator with other cost windows (``displacements``), its flow

@@ -30,7 +30,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from pyframegan.models.components import Components
-from pyframegan.models.flow import at_times, check_times, conv, head, linear_motion, resize, resize_flow
+from pyframegan.models.flow import (at_times, check_times, conv, head, kaiming_with_zero_heads, linear_motion,
+                                    resize, resize_flow, resolve_times)
 from pyframegan.warp import backward_warp
 from pyframegan.ops import DIS_PRESETS, dis_flow, dis_params
 
@@ -86,9 +87,7 @@ class HybridInterpolator(nn.Module):
         super().__init__()
         if n_in != 2:
             raise ValueError(f"the hybrid generator interpolates between 2 frames, got n_in={n_in}")
-        times = [k / (n_out + 1) for k in range(1, n_out + 1)] if times is None else [float(t) for t in times]
-        if len(times) != n_out or not all(0.0 < t < 1.0 for t in times):
-            raise ValueError(f"times must give one time in (0, 1) per output frame ({n_out}), got {times}")
+        times = resolve_times(times, n_out)
         if scale not in (1, 2, 4):
             raise ValueError(f"scale (the U-Net's resolution divisor) must be 1, 2 or 4, got {scale}")
         if not 4 <= ngf <= 256:
@@ -134,14 +133,7 @@ class HybridInterpolator(nn.Module):
 
     def initialize(self) -> None:
         """Kaiming for the convolutions, zero for the output head (the model starts as DIS)."""
-        for m in self.modules():
-            if isinstance(m, nn.Conv2d):
-                if getattr(m, "zero_init", False):
-                    nn.init.zeros_(m.weight)
-                else:
-                    nn.init.kaiming_normal_(m.weight, a=0.1, nonlinearity="leaky_relu")
-                if m.bias is not None:
-                    nn.init.zeros_(m.bias)
+        kaiming_with_zero_heads(self)
 
     @torch.jit.export
     def context_frames(self) -> int:
@@ -249,7 +241,7 @@ class HybridInterpolator(nn.Module):
         ft0, ft1 = motion(flow, times, b)
         tt = times.to(out.dtype).expand(b, n, 1, 1, 1).reshape(b * n, 1, 1, 1)
         if not self.learned:  # the network's output is zero: the same values, without full-resolution passes
-            mask = torch.sigmoid(torch.zeros_like(tt) + torch.log((1 - tt) / tt)).expand(b * n, 1, h, w)
+            mask = torch.sigmoid(torch.log((1 - tt) / tt)).expand(b * n, 1, h, w)  # x + 0 is x: the same mask
             return ft0, ft1, mask, torch.zeros(1, 1, 1, 1, device=out.device, dtype=out.dtype).expand(b * n, 3, h, w)
         # gated at the network's resolution, then one upsampling of the 8 gated channels (the flow
         # corrections scaled to full-resolution pixels)

@@ -78,7 +78,8 @@ class Pipeline:
         """Stop every stage and wait for it (a stage in the middle of a model call finishes it)."""
         self.stop.set()
         for thread in self._threads:
-            thread.join()
+            if thread.ident is not None:  # not one that a Ctrl-C or SIGTERM kept from starting
+                thread.join()
 
     def raise_error(self) -> None:
         if self.error is not None:

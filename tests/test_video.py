@@ -630,7 +630,8 @@ def test_sigterm_and_sigkill_leave_no_stray_partial_file(lossless, model_path, t
         proc.send_signal(sig)
         proc.wait(timeout=60)
         if sig == signal.SIGTERM:
-            assert proc.returncode == 130 and "interrupted" in proc.stderr.read()
+            err = proc.stderr.read()
+            assert proc.returncode == 130 and "interrupted" in err, err
             assert not list(tmp_path.glob(".out.mp4.*")) and not dst.exists()
     assert list(tmp_path.glob(".out.mp4.*"))  # what SIGKILL left
     interpolate_video(src, dst, model=model_path, progress=False, **LOSSLESS)

@@ -251,6 +251,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT",
                         help="the video to write; its extension picks the container (.mp4, .mkv, .mov, .webm). "
                              "Written under a temporary name in the same folder, renamed when complete")
+    add_video_options(parser)
+
+
+def add_video_options(parser: argparse.ArgumentParser) -> None:
+    """Every option of `pyframegan video` but its input and output (`batch` takes them too)."""
     add_model_options(parser)
     parser.add_argument("--fp16", action="store_true", help="run the model in half precision (CUDA only)")
     parser.add_argument("--fps", default=None, metavar="F",
@@ -290,6 +295,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
                              "to AAC when the container needs it)")
 
 
+def video_options(args: argparse.Namespace) -> dict[str, Any]:
+    """The keyword arguments of :func:`interpolate_video` that :func:`add_arguments` put in ``args``
+    (input, output, model and device excepted): one definition for `video` and `batch`."""
+    return dict(fps=args.fps, batch_size=args.batch_size, montage=args.montage, scene_detect=args.scene_detect,
+                scene_threshold=args.scene_threshold, codec=args.codec, pix_fmt=args.pix_fmt, crf=args.crf,
+                preset=args.preset, audio=args.audio, n=args.frames_between, context=args.context,
+                strict=args.strict)
+
+
 def main(args: argparse.Namespace) -> int:
     from pyframegan.engine import Interpolator
 
@@ -300,11 +314,7 @@ def main(args: argparse.Namespace) -> int:
     _check_paths(Path(args.input), Path(args.output))  # before the model is loaded
     interpolator = Interpolator(args.model, args.device, torch.float16 if args.fp16 else torch.float32)
     try:
-        stats = interpolate_video(args.input, args.output, interpolator, fps=args.fps, batch_size=args.batch_size,
-                                  montage=args.montage, scene_detect=args.scene_detect,
-                                  scene_threshold=args.scene_threshold, codec=args.codec, pix_fmt=args.pix_fmt,
-                                  crf=args.crf, preset=args.preset, audio=args.audio, n=args.frames_between,
-                                  context=args.context, strict=args.strict)
+        stats = interpolate_video(args.input, args.output, interpolator, **video_options(args))
     except KeyboardInterrupt:
         print(f"pyframegan video: interrupted; {args.output} was not written", file=sys.stderr)
         return 130

@@ -19,6 +19,7 @@ COMMANDS = {
     "train": ("pyframegan.training", "train the conditional GAN on frame strips"),
     "export": ("pyframegan.export", "write a checkpoint's generator as a TorchScript model with metadata"),
     "video": ("pyframegan.video", "interpolate a video: n_out new frames between every two frames"),
+    "batch": ("pyframegan.batch", "interpolate many videos (files, folders, globs): resumable, --jobs N, or a Ray cluster"),
     "interpolate": ("pyframegan.interpolate_images", "write the frames between two images"),
     "evaluate": ("pyframegan.evaluate", "compare the model with classical baselines (PSNR, SSIM, time) on video windows"),
     "fetch-data": ("pyframegan.fetch_data", "fetch the training clips that ship inside Debian packages; list all named clips"),

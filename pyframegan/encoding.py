@@ -1,30 +1,23 @@
 """The output video of `pyframegan video`: the encoder, pixel format and options chosen for the
-container, the frame rate parsed, and the input's audio copied packet for packet or re-encoded."""
+container, the input's colour description carried over, and its audio copied packet for packet or
+re-encoded."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import av
+import numpy as np
 
 # encoders tried, in order, when no codec is given: the first one the output container takes
-DEFAULT_CODECS = ("libx264", "libvpx-vp9", "mpeg4", "ffv1")
+DEFAULT_CODECS = ("libx264", "libvpx-vp9", "mpeg4", "ffv1", "rawvideo")
 # encoders that take a constant-quality factor (crf) and an x264-style preset
 CRF_CODECS = {"libx264": 18, "libx265": 22, "libvpx-vp9": 31, "libaom-av1": 30, "libsvtav1": 35}
 CRF_MAX = {"libx264": 51, "libx265": 51, "libvpx-vp9": 63, "libaom-av1": 63, "libsvtav1": 63}  # each encoder's range
 PRESET_CODECS = ("libx264", "libx265", "libsvtav1")
 # pixel formats tried, in order, when none is given (yuv420p only when both sides are even)
 PIX_FMTS = ("yuv420p", "yuv444p", "gbrp", "rgb24", "bgr0", "rgba")
-
-
-def parse_fps(value) -> Fraction:
-    try:
-        rate = Fraction(str(value)).limit_denominator(1_000_000)
-    except (ValueError, ZeroDivisionError):
-        raise ValueError(f"fps must be a number or a fraction such as 30000/1001, got {value!r}") from None
-    if rate <= 0:
-        raise ValueError(f"fps must be positive, got {value}")
-    return rate
 
 
 def _is_subsampled(pix_fmt: str) -> bool:
@@ -89,6 +82,56 @@ def codec_options(codec: str, crf: float | None, preset: str | None) -> dict[str
     if codec in PRESET_CODECS and preset is not None:
         options["preset"] = preset
     return options
+
+
+# AVColorSpace (the matrix a stream is tagged with) -> the swscale matrix that converts with it
+_MATRICES = {1: "ITU709", 4: "FCC", 5: "ITU601", 6: "SMPTE170M", 7: "SMPTE240M", 9: "BT2020", 10: "BT2020"}
+_UNSPECIFIED = 2  # AVCOL_PRI / AVCOL_TRC / AVCOL_SPC_UNSPECIFIED; AVCOL_RANGE_UNSPECIFIED is 0
+
+
+@dataclass(frozen=True)
+class Colour:
+    """The colour description of a video stream (FFmpeg's enum values): primaries, transfer
+    characteristic, YUV matrix and range. Decoding converts to RGB with the input's own matrix and
+    range (PyAV reads them from each frame); :meth:`frame` converts back with the same ones, and
+    :meth:`tag` writes the description into the output stream, so the colours and their meaning
+    survive interpolation."""
+    primaries: int = _UNSPECIFIED
+    trc: int = _UNSPECIFIED
+    matrix: int = _UNSPECIFIED
+    range: int = 0
+
+    @classmethod
+    def of(cls, stream) -> "Colour":
+        cc = stream.codec_context
+        if not _is_yuv(cc.pix_fmt):  # an RGB input: its matrix and range say nothing of a YUV output
+            return cls(int(cc.color_primaries), int(cc.color_trc))
+        return cls(int(cc.color_primaries), int(cc.color_trc), int(cc.colorspace), int(cc.color_range))
+
+    def tag(self, stream) -> None:
+        """Describe the output ``stream`` as the input was (matrix and range only for YUV output)."""
+        cc = stream.codec_context
+        cc.color_primaries, cc.color_trc = self.primaries, self.trc
+        if _is_yuv(stream.pix_fmt):
+            cc.colorspace, cc.color_range = self.matrix, self.range
+
+    def frame(self, image: np.ndarray, pix_fmt: str) -> av.VideoFrame:
+        """uint8 RGB [H, W, 3] -> a frame in ``pix_fmt``, converted with the input's matrix and range."""
+        frame = av.VideoFrame.from_ndarray(image, format="rgb24")
+        if not _is_yuv(pix_fmt) or (self.matrix not in _MATRICES and self.range == 0):
+            return frame  # the encoder converts with FFmpeg's defaults
+        return frame.reformat(format=pix_fmt, dst_colorspace=_MATRICES.get(self.matrix),
+                              dst_color_range=self.range or None)
+
+
+def _is_yuv(pix_fmt: str | None) -> bool:
+    return bool(pix_fmt) and pix_fmt.startswith(("yuv", "yuvj", "nv"))
+
+
+def bit_depth(stream) -> int:
+    """Bits per sample of a video stream's decoded pixel format (8 when unknown)."""
+    fmt = stream.codec_context.format
+    return max((c.bits for c in fmt.components), default=8) if fmt is not None else 8
 
 
 def _encoder_fits(name: str, out) -> bool:

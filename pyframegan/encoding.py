@@ -12,6 +12,8 @@ import numpy as np
 
 # encoders tried, in order, when no codec is given: the first one the output container takes
 DEFAULT_CODECS = ("libx264", "libvpx-vp9", "mpeg4", "ffv1", "rawvideo")
+# ... when writing to a pipe: uncompressed (y4m takes only FFmpeg's wrapped frames)
+RAW_CODECS = ("rawvideo", "wrapped_avframe")
 # encoders that take a constant-quality factor (crf) and an x264-style preset
 CRF_CODECS = {"libx264": 18, "libx265": 22, "libvpx-vp9": 31, "libaom-av1": 30, "libsvtav1": 35}
 CRF_MAX = {"libx264": 51, "libx265": 51, "libvpx-vp9": 63, "libaom-av1": 63, "libsvtav1": 63}  # each encoder's range
@@ -26,9 +28,9 @@ def _is_subsampled(pix_fmt: str) -> bool:
     return any(c.width < 2 or c.height < 2 for c in fmt.components)
 
 
-def choose_codec(out, codec: str | None) -> av.Codec:
+def choose_codec(out, codec: str | None, defaults: tuple[str, ...] = DEFAULT_CODECS) -> av.Codec:
     supported = out.supported_codecs
-    names = (codec,) if codec else DEFAULT_CODECS
+    names = (codec,) if codec else defaults
     for name in names:
         try:
             candidate = av.Codec(name, "w")
@@ -43,7 +45,7 @@ def choose_codec(out, codec: str | None) -> av.Codec:
         if codec:
             raise ValueError(f"the {out.format.name} container cannot hold {name} video; pick another "
                              "--codec or output extension (e.g. .mkv holds almost any codec)")
-    raise ValueError(f"none of {', '.join(DEFAULT_CODECS)} fits the {out.format.name} container; pass --codec")
+    raise ValueError(f"none of {', '.join(defaults)} fits the {out.format.name} container; pass --codec")
 
 
 def choose_pix_fmt(codec: av.Codec, pix_fmt: str | None, width: int, height: int) -> str:

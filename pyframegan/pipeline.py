@@ -205,11 +205,15 @@ def decode_batches(path: Path, container, stream, pipe: Pipeline, out_q: queue.Q
     pipe.put(out_q, END)
 
 
-def compute_batches(interpolator, pipe: Pipeline, in_q: queue.Queue, out_q: queue.Queue,
-                    context: bool) -> None:
-    """Compute stage: the in-between frames of every pair that is not a scene cut, at its positions;
-    pairs with the same positions, and with context or without, go through the model together
-    (``context``: pairs that have a frame before and after them in the same shot are run with it).
+UNION_MAX = 64  # positions one model call may make for all its pairs (memory: batch x positions frames)
+
+
+def compute_batches(interpolator, pipe: Pipeline, in_q: queue.Queue, out_q: queue.Queue, context: bool) -> None:
+    """Compute stage: the in-between frames of every pair that is not a scene cut, at its positions.
+    The pairs with context (``context``: a frame before and after them in the same shot) go through
+    the model in one call, those without in another, each call making every position any of its
+    pairs needs (pairs of a rate conversion need different ones: one call for all is several times
+    faster than one per pair); past UNION_MAX positions, pairs are grouped by their positions.
     Positions k / (n_out + 1) are the model's own frames (any model); others need a flow generator."""
     stack = lambda images: torch.from_numpy(np.stack(images))  # noqa: E731
     n_out = int(interpolator.n_out)
@@ -220,22 +224,29 @@ def compute_batches(interpolator, pipe: Pipeline, in_q: queue.Queue, out_q: queu
             pipe.put(out_q, END)
             return
         batch.mids = [None] * len(batch.cuts)
-        groups: dict[tuple, list[int]] = {}
+        groups: dict[bool, list[int]] = {}
         for j, cut in enumerate(batch.cuts):
-            ts = tuple(t for t in batch.positions[j] if t > 0)
-            if cut or not ts:
+            if not cut and any(t > 0 for t in batch.positions[j]):
+                groups.setdefault(context and batch.context(j) is not None, []).append(j)
+        calls = []
+        for with_ctx, pairs in groups.items():
+            union = sorted({t for j in pairs for t in batch.positions[j] if t > 0})
+            if len(union) <= UNION_MAX:
+                calls.append((with_ctx, tuple(union), pairs))
                 continue
-            ctx = batch.context(j) if context else None
-            groups.setdefault((ts, ctx is not None), []).append(j)
-        for (ts, with_ctx), group in groups.items():
+            by_positions: dict[tuple, list[int]] = {}
+            for j in pairs:
+                by_positions.setdefault(tuple(t for t in batch.positions[j] if t > 0), []).append(j)
+            calls += [(with_ctx, ts, group) for ts, group in by_positions.items()]
+        for with_ctx, ts, pairs in calls:
             extra = []
             if with_ctx:
-                ctx = [batch.context(j) for j in group]
+                ctx = [batch.context(j) for j in pairs]
                 extra = [stack([c[0] for c in ctx]), stack([c[1] for c in ctx])]
             times = None if ts == own else [float(t) for t in ts]
-            out = interpolator.run(stack([batch.frames[j] for j in group]), stack([batch.frames[j + 1] for j in group]),
+            out = interpolator.run(stack([batch.frames[j] for j in pairs]), stack([batch.frames[j + 1] for j in pairs]),
                                    times, *extra).numpy()
-            for j, frames in zip(group, out):
+            for j, frames in zip(pairs, out):
                 batch.mids[j] = dict(zip(ts, frames))
         pipe.put(out_q, batch)
 

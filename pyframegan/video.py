@@ -14,19 +14,20 @@ and checks a shared stop flag) and is raised again in the caller's thread; the t
 (same folder, same extension) is removed, and only a complete file is renamed to the output path.
 The threads are :mod:`pyframegan.pipeline`; the encoder, pixel format and audio :mod:`pyframegan.encoding`.
 
-Timing. Between every two consecutive source frames, ``n`` new frames are written (the model's
-``n_out``, or any ``n`` for a flow generator: ``-n/--frames-between``, evenly spaced in time), so
-N source frames give ``(N - 1) * (n + 1) + 1`` output frames. By default the output rate is the
-input rate times ``n + 1`` (the duration is kept: smoother motion); ``fps`` writes the same frames
-timed at another rate (a different rate means a slower or faster video). The last source frame
-is shown for one output frame interval, so the video is shorter than the source by less than one
-source frame interval (as with ffmpeg's minterpolate). The input's frame rate is taken as constant
-(its average rate).
+Timing (:mod:`pyframegan.timing`). Source frames are placed by their timestamps, so a variable
+frame rate keeps its timing; the output is a constant-rate grid whose every frame is the source
+frame at that time or the one interpolated at its position between the two source frames around
+it. The grid's rate is the input's (average) rate times ``n + 1`` (``n``: the model's ``n_out``, or
+``-n/--frames-between`` for a flow generator), or ``to_fps`` (``--to-fps``) for rate conversion up or
+down. Either way the duration is kept: the last source frame is held for its own interval.
+``fps`` (``--fps``) writes the frames at another rate than they were made for (slow or fast
+motion). ``dedup`` drops repeated frames first, so the remaining ones are interpolated across at
+their own times (animation drawn on twos). Standard input and output can be pipes (``-``).
 
 Scene cuts (pyframegan.data.scenecut) are not interpolated across: the frame before the cut is
-repeated ``n`` times instead. Audio is copied packet for packet when the output container
+held until the cut instead. Audio is copied packet for packet when the output container
 takes its codec, re-encoded to AAC (Opus for WebM) when it does not, and dropped when ``fps``
-changes the duration of the video.
+changes the duration of the video or either end is a pipe.
 """
 from __future__ import annotations
 
@@ -49,7 +50,7 @@ from tqdm import tqdm
 from pyframegan.data.decode import DEFAULT_REPEAT_TOLERANCE, _open_video
 from pyframegan.data.scenecut import SceneCutDetector
 from pyframegan.engine import MIN_SIDE
-from pyframegan.encoding import (CRF_CODECS, Audio, Colour, NoAudio, bit_depth, choose_codec, choose_pix_fmt,
+from pyframegan.encoding import (CRF_CODECS, DEFAULT_CODECS, RAW_CODECS, Audio, Colour, NoAudio, bit_depth, choose_codec, choose_pix_fmt,
                                  codec_options)
 from pyframegan.files import atomic_output
 from pyframegan.model_options import add_model_options
@@ -194,7 +195,7 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
             except (av.FFmpegError, ValueError) as exc:
                 what = f"the container {format!r}" if format else f"extension {dst.suffix}"
                 raise ValueError(f"{dst}: cannot write a video with {what} ({exc})") from None
-            video_codec = choose_codec(out, codec or ("rawvideo" if to_pipe else None))
+            video_codec = choose_codec(out, codec, RAW_CODECS if to_pipe else DEFAULT_CODECS)
             chosen_pix = choose_pix_fmt(video_codec, pix_fmt, out_width, height)
             vstream = out.add_stream(video_codec.name, rate=write_rate)
             vstream.width, vstream.height, vstream.pix_fmt = out_width, height, chosen_pix

@@ -14,13 +14,16 @@ installed as on the driver.
 from __future__ import annotations
 
 import logging
-import os
+import signal
 import socket
+import threading
 from pathlib import Path
 from typing import Callable
 
 import ray
 import torch
+
+from pyframegan.files import remove_stale_temporaries
 
 
 class VideoWorker:
@@ -45,16 +48,17 @@ class VideoWorker:
 
 def connect(mode: str) -> None:
     """ray.init: "local" starts a Ray instance here, "auto" joins the cluster of RAY_ADDRESS or of
-    this node."""
-    quiet = dict(logging_level=logging.ERROR, include_dashboard=False)
-    if mode == "local":
-        ray.init(address="local", **quiet)
-        return
+    this node. The SIGTERM handler is kept (ray.init replaces it), so SIGTERM still ends the
+    batch as Ctrl-C does."""
+    sigterm = signal.getsignal(signal.SIGTERM)
     try:
-        ray.init(address=os.environ.get("RAY_ADDRESS") or "auto", **quiet)
+        ray.init(address=mode, logging_level=logging.ERROR, include_dashboard=False)
     except ConnectionError as exc:
         raise RuntimeError(f"--ray auto: no Ray cluster to join ({exc}); start one (ray start --head), set "
                            "RAY_ADDRESS, or use --ray local") from None
+    finally:
+        if sigterm is not None and threading.current_thread() is threading.main_thread():
+            signal.signal(signal.SIGTERM, sigterm)
 
 
 def run_on_ray(items: list, video_kwargs: dict, report: Callable, *, mode: str, model=None, device=None,
@@ -70,7 +74,9 @@ def run_on_ray(items: list, video_kwargs: dict, report: Callable, *, mode: str, 
     started_here = not ray.is_initialized()
     if started_here:
         connect(mode)
-    actors = []
+    actors: list = []
+    waiting = list(reversed(items))
+    running: dict = {}  # ObjectRef -> (item, actor)
     try:
         resources = ray.cluster_resources()
         gpus, cpus = int(resources.get("GPU", 0)), int(resources.get("CPU", 0))
@@ -86,8 +92,6 @@ def run_on_ray(items: list, video_kwargs: dict, report: Callable, *, mode: str, 
                        max_restarts=-1, max_task_retries=retries)  # a dead worker restarts; its video is retried
         worker = ray.remote(VideoWorker).options(**options)
         actors = [worker.remote(model, "cuda" if cuda else "cpu", fp16, cpus_per_video) for _ in range(count)]
-        waiting = list(reversed(items))
-        running: dict = {}
 
         def give(actor) -> None:
             item = waiting.pop()
@@ -103,15 +107,18 @@ def run_on_ray(items: list, video_kwargs: dict, report: Callable, *, mode: str, 
                 stats = ray.get(ref)
             except ray.exceptions.RayTaskError as exc:  # the video's own error, e.g. a corrupt input
                 report(item, None, exc.cause if isinstance(exc.cause, BaseException) else exc)
-            except ray.exceptions.RayError as exc:  # the worker died retries + 1 times on this video
-                report(item, None, RuntimeError(f"its worker died {retries + 1} times ({type(exc).__name__}: "
-                                                f"{str(exc).strip().splitlines()[0] if str(exc).strip() else ''})"))
+            except ray.exceptions.RayError as exc:  # the worker died (retried up to `retries` times), or never started
+                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                report(item, None, RuntimeError(f"the Ray worker failed ({type(exc).__name__}: {first}); a worker "
+                                                f"that dies is retried up to {retries} times"))
             else:
                 report(item, stats, None)
             if waiting:
                 give(actor)
     finally:
-        for actor in actors:  # an interrupt: stop the videos now (a killed worker's partial file is
-            ray.kill(actor)   # removed by the next run that writes the same output)
+        for actor in actors:  # on an interrupt the running videos stop now
+            ray.kill(actor)
         if started_here:
             ray.shutdown()
+        for item, _ in running.values():  # their partial files, where their processes are gone already
+            remove_stale_temporaries(item.dst)  # (any other is removed by the next run to the same output)

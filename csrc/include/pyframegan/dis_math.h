@@ -41,6 +41,25 @@ struct PlaneRow {
   int y;
 };
 
+// Four float lanes: a 128-bit vector on the CPU (GCC/Clang vector extension: the compiler emits
+// SSE/NEON), four registers on the GPU. Lane k of a patch row's sums holds its columns k, k + 4, ...
+#if defined(__CUDA_ARCH__)
+struct F4 {
+  float x[4];
+  PFG_HD float& operator[](int k) { return x[k]; }
+  PFG_HD float operator[](int k) const { return x[k]; }
+};
+PFG_HD F4 operator+(F4 a, F4 b) { return {{a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]}}; }
+PFG_HD F4 operator-(F4 a, F4 b) { return {{a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3]}}; }
+PFG_HD F4 operator*(F4 a, F4 b) { return {{a[0] * b[0], a[1] * b[1], a[2] * b[2], a[3] * b[3]}}; }
+PFG_HD F4 splat4(float v) { return {{v, v, v, v}}; }
+#else
+typedef float F4 __attribute__((vector_size(16)));
+PFG_HD F4 splat4(float v) { return F4{v, v, v, v}; }
+#endif
+PFG_HD F4 load4(const float* p) { return F4{p[0], p[1], p[2], p[3]}; }
+PFG_HD float reduce4(const F4& l) { return (l[0] + l[1]) + (l[2] + l[3]); }
+
 // Rows (b, y) of [B, h, w] planes; a row is w pixels.
 struct Rows {
   int h;
@@ -254,21 +273,31 @@ struct PatchSearch {
             (fy + 1 - yi) * (xj - fx), (yi - fy) * (fx + 1 - xj), (yi - fy) * (xj - fx)};
   }
 
-  PFG_HD static float reduce4(const float* l) { return (l[0] + l[1]) + (l[2] + l[3]); }
-
   // SSD of the patch at (i, j) against frame 1 at the sampler (mean-normalised: minus the squared
   // mean difference), and, with kGrad, the gradient sums sum(diff * gx), sum(diff * gy) (likewise).
   template <bool kGrad>
   PFG_HD PatchSums sums(int64_t b, int i, int j, const Bilinear& s, float gsum_x, float gsum_y) const {
-    float l_ssd[4] = {0, 0, 0, 0}, l_sum[4] = {0, 0, 0, 0}, l_x[4] = {0, 0, 0, 0}, l_y[4] = {0, 0, 0, 0};
+    const F4 zero = splat4(0.0f), w00 = splat4(s.w00), w01 = splat4(s.w01), w10 = splat4(s.w10), w11 = splat4(s.w11);
+    F4 l_ssd = zero, l_sum = zero, l_x = zero, l_y = zero;
     const float* a = i0 + b * plane() + i * static_cast<int64_t>(lv.w) + j;
     const float* ax = gx + b * plane() + i * static_cast<int64_t>(lv.w) + j;
     const float* ay = gy + b * plane() + i * static_cast<int64_t>(lv.w) + j;
+    const int full = patch & ~3;  // columns in whole groups of four; the rest one by one, same lanes
     for (int r = 0; r < patch; ++r) {
       const float* p0 = s.p + r * static_cast<int64_t>(pw());
       const float* p1 = p0 + pw();
-      float r_ssd[4] = {0, 0, 0, 0}, r_sum[4] = {0, 0, 0, 0}, r_x[4] = {0, 0, 0, 0}, r_y[4] = {0, 0, 0, 0};
-      for (int c = 0; c < patch; ++c) {
+      F4 r_ssd = zero, r_sum = zero, r_x = zero, r_y = zero;
+      for (int c = 0; c < full; c += 4) {
+        const F4 d = w00 * load4(p0 + c) + w01 * load4(p0 + c + 1) + w10 * load4(p1 + c) + w11 * load4(p1 + c + 1) -
+                     load4(a + c);
+        r_ssd = r_ssd + d * d;
+        r_sum = r_sum + d;
+        if (kGrad) {
+          r_x = r_x + d * load4(ax + c);
+          r_y = r_y + d * load4(ay + c);
+        }
+      }
+      for (int c = full; c < patch; ++c) {
         const float d = s.w00 * p0[c] + s.w01 * p0[c + 1] + s.w10 * p1[c] + s.w11 * p1[c + 1] - a[c];
         const int k = c & 3;
         r_ssd[k] += d * d;
@@ -278,11 +307,9 @@ struct PatchSearch {
           r_y[k] += d * ay[c];
         }
       }
-      for (int k = 0; k < 4; ++k) {
-        l_ssd[k] += r_ssd[k];
-        l_sum[k] += r_sum[k];
-        if (kGrad) l_x[k] += r_x[k], l_y[k] += r_y[k];
-      }
+      l_ssd = l_ssd + r_ssd;
+      l_sum = l_sum + r_sum;
+      if (kGrad) l_x = l_x + r_x, l_y = l_y + r_y;
       a += lv.w, ax += lv.w, ay += lv.w;
     }
     const float ssd = reduce4(l_ssd), dux = kGrad ? reduce4(l_x) : 0.0f, duy = kGrad ? reduce4(l_y) : 0.0f;

@@ -37,7 +37,7 @@ import torch
 from tqdm import tqdm
 
 from pyframegan.files import atomic_write, remove_stale_temporaries
-from pyframegan.video import add_video_options, interpolate_video, video_options
+from pyframegan.video import add_video_options, engine_dtype, interpolate_video, video_options
 
 MANIFEST = "pyframegan-batch.json"
 #: what a folder or a glob is searched for (a file named on the command line is taken whatever its name)
@@ -184,13 +184,6 @@ class _Stoppable:
         if self._stop.is_set():
             raise Cancelled("the batch was interrupted")
         return self._engine.run(*args, **kwargs)
-
-
-def engine_dtype(device: str | None, fp16: bool) -> torch.dtype:
-    """float16 for ``fp16`` (CUDA only, as `pyframegan video --fp16`), else float32."""
-    if fp16 and torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")).type != "cuda":
-        raise ValueError("--fp16 needs a CUDA device (on the CPU half precision is slower, not faster)")
-    return torch.float16 if fp16 else torch.float32
 
 
 def run_here(items: list[Item], video_kwargs: dict, report: Callable, *, model=None, device=None,

@@ -361,6 +361,13 @@ def add_video_options(parser: argparse.ArgumentParser) -> None:
                              "to AAC when the container needs it)")
 
 
+def engine_dtype(device: str | None, fp16: bool) -> torch.dtype:
+    """The model's dtype for --fp16: float16 (CUDA only), else float32."""
+    if fp16 and torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu")).type != "cuda":
+        raise ValueError("--fp16 needs a CUDA device (on the CPU half precision is slower, not faster)")
+    return torch.float16 if fp16 else torch.float32
+
+
 def video_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of :func:`interpolate_video` that :func:`add_arguments` put in ``args``
     (input, output, model and device excepted): one definition for `video` and `batch`."""
@@ -373,12 +380,9 @@ def video_options(args: argparse.Namespace) -> dict[str, Any]:
 def main(args: argparse.Namespace) -> int:
     from pyframegan.engine import Interpolator
 
-    if args.fp16:
-        device = torch.device(args.device or ("cuda" if torch.cuda.is_available() else "cpu"))
-        if device.type != "cuda":
-            raise ValueError("--fp16 needs a CUDA device (on the CPU half precision is slower, not faster)")
+    dtype = engine_dtype(args.device, args.fp16)
     _check_paths(Path(args.input), Path(args.output), args.format)  # before the model is loaded
-    interpolator = Interpolator(args.model, args.device, torch.float16 if args.fp16 else torch.float32)
+    interpolator = Interpolator(args.model, args.device, dtype)
     try:
         stats = interpolate_video(args.input, args.output, interpolator, **video_options(args))
     except KeyboardInterrupt:

@@ -52,10 +52,11 @@ def test_its_flows_are_the_dis_op_both_ways():
 
 @pytest.mark.parametrize("n", [5, 1, 3])
 def test_an_untrained_model_is_dis_with_the_linear_motion_warp(tmp_path, n):
-    """Zero heads: the exported model in the engine gives evaluate's ``dis-ours`` frames (to rounding)."""
+    """Zero heads, no fallback: the exported model in the engine gives evaluate's ``dis-ours`` frames
+    (to rounding)."""
     a, b = moving_pair(shift=(5, -3))
     path = tmp_path / "hybrid.pt"
-    meta = export.export_generator(hybrid(), path)
+    meta = export.export_generator(hybrid(fallback=0.0), path)
     assert meta["multiple"] == 1 and meta["model"]["arch"] == "hybrid"
     engine = Interpolator(path, device="cpu")
     assert engine.fused_post_op and engine.any_times
@@ -65,6 +66,51 @@ def test_an_untrained_model_is_dis_with_the_linear_motion_warp(tmp_path, n):
     assert diff.max() <= 1 and diff.mean() < 0.01
     # and it is motion, not the crossfade
     assert np.abs(got.astype(int) - np.stack(baselines.blend(a, b, n)).astype(int)).mean() > 5
+
+
+def fallback_reference(a, b, n, strength):
+    """The crossfade fallback with OpenCV and numpy: DIS (our op) both ways, the linear-motion warps
+    (cv2.remap), the local means of the warps' and the inputs' mean absolute differences (4x4 block
+    means by INTER_AREA, a 5x5 box with zeros beyond the border, INTER_LINEAR back to full size),
+    and alpha = s dw^2 / (dw^2 + df^2 + (2/255)^2) in [-1, 1] units, i.e. in grey levels:
+    s dw^2 / (dw^2 + df^2 + 1). Frames of sides divisible by 4."""
+    f01 = dis_flow(torch.from_numpy(a), torch.from_numpy(b)).numpy().transpose(1, 2, 0)
+    f10 = dis_flow(torch.from_numpy(b), torch.from_numpy(a)).numpy().transpose(1, 2, 0)
+    h, w = a.shape[:2]
+    gy, gx = np.mgrid[:h, :w].astype(np.float32)
+    warp = lambda img, f: cv2.remap(img.astype(np.float32), gx + f[..., 0], gy + f[..., 1], cv2.INTER_LINEAR,  # noqa: E731
+                                    borderMode=cv2.BORDER_REPLICATE)
+    box = lambda d: cv2.resize(cv2.boxFilter(cv2.resize(d, (w // 4, h // 4), interpolation=cv2.INTER_AREA), -1,  # noqa: E731
+                                             (5, 5), borderType=cv2.BORDER_CONSTANT), (w, h),
+                               interpolation=cv2.INTER_LINEAR)
+    af, bf = a.astype(np.float32), b.astype(np.float32)
+    df = box(np.abs(af - bf).mean(2))
+    out = []
+    for k in range(1, n + 1):
+        t = k / (n + 1)
+        w0, w1 = warp(a, -(1 - t) * t * f01 + t * t * f10), warp(b, (1 - t) ** 2 * f01 - t * (1 - t) * f10)
+        base = (1 - t) * w0 + t * w1
+        dw = box(np.abs(w0 - w1).mean(2))
+        alpha = (strength * dw ** 2 / (dw ** 2 + df ** 2 + 1.0))[..., None]
+        out.append(np.clip(np.round((1 - alpha) * base + alpha * ((1 - t) * af + t * bf)), 0, 255))
+    return np.stack(out)
+
+
+def test_the_crossfade_fallback_where_the_warps_disagree(tmp_path):
+    """Where the flow cannot explain the change (here: a square that appears), the warps disagree and
+    the frame moves toward the crossfade; elsewhere it stays the warp. The engine's frames match an
+    OpenCV/numpy reference of the rule."""
+    a, b = moving_pair(shift=(4, 2))
+    b = b.copy()
+    b[20:44, 30:60] = (250, 20, 20)  # appears in b: no motion explains it
+    path = tmp_path / "hybrid.pt"
+    export.export_generator(hybrid(fallback=0.75), path)
+    got = np.stack(Interpolator(path, device="cpu").interpolate(a, b, n=3)).astype(int)
+    want = fallback_reference(a, b, 3, 0.75)
+    diff = np.abs(got - want)
+    assert diff.max() <= 2 and diff.mean() < 0.05
+    plain = np.stack(baselines.dis_ours(a, b, 3)).astype(int)
+    assert np.abs(got - plain)[:, 20:44, 30:60].mean() > 5 * np.abs(got - plain)[:, 50:, :20].mean() + 1
 
 
 def test_scripted_exported_and_engine_outputs_match_eager(tmp_path):
@@ -120,7 +166,8 @@ def test_pseudo_labels_reward_the_true_motion():
 def test_bad_configs():
     for config, message in (({"n_in": 3}, "between 2 frames"), ({"scale": 3}, "scale"), ({"ngf": 2}, "ngf"),
                             ({"preset": "slow"}, "unknown DIS preset"), ({"times": [0.5]}, "one time"),
-                            ({"gate_bias": float("nan")}, "gate_bias")):
+                            ({"gate_bias": float("nan")}, "gate_bias"), ({"fallback": 1.5}, "fallback"),
+                            ({"fallback": float("nan")}, "fallback")):
         with pytest.raises(ValueError, match=message):
             hybrid(**config)
 

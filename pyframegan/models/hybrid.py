@@ -68,6 +68,40 @@ AGREEMENT = 0.02  # warps that agree to within this (in [-1, 1] units, ~1.3 grey
 OUT_CHANNELS = 9  # per time: ΔF_t0 (2), ΔF_t1 (2), mask logit (1), residual (3), confidence logit (1)
 
 
+# The crossfade fallback (not learned; its form and constants chosen on training clips, see
+# docs/results.md): where the two inputs warped to t disagree as much as the inputs themselves do,
+# the flow is not to be trusted, and the crossfade of the inputs (a ghost) costs less than a
+# misplaced warp. The frame moves toward the crossfade by alpha = strength * dw^2 / (dw^2 + df^2 + eps),
+# dw and df the mean absolute differences of the warps and of the inputs, averaged over about
+# FALLBACK_POOL x FALLBACK_POOL pixels (:func:`local_difference`). Where the warps agree (dw = 0: a still scene, a good flow)
+# alpha is 0.
+FALLBACK_POOL = 17
+FALLBACK_STRENGTH = 0.75  # the default strength (0: off)
+FALLBACK_EPS = (2.0 / 255.0) ** 2  # one grey level, squared, in [-1, 1] units
+
+
+def local_difference(a: torch.Tensor, b: torch.Tensor, pool: int) -> torch.Tensor:
+    """[N, 1, H, W]: |a - b| averaged over the channels and about ``pool`` x ``pool`` pixels: 4x4 block
+    means, a box of ``pool // 4`` (made odd) blocks (zeros beyond the border), upsampled bilinearly.
+    At a quarter of the resolution: the fallback costs a few per cent of a frame's time."""
+    d = F.avg_pool2d((a - b).abs().mean(1, keepdim=True), 4, 4, ceil_mode=True)
+    k = (pool // 4) | 1
+    d = F.avg_pool2d(d, [k, 1], 1, [k // 2, 0])
+    d = F.avg_pool2d(d, [1, k], 1, [0, k // 2])
+    return F.interpolate(d, size=[a.shape[2], a.shape[3]], mode="bilinear", align_corners=False)
+
+
+def crossfade_fallback(a: torch.Tensor, b: torch.Tensor, w0: torch.Tensor, w1: torch.Tensor,
+                       composed: torch.Tensor, t: torch.Tensor, df: torch.Tensor, strength: float,
+                       pool: int = FALLBACK_POOL, eps: float = FALLBACK_EPS) -> torch.Tensor:
+    """alpha * (crossfade - composed): what to add to ``composed`` (the frames [N, 3, H, W] made from
+    the warps ``w0``, ``w1`` of the inputs ``a``, ``b`` at times ``t`` [N, 1, 1, 1]) to move it toward
+    the crossfade (see above); ``df`` is ``local_difference(a, b, pool)``."""
+    dw2 = local_difference(w0, w1, pool).square()
+    alpha = dw2.div_(dw2 + df.square() + eps).mul_(strength)
+    return (torch.lerp(a, b, t) - composed).mul_(alpha)
+
+
 def grey_levels(x: torch.Tensor) -> torch.Tensor:
     """Normalised RGB frames [N, 3, H, W] in [-1, 1] -> grey [N, 1, H, W] in [0, 1] on the 256 levels
     of OpenCV's COLOR_RGB2GRAY (15-bit weights 9798, 19235, 3735, rounded): the grey that
@@ -83,7 +117,7 @@ class HybridInterpolator(nn.Module):
 
     def __init__(self, n_in: int = 2, n_out: int = 5, times: list[float] | None = None, ngf: int = 24,
                  scale: int = 4, preset: str = "medium", gate_bias: float = -2.0, learned: bool = True,
-                 guard_ratio: float = 1.25, guard_levels: float = 0.5):
+                 guard_ratio: float = 1.25, guard_levels: float = 0.5, fallback: float = FALLBACK_STRENGTH):
         super().__init__()
         if n_in != 2:
             raise ValueError(f"the hybrid generator interpolates between 2 frames, got n_in={n_in}")
@@ -98,13 +132,18 @@ class HybridInterpolator(nn.Module):
             raise ValueError(f"gate_bias must be finite, got {gate_bias}")
         if not (math.isfinite(guard_ratio) and guard_ratio >= 0 and math.isfinite(guard_levels) and guard_levels >= 0):
             raise ValueError(f"guard_ratio and guard_levels must be finite and >= 0, got {guard_ratio}, {guard_levels}")
+        if not (math.isfinite(fallback) and 0 <= fallback <= 1):
+            raise ValueError(f"fallback (the crossfade fallback's strength) must be in [0, 1], got {fallback}")
         self.config = {"arch": "hybrid", "n_in": 2, "n_out": n_out, "times": times, "ngf": ngf, "scale": scale,
                        "preset": preset, "gate_bias": gate_bias, "learned": bool(learned),
-                       "guard_ratio": float(guard_ratio), "guard_levels": float(guard_levels)}
+                       "guard_ratio": float(guard_ratio), "guard_levels": float(guard_levels),
+                       "fallback": float(fallback)}
         # learned=False: DIS and the motion prior only, the U-Net not run (its output is zero, as untrained)
         self.learned = bool(learned)
         self.head_channels = OUT_CHANNELS + 1  # the network's output and the warps' disagreement
         self.guard_ratio, self.guard_levels = float(guard_ratio), float(guard_levels)
+        self.fallback = float(fallback)
+        self.fallback_pool: int = FALLBACK_POOL
         self.n_in, self.n_out, self.multiple = 2, n_out, 1
         self.scale, self.gate_bias = scale, float(gate_bias)
         self.agreement_inv = 1.0 / AGREEMENT
@@ -232,10 +271,29 @@ class HybridInterpolator(nn.Module):
         out = self.out(d0)[:, :, :q[0], :q[1]].reshape(b * n, -1, q[0], q[1])
         return torch.cat([out, per_time[:, 10:11]], 1)  # + the warps' disagreement, for the gate
 
-    def compose_parts(self, flow: torch.Tensor, out: torch.Tensor, times: torch.Tensor, h: int,
+    def compose_parts(self, x: torch.Tensor, flow: torch.Tensor, out: torch.Tensor,
+                      times: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """F_t0, F_t1, mask, residual [b*n, C, h, w] for the n ``times`` [1, n, 1, 1, 1] from the frames
+        ``x``, the DIS flows [2b or, with context, 4b, 2, h, w] and the network's output for those times
+        [b*n, 9, h', w'], the crossfade fallback included in the residual."""
+        ft0, ft1, mask, residual = self.learned_parts(flow, out, times, x.shape[2], x.shape[3])
+        if self.fallback > 0.0:
+            n = times.shape[1]
+            xf = x.float()
+            df = local_difference(xf[:, :3], xf[:, 3:6], self.fallback_pool).repeat_interleave(n, 0)  # once a pair
+            a, b = xf[:, :3].repeat_interleave(n, 0), xf[:, 3:6].repeat_interleave(n, 0)
+            w0, w1 = backward_warp(a, ft0), backward_warp(b, ft1)
+            tt = times.to(xf.dtype).expand(x.shape[0], n, 1, 1, 1).reshape(-1, 1, 1, 1)
+            composed = torch.lerp(w1, w0, mask)  # m w0 + (1 - m) w1
+            if self.learned:
+                composed = composed + residual
+            residual = residual + crossfade_fallback(a, b, w0, w1, composed, tt, df, self.fallback, self.fallback_pool)
+        return ft0, ft1, mask, residual
+
+    def learned_parts(self, flow: torch.Tensor, out: torch.Tensor, times: torch.Tensor, h: int,
                       w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """F_t0, F_t1, mask, residual [b*n, C, h, w] for the n ``times`` [1, n, 1, 1, 1] from the DIS
-        flows [2b or, with context, 4b, 2, h, w] and the network's output for those times [b*n, 9, h', w']."""
+        """:meth:`compose_parts` without the fallback: the linear (or quadratic) motion of the DIS flows
+        and the network's gated corrections."""
         full = [h, w]
         b, n = out.shape[0] // times.shape[1], times.shape[1]
         ft0, ft1 = motion(flow, times, b)
@@ -274,7 +332,7 @@ class HybridInterpolator(nn.Module):
         """:meth:`synthesize` from the DIS flows and the network's output."""
         b, h, w = x.shape[0], x.shape[2], x.shape[3]
         n = self.n_out
-        ft0, ft1, mask, residual = self.compose_parts(flow, out, self.times, h, w)
+        ft0, ft1, mask, residual = self.compose_parts(x, flow, out, self.times)
         xf = x.float()
         frames = (mask * backward_warp(xf[:, :3].repeat_interleave(n, 0), ft0)
                   + (1 - mask) * backward_warp(xf[:, 3:6].repeat_interleave(n, 0), ft1) + residual)
@@ -295,7 +353,7 @@ class HybridInterpolator(nn.Module):
         flow = self.dis(x)
         out = at_times(self.network(x, flow).float(), self.times.flatten(), times.to(flow.device))
         tk = times.to(device=flow.device, dtype=flow.dtype).view(1, k, 1, 1, 1)
-        ft0, ft1, mask, residual = self.compose_parts(flow, out, tk, h, w)
+        ft0, ft1, mask, residual = self.compose_parts(x, flow, out, tk)
         return Components(ft0.reshape(b, k, 2, h, w), ft1.reshape(b, k, 2, h, w),
                           mask.to(x.dtype).reshape(b, k, 1, h, w), residual.to(x.dtype).reshape(b, k, 3, h, w))
 

@@ -16,7 +16,11 @@
    ``AGREEMENT``, ramping up linearly to it): there DIS is right, and a still scene stays exactly still
    (identical inputs give the input back).
 
-The correction, mask and residual heads start at zero, so an untrained model *is* DIS with the
+5. The crossfade fallback (not learned, ``fallback``; chosen on training clips): where the warps
+   disagree about as much as the inputs do, the frame moves toward the crossfade (see
+   :func:`crossfade_fallback`).
+
+The correction, mask and residual heads start at zero, so an untrained model with ``fallback=0`` *is* DIS with the
 linear-motion warp (the ``dis`` baseline of ``pyframegan evaluate``), and training starts exactly
 there. No padding is needed (``multiple`` 1): the U-Net pads its own input and DIS runs on the
 frames as they are.

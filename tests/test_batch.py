@@ -223,8 +223,9 @@ def test_ray_worker_killed_mid_video_is_retried(tiny_model, tmp_path):
     def kill_the_writer():  # the worker's pid is in its temporary file's name: .long.mp4.<pid>-<tag>...
         deadline = time.time() + 120
         while time.time() < deadline and not killed:
-            for p in hidden_files(out):
-                pid = int(re.match(r"\.long\.mp4\.(\d+)-", p.name).group(1))
+            for p in hidden_files(out):  # the manifest's temporary file (the driver's) is another one
+                match = re.match(r"\.long\.mp4\.(\d+)-", p.name)
+                pid = int(match.group(1)) if match else os.getpid()
                 if pid != os.getpid():
                     os.kill(pid, signal.SIGKILL)
                     killed.append(pid)

@@ -206,15 +206,17 @@ def decode_batches(path: Path, container, stream, pipe: Pipeline, out_q: queue.Q
 
 
 UNION_MAX = 64  # positions one model call may make for all its pairs (memory: batch x positions frames)
+UNION_SLACK = 1.5  # ... and at most this many times the frames its pairs need
 
 
 def compute_batches(interpolator, pipe: Pipeline, in_q: queue.Queue, out_q: queue.Queue, context: bool) -> None:
     """Compute stage: the in-between frames of every pair that is not a scene cut, at its positions.
     The pairs with context (``context``: a frame before and after them in the same shot) go through
     the model in one call, those without in another, each call making every position any of its
-    pairs needs (pairs of a rate conversion need different ones: one call for all is several times
-    faster than one per pair); past UNION_MAX positions, pairs are grouped by their positions.
-    Positions k / (n_out + 1) are the model's own frames (any model); others need a flow generator."""
+    pairs needs, unless that is more than UNION_MAX positions or UNION_SLACK times the frames the
+    pairs need (a rate conversion whose pairs need different positions): then pairs with the same
+    positions go together. Positions k / (n_out + 1) are the model's own frames (any model); others
+    need a flow generator."""
     stack = lambda images: torch.from_numpy(np.stack(images))  # noqa: E731
     n_out = int(interpolator.n_out)
     own = tuple(Fraction(k, n_out + 1) for k in range(1, n_out + 1))
@@ -231,7 +233,8 @@ def compute_batches(interpolator, pipe: Pipeline, in_q: queue.Queue, out_q: queu
         calls = []
         for with_ctx, pairs in groups.items():
             union = sorted({t for j in pairs for t in batch.positions[j] if t > 0})
-            if len(union) <= UNION_MAX:
+            needed = sum(1 for j in pairs for t in batch.positions[j] if t > 0)
+            if len(union) <= UNION_MAX and len(union) * len(pairs) <= UNION_SLACK * needed:
                 calls.append((with_ctx, tuple(union), pairs))
                 continue
             by_positions: dict[tuple, list[int]] = {}

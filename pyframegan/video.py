@@ -138,7 +138,8 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
     if queue_size < 1:
         raise ValueError(f"queue_size must be at least 1, got {queue_size}")
     if to_fps is not None and n is not None:
-        raise ValueError("give either n (-n: frames between every two source frames) or to_fps (--to-fps: a target rate), not both")
+        raise ValueError("give either n (-n: frames between every two source frames) or to_fps "
+                         "(--to-fps: a target rate), not both")
     write_rate_given = parse_fps(fps) if fps is not None else None
     target_rate = parse_fps(to_fps) if to_fps is not None else None
     detector = SceneCutDetector(threshold=scene_threshold) if scene_detect else None

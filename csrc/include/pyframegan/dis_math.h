@@ -452,7 +452,9 @@ struct DensifyKernel : Rows {
 // pair: deriv [8, h, w] = Ix, Iy, Iz, Ixx, Ixy, Iyy, Ixz, Iyz (of the mean of frame 0 and the
 // warped frame 1, and of their difference Iz); system [5, h, w] = A11, A12, A22, b1, b2;
 // weights [h, w] = the smoothness weight of each pixel's right and lower edges.
-enum Deriv { kIx, kIy, kIz, kIxx, kIxy, kIyy, kIxz, kIyz, kDerivs };
+// The derivatives, then the parts of the data terms that do not change with dW (once per level):
+// the three gradient norms and the gradient-constancy quotients (SystemKernel's formulas).
+enum Deriv { kIx, kIy, kIz, kIxx, kIxy, kIyy, kIxz, kIyz, kNorm, kNormX, kNormY, kQ11, kQ12, kQ22, kQB1, kQB2, kDerivs };
 enum System { kA11, kA12, kA22, kB1, kB2, kSystem };
 
 // Frame 1 warped by W (cv::remap INTER_LINEAR, BORDER_REPLICATE; OpenCV 5 samples at the float
@@ -488,9 +490,9 @@ PFG_HD float central_diff(const float* p, int h, int w, int y, int x, bool dy) {
 }
 
 // Stage 0: Ix, Iy from the mean image, Ixz, Iyz from Iz; stage 1 (after stage 0 everywhere): Ixx,
-// Ixy from Ix and Iyy from Iy.
+// Ixy from Ix and Iyy from Iy, and the constant parts of the data terms from them.
 struct DerivKernel : Rows {
-  float* deriv;      // [B, 8, h, w]
+  float* deriv;      // [B, kDerivs, h, w]
   const float* avg;  // [B, h, w]: the mean image
   int w, stage;
 
@@ -504,9 +506,21 @@ struct DerivKernel : Rows {
       d[kIxz * plane + o] = central_diff(d + kIz * plane, h, w, r.y, x, false);
       d[kIyz * plane + o] = central_diff(d + kIz * plane, h, w, r.y, x, true);
     } else {
-      d[kIxx * plane + o] = central_diff(d + kIx * plane, h, w, r.y, x, false);
-      d[kIxy * plane + o] = central_diff(d + kIx * plane, h, w, r.y, x, true);
-      d[kIyy * plane + o] = central_diff(d + kIy * plane, h, w, r.y, x, true);
+      const float Ixx = central_diff(d + kIx * plane, h, w, r.y, x, false);
+      const float Ixy = central_diff(d + kIx * plane, h, w, r.y, x, true);
+      const float Iyy = central_diff(d + kIy * plane, h, w, r.y, x, true);
+      d[kIxx * plane + o] = Ixx, d[kIxy * plane + o] = Ixy, d[kIyy * plane + o] = Iyy;
+      const float Ix = d[kIx * plane + o], Iy = d[kIy * plane + o];
+      const float Ixz = d[kIxz * plane + o], Iyz = d[kIyz * plane + o];
+      const float zeta2 = kZeta * kZeta;
+      const float norm = Ixx * Ixx + Ixy * Ixy + zeta2, norm2 = Iyy * Iyy + Ixy * Ixy + zeta2;
+      d[kNorm * plane + o] = Ix * Ix + Iy * Iy + zeta2;
+      d[kNormX * plane + o] = norm, d[kNormY * plane + o] = norm2;
+      d[kQ11 * plane + o] = Ixx * Ixx / norm + Ixy * Ixy / norm2;
+      d[kQ12 * plane + o] = Ixx * Ixy / norm + Ixy * Iyy / norm2;
+      d[kQ22 * plane + o] = Ixy * Ixy / norm + Iyy * Iyy / norm2;
+      d[kQB1 * plane + o] = Ixx * Ixz / norm + Ixy * Iyz / norm2;
+      d[kQB2 * plane + o] = Ixy * Ixz / norm + Iyy * Iyz / norm2;
     }
   }
 };
@@ -550,21 +564,20 @@ struct SystemKernel : Rows {
     const float du = df[o], dv = df[plane + o];
     const float zeta2 = kZeta * kZeta, eps2 = epsilon * epsilon;
     // brightness constancy
-    float norm = Ix * Ix + Iy * Iy + zeta2;
+    const float norm1 = d[kNorm * plane];
     const float ik1z = Iz + Ix * du + Iy * dv;
-    float weight = ((delta / 2) / sqrtf(ik1z * ik1z / norm + eps2)) / norm;
+    float weight = ((delta / 2) / sqrtf(ik1z * ik1z / norm1 + eps2)) / norm1;
     float a11 = weight * (Ix * Ix) + zeta2, a12 = weight * (Ix * Iy), a22 = weight * (Iy * Iy) + zeta2;
     float b1 = -weight * (Iz * Ix), b2 = -weight * (Iz * Iy);
-    // gradient constancy
-    norm = Ixx * Ixx + Ixy * Ixy + zeta2;
-    const float norm2 = Iyy * Iyy + Ixy * Ixy + zeta2;
+    // gradient constancy (the quotients of the derivatives alone were made once, by DerivKernel)
+    const float norm = d[kNormX * plane], norm2 = d[kNormY * plane];
     const float ik1zx = Ixz + Ixx * du + Ixy * dv, ik1zy = Iyz + Ixy * du + Iyy * dv;
     weight = (gamma / 2) / sqrtf(ik1zx * ik1zx / norm + ik1zy * ik1zy / norm2 + eps2);
-    a11 += weight * (Ixx * Ixx / norm + Ixy * Ixy / norm2);
-    a12 += weight * (Ixx * Ixy / norm + Ixy * Iyy / norm2);
-    a22 += weight * (Ixy * Ixy / norm + Iyy * Iyy / norm2);
-    b1 += -weight * (Ixx * Ixz / norm + Ixy * Iyz / norm2);
-    b2 += -weight * (Ixy * Ixz / norm + Iyy * Iyz / norm2);
+    a11 += weight * d[kQ11 * plane];
+    a12 += weight * d[kQ12 * plane];
+    a22 += weight * d[kQ22 * plane];
+    b1 += -weight * d[kQB1 * plane];
+    b2 += -weight * d[kQB2 * plane];
     // smoothness: each edge (o, q) adds its weight to both ends' diagonal and w * (W(q) - W(o)) to
     // b(o); the weight is o's own for its right and lower edges, the neighbour's for the others. A
     // missing edge (the frame's border) adds exact zeros. Red pixels ((y + x) even) take their own

@@ -134,7 +134,8 @@ class Batch:
         if before is None or after is None or before_cut or after_cut:
             return None
         span = self.times[j + 1] - self.times[j]
-        if abs(self.times[j] - before_time - span) > span / 20 or abs(after_time - self.times[j + 1] - span) > span / 20:
+        gap_before, gap_after = self.times[j] - before_time, after_time - self.times[j + 1]
+        if abs(gap_before - span) > span / 20 or abs(gap_after - span) > span / 20:
             return None
         return before, after
 
@@ -226,26 +227,26 @@ def compute_batches(interpolator, pipe: Pipeline, in_q: queue.Queue, out_q: queu
             pipe.put(out_q, END)
             return
         batch.mids = [None] * len(batch.cuts)
+        # each pair to interpolate: the positions it needs (t = 0 is its source frame) and its context
+        wanted = {j: tuple(t for t in batch.positions[j] if t > 0) for j, cut in enumerate(batch.cuts) if not cut}
+        ctx = {j: batch.context(j) if context else None for j, ts in wanted.items() if ts}
         groups: dict[bool, list[int]] = {}
-        for j, cut in enumerate(batch.cuts):
-            if not cut and any(t > 0 for t in batch.positions[j]):
-                groups.setdefault(context and batch.context(j) is not None, []).append(j)
+        for j, c in ctx.items():
+            groups.setdefault(c is not None, []).append(j)
         calls = []
         for with_ctx, pairs in groups.items():
-            union = sorted({t for j in pairs for t in batch.positions[j] if t > 0})
-            needed = sum(1 for j in pairs for t in batch.positions[j] if t > 0)
-            if len(union) <= UNION_MAX and len(union) * len(pairs) <= UNION_SLACK * needed:
+            union = sorted({t for j in pairs for t in wanted[j]})
+            if len(union) <= UNION_MAX and len(union) * len(pairs) <= UNION_SLACK * sum(len(wanted[j]) for j in pairs):
                 calls.append((with_ctx, tuple(union), pairs))
                 continue
             by_positions: dict[tuple, list[int]] = {}
             for j in pairs:
-                by_positions.setdefault(tuple(t for t in batch.positions[j] if t > 0), []).append(j)
+                by_positions.setdefault(wanted[j], []).append(j)
             calls += [(with_ctx, ts, group) for ts, group in by_positions.items()]
         for with_ctx, ts, pairs in calls:
             extra = []
             if with_ctx:
-                ctx = [batch.context(j) for j in pairs]
-                extra = [stack([c[0] for c in ctx]), stack([c[1] for c in ctx])]
+                extra = [stack([ctx[j][0] for j in pairs]), stack([ctx[j][1] for j in pairs])]
             times = None if ts == own else [float(t) for t in ts]
             out = interpolator.run(stack([batch.frames[j] for j in pairs]), stack([batch.frames[j + 1] for j in pairs]),
                                    times, *extra).numpy()

@@ -20,8 +20,8 @@
    disagree about as much as the inputs do, the frame moves toward the crossfade (see
    :func:`crossfade_fallback`).
 
-The correction, mask and residual heads start at zero, so an untrained model with ``fallback=0`` *is* DIS with the
-linear-motion warp (the ``dis`` baseline of ``pyframegan evaluate``), and training starts exactly
+The correction, mask and residual heads start at zero, so an untrained model with ``fallback=0``
+*is* DIS with the linear-motion warp (the ``dis`` baseline of ``pyframegan evaluate``), and training starts exactly
 there. No padding is needed (``multiple`` 1): the U-Net pads its own input and DIS runs on the
 frames as they are.
 """
@@ -77,8 +77,8 @@ OUT_CHANNELS = 9  # per time: ΔF_t0 (2), ΔF_t1 (2), mask logit (1), residual (
 # the flow is not to be trusted, and the crossfade of the inputs (a ghost) costs less than a
 # misplaced warp. The frame moves toward the crossfade by alpha = strength * dw^2 / (dw^2 + df^2 + eps),
 # dw and df the mean absolute differences of the warps and of the inputs, averaged over about
-# FALLBACK_POOL x FALLBACK_POOL pixels (:func:`local_difference`). Where the warps agree (dw = 0: a still scene, a good flow)
-# alpha is 0.
+# FALLBACK_POOL x FALLBACK_POOL pixels (:func:`local_difference`). Where the warps agree (dw = 0: a
+# still scene, a good flow) alpha is 0.
 FALLBACK_POOL = 17
 FALLBACK_STRENGTH = 0.75  # the default strength (0: off)
 FALLBACK_EPS = (2.0 / 255.0) ** 2  # one grey level, squared, in [-1, 1] units
@@ -282,17 +282,29 @@ class HybridInterpolator(nn.Module):
         [b*n, 9, h', w'], the crossfade fallback included in the residual."""
         ft0, ft1, mask, residual = self.learned_parts(flow, out, times, x.shape[2], x.shape[3])
         if self.fallback > 0.0:
-            n = times.shape[1]
-            xf = x.float()
-            df = local_difference(xf[:, :3], xf[:, 3:6], self.fallback_pool).repeat_interleave(n, 0)  # once a pair
-            a, b = xf[:, :3].repeat_interleave(n, 0), xf[:, 3:6].repeat_interleave(n, 0)
-            w0, w1 = backward_warp(a, ft0), backward_warp(b, ft1)
-            tt = times.to(xf.dtype).expand(x.shape[0], n, 1, 1, 1).reshape(-1, 1, 1, 1)
+            a, b, w0, w1 = self.warped(x, ft0, ft1, times.shape[1])
             composed = torch.lerp(w1, w0, mask)  # m w0 + (1 - m) w1
             if self.learned:
                 composed = composed + residual
-            residual = residual + crossfade_fallback(a, b, w0, w1, composed, tt, df, self.fallback, self.fallback_pool)
+            residual = residual + self.fallback_term(x, a, b, w0, w1, composed, times)
         return ft0, ft1, mask, residual
+
+    def warped(self, x: torch.Tensor, ft0: torch.Tensor, ft1: torch.Tensor,
+               n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """The inputs of ``x`` repeated for the n times [b*n, 3, h, w] (float), and warped by F_t0, F_t1."""
+        xf = x.float()
+        a, b = xf[:, :3].repeat_interleave(n, 0), xf[:, 3:6].repeat_interleave(n, 0)
+        return a, b, backward_warp(a, ft0), backward_warp(b, ft1)
+
+    def fallback_term(self, x: torch.Tensor, a: torch.Tensor, b: torch.Tensor, w0: torch.Tensor, w1: torch.Tensor,
+                      composed: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
+        """:func:`crossfade_fallback` for the frames ``composed`` at the n ``times`` [1, n, 1, 1, 1]
+        (the inputs' difference once a pair)."""
+        n = times.shape[1]
+        xf = x.float()
+        df = local_difference(xf[:, :3], xf[:, 3:6], self.fallback_pool).repeat_interleave(n, 0)
+        tt = times.to(xf.dtype).expand(x.shape[0], n, 1, 1, 1).reshape(-1, 1, 1, 1)
+        return crossfade_fallback(a, b, w0, w1, composed, tt, df, self.fallback, self.fallback_pool)
 
     def learned_parts(self, flow: torch.Tensor, out: torch.Tensor, times: torch.Tensor, h: int,
                       w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -336,10 +348,11 @@ class HybridInterpolator(nn.Module):
         """:meth:`synthesize` from the DIS flows and the network's output."""
         b, h, w = x.shape[0], x.shape[2], x.shape[3]
         n = self.n_out
-        ft0, ft1, mask, residual = self.compose_parts(x, flow, out, self.times)
-        xf = x.float()
-        frames = (mask * backward_warp(xf[:, :3].repeat_interleave(n, 0), ft0)
-                  + (1 - mask) * backward_warp(xf[:, 3:6].repeat_interleave(n, 0), ft1) + residual)
+        ft0, ft1, mask, residual = self.learned_parts(flow, out, self.times, h, w)
+        i0, i1, w0, w1 = self.warped(x, ft0, ft1, n)  # warped once, for the frames and the fallback
+        frames = mask * w0 + (1 - mask) * w1 + residual
+        if self.fallback > 0.0:
+            frames = frames + self.fallback_term(x, i0, i1, w0, w1, frames, self.times)
         return frames.clamp(-1, 1).reshape(b, 3 * n, h, w), flow, ft0, ft1
 
     @torch.jit.export

@@ -36,6 +36,7 @@ from typing import Any, Callable, Iterable
 import torch
 from tqdm import tqdm
 
+from pyframegan.cli import first_line
 from pyframegan.files import atomic_write, remove_stale_temporaries
 from pyframegan.video import add_video_options, engine_dtype, interpolate_video, video_options
 
@@ -229,11 +230,6 @@ def run_here(items: list[Item], video_kwargs: dict, report: Callable, *, model=N
 
 
 # --- the batch -----------------------------------------------------------------------------------
-def error_text(exc: BaseException) -> str:
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
 def run_batch(inputs: Iterable[str | os.PathLike], outdir: str | os.PathLike, *, model=None, device=None,
               fp16: bool = False, container: str = "mp4", overwrite: bool = False, jobs: int = 1,
               ray: str | None = None, retries: int = 3, cpus_per_video: int = 1, progress: bool = True,
@@ -292,7 +288,7 @@ def run_batch(inputs: Iterable[str | os.PathLike], outdir: str | os.PathLike, *,
             manifest.set(item, "done", stats)
             frames += stats["output_frames"]
         else:
-            manifest.set(item, "failed", error=error_text(exc))
+            manifest.set(item, "failed", error=first_line(exc) or type(exc).__name__)
             failed += 1
         manifest.save()
         bar.set_postfix(frames=frames, failed=failed, refresh=False)

@@ -23,6 +23,7 @@ from typing import Callable
 import ray
 import torch
 
+from pyframegan.cli import first_line
 from pyframegan.files import remove_stale_temporaries
 
 
@@ -108,9 +109,8 @@ def run_on_ray(items: list, video_kwargs: dict, report: Callable, *, mode: str, 
             except ray.exceptions.RayTaskError as exc:  # the video's own error, e.g. a corrupt input
                 report(item, None, exc.cause if isinstance(exc.cause, BaseException) else exc)
             except ray.exceptions.RayError as exc:  # the worker died (retried up to `retries` times), or never started
-                first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-                report(item, None, RuntimeError(f"the Ray worker failed ({type(exc).__name__}: {first}); a worker "
-                                                f"that dies is retried up to {retries} times"))
+                report(item, None, RuntimeError(f"the Ray worker failed ({type(exc).__name__}: {first_line(exc)}); "
+                                                f"a worker that dies is retried up to {retries} times"))
             else:
                 report(item, stats, None)
             if waiting:

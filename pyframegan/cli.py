@@ -50,6 +50,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def first_line(exc: BaseException) -> str:
+    """The first line of an exception's message ("" when it has none): how errors are reported in
+    one line (the CLI, a batch's manifest)."""
+    text = str(exc).strip()
+    return text.splitlines()[0] if text else ""
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -89,7 +96,7 @@ def main(argv: list[str] | None = None) -> int:
         except (RuntimeError, OSError, MemoryError) as exc:  # a bad device or model, out of memory, I/O
             if debug:
                 raise
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+            first = first_line(exc) or type(exc).__name__
             print(f"{prefix}: error: {first} (PYFRAMEGAN_DEBUG=1 shows the traceback)", file=sys.stderr)
             return 1
 

@@ -127,7 +127,7 @@ class Colour:
 
 
 def _is_yuv(pix_fmt: str | None) -> bool:
-    return bool(pix_fmt) and pix_fmt.startswith(("yuv", "yuvj", "nv"))
+    return bool(pix_fmt) and pix_fmt.startswith(("yuv", "nv"))  # yuvj (full range) too
 
 
 def bit_depth(stream) -> int:

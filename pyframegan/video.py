@@ -47,11 +47,11 @@ import numpy as np
 import torch
 from tqdm import tqdm
 
-from pyframegan.data.decode import DEFAULT_REPEAT_TOLERANCE, _open_video
+from pyframegan.data.decode import DEFAULT_REPEAT_TOLERANCE, STDIN, _open_video
 from pyframegan.data.scenecut import SceneCutDetector
 from pyframegan.engine import MIN_SIDE
-from pyframegan.encoding import (CRF_CODECS, DEFAULT_CODECS, RAW_CODECS, Audio, Colour, NoAudio, bit_depth, choose_codec, choose_pix_fmt,
-                                 codec_options)
+from pyframegan.encoding import (CRF_CODECS, DEFAULT_CODECS, RAW_CODECS, Audio, Colour, NoAudio, bit_depth,
+                                 choose_codec, choose_pix_fmt, codec_options)
 from pyframegan.files import atomic_output
 from pyframegan.model_options import add_model_options
 from pyframegan.pipeline import END, Pipeline, Schedule, Stopped, compute_batches, decode_batches, output_frames
@@ -64,7 +64,7 @@ class TruncatedVideoWarning(UserWarning):
     """The input decoded to fewer frames than its header declares."""
 
 
-PIPE = "-"  # as an input: standard input; as an output: standard output
+PIPE = STDIN  # "-": as the input, standard input; as the output, standard output
 
 
 def _check_paths(src: Path, dst: Path, format: str | None = None) -> None:
@@ -372,10 +372,10 @@ def engine_dtype(device: str | None, fp16: bool) -> torch.dtype:
 def video_options(args: argparse.Namespace) -> dict[str, Any]:
     """The keyword arguments of :func:`interpolate_video` that :func:`add_arguments` put in ``args``
     (input, output, model and device excepted): one definition for `video` and `batch`."""
-    return dict(fps=args.fps, to_fps=args.to_fps, dedup=args.dedup, format=args.format, batch_size=args.batch_size, montage=args.montage, scene_detect=args.scene_detect,
-                scene_threshold=args.scene_threshold, codec=args.codec, pix_fmt=args.pix_fmt, crf=args.crf,
-                preset=args.preset, audio=args.audio, n=args.frames_between, context=args.context,
-                strict=args.strict)
+    return dict(fps=args.fps, to_fps=args.to_fps, dedup=args.dedup, format=args.format, batch_size=args.batch_size,
+                montage=args.montage, scene_detect=args.scene_detect, scene_threshold=args.scene_threshold,
+                codec=args.codec, pix_fmt=args.pix_fmt, crf=args.crf, preset=args.preset, audio=args.audio,
+                n=args.frames_between, context=args.context, strict=args.strict)
 
 
 def main(args: argparse.Namespace) -> int:

@@ -74,23 +74,28 @@ void dis_refine(const DisPlan& p, const dis::Level& lv, const at::Tensor& i0, co
   using namespace dis;
   const int64_t rows = p.batch * lv.h;
   const Rows r{lv.h};
-  at::Tensor deriv = at::empty({p.batch, kDerivs, lv.h, lv.w}, flow.options());
+  const RedBlack rb{lv.h, lv.w};
+  at::Tensor deriv = at::empty({p.batch, kPixelDerivs, lv.h, lv.w}, flow.options());
   at::Tensor avg = at::empty({p.batch, lv.h, lv.w}, flow.options());
-  at::Tensor dflow = at::zeros_like(flow), weights = at::empty_like(avg);
-  at::Tensor system = at::empty({p.batch, kSystem, lv.h, lv.w}, flow.options());
-  float *d = deriv.data_ptr<float>(), *df = dflow.data_ptr<float>(), *wt = weights.data_ptr<float>();
+  // the red-black planes: their border and padding zero (the norms one, so that padding divides by 1)
+  at::Tensor terms = at::zeros({p.batch, 2, kTerms, rb.plane()}, flow.options());
+  terms.narrow(2, kNorm, 3).fill_(1.0f);
+  at::Tensor dflow = at::zeros({p.batch, 2, 2, rb.plane()}, flow.options());
+  at::Tensor system = at::empty({p.batch, 2, kSystem, rb.plane()}, flow.options());
+  float *d = deriv.data_ptr<float>(), *t = terms.data_ptr<float>(), *df = dflow.data_ptr<float>();
+  float* sys = system.data_ptr<float>();
   const float* f = flow.const_data_ptr<float>();
   Driver::run(WarpKernel{r, i0.const_data_ptr<float>(), i1.const_data_ptr<float>(), f, d, avg.data_ptr<float>(), lv.w},
               rows, lv.w);
-  for (int stage = 0; stage < 2; ++stage) Driver::run(DerivKernel{r, d, avg.const_data_ptr<float>(), lv.w, stage}, rows, lv.w);
+  for (int stage = 0; stage < 2; ++stage)
+    Driver::run(DerivKernel{r, d, avg.const_data_ptr<float>(), f, t, lv.w, stage}, rows, lv.w);
   for (int it = 0; it < p.refine_iters; ++it) {
-    Driver::run(WeightKernel{r, f, df, wt, lv.w, p.alpha, p.epsilon}, rows, lv.w);
-    Driver::run(SystemKernel{r, d, f, df, wt, system.data_ptr<float>(), lv.w, p.gamma, p.delta, p.epsilon}, rows, lv.w);
+    Driver::run(WeightKernel{t, df, lv.h, lv.w, p.alpha, p.epsilon}, 2 * rows, rb.groups());
+    Driver::run(SystemKernel{t, df, sys, lv.h, lv.w, p.gamma, p.delta, p.epsilon}, 2 * rows, rb.groups());
     for (int sor = 0; sor < kSorIterations; ++sor)
-      for (int colour = 0; colour < 2; ++colour)
-        Driver::run(SorKernel{r, system.const_data_ptr<float>(), wt, df, lv.w, colour}, rows, SorKernel::columns(lv.w));
+      for (int colour = 0; colour < 2; ++colour) Driver::run(SorKernel{sys, t, df, lv.h, lv.w, colour}, rows, rb.groups());
   }
-  Driver::run(AddKernel{flow.data_ptr<float>(), df, lv.w}, p.batch * 2 * lv.h, lv.w);
+  Driver::run(AddKernel{flow.data_ptr<float>(), df, lv.h, lv.w}, p.batch * 2 * lv.h, lv.w);
 }
 
 // The flows of all the pairs of `p`, each kernel over all of them at once.

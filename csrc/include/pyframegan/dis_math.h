@@ -52,12 +52,23 @@ struct F4 {
 PFG_HD F4 operator+(F4 a, F4 b) { return {{a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3]}}; }
 PFG_HD F4 operator-(F4 a, F4 b) { return {{a[0] - b[0], a[1] - b[1], a[2] - b[2], a[3] - b[3]}}; }
 PFG_HD F4 operator*(F4 a, F4 b) { return {{a[0] * b[0], a[1] * b[1], a[2] * b[2], a[3] * b[3]}}; }
+PFG_HD F4 operator/(F4 a, F4 b) { return {{a[0] / b[0], a[1] / b[1], a[2] / b[2], a[3] / b[3]}}; }
 PFG_HD F4 splat4(float v) { return {{v, v, v, v}}; }
 #else
 typedef float F4 __attribute__((vector_size(16)));
 PFG_HD F4 splat4(float v) { return F4{v, v, v, v}; }
 #endif
 PFG_HD F4 load4(const float* p) { return F4{p[0], p[1], p[2], p[3]}; }
+PFG_HD void store4(float* p, const F4& v) {
+  for (int k = 0; k < 4; ++k) p[k] = v[k];
+}
+PFG_HD F4 sqrt4(const F4& v) {
+#if !defined(__CUDA_ARCH__) && defined(__SSE__)
+  return __builtin_ia32_sqrtps(v);
+#else
+  return F4{sqrtf(v[0]), sqrtf(v[1]), sqrtf(v[2]), sqrtf(v[3])};
+#endif
+}
 PFG_HD float reduce4(const F4& l) { return (l[0] + l[1]) + (l[2] + l[3]); }
 
 // Rows (b, y) of [B, h, w] planes; a row is w pixels.
@@ -197,8 +208,8 @@ struct LinearTap {
   float a0, a1;
 };
 
-PFG_HD LinearTap linear_tap(int d, int src, int dst) {
-  const double ratio = 1.0 / (static_cast<double>(dst) / src);
+// ratio: src / dst, as OpenCV computes it (1 / (dst / src), in double)
+PFG_HD LinearTap linear_tap(int d, int src, double ratio) {
   float f = static_cast<float>((d + 0.5) * ratio - 0.5);
   int s = static_cast<int>(floorf(f));
   f -= static_cast<float>(s);
@@ -212,10 +223,14 @@ struct ResizeFlowKernel {
   float* dst;        // [B, 2, h, w]
   int sh, sw, h, w;
   float scale;
+  double ry, rx;  // sh / h and sw / w, as OpenCV computes them: 1 / (h / sh)
+  ResizeFlowKernel(const float* src_, float* dst_, int sh_, int sw_, int h_, int w_, float scale_)
+      : src(src_), dst(dst_), sh(sh_), sw(sw_), h(h_), w(w_), scale(scale_),
+        ry(1.0 / (static_cast<double>(h_) / sh_)), rx(1.0 / (static_cast<double>(w_) / sw_)) {}
   PFG_HD PlaneRow row(int64_t r) const { return {r / h, static_cast<int>(r % h)}; }  // b: pair * 2 + channel
   PFG_HD void operator()(const PlaneRow& r, int x) const {
     const float* s = src + r.b * sh * static_cast<int64_t>(sw);
-    const LinearTap tx = linear_tap(x, sw, w), ty = linear_tap(r.y, sh, h);
+    const LinearTap tx = linear_tap(x, sw, rx), ty = linear_tap(r.y, sh, ry);
     const float* r0 = s + ty.i0 * static_cast<int64_t>(sw);
     const float* r1 = s + ty.i1 * static_cast<int64_t>(sw);
     const float h0 = r0[tx.i0] * tx.a0 + r0[tx.i1] * tx.a1;
@@ -350,13 +365,14 @@ struct PatchSearch {
         if (v < best) best = v, sx[k] = sx[n], sy[k] = sy[n];
       }
     }
-    // the structure tensor of the patch (exact integer sums of the Sobel gradients)
-    int64_t sxx = 0, syy = 0, sxy = 0, s_x = 0, s_y = 0;
+    // the structure tensor of the patch (exact integer sums of the Sobel gradients: |g| <= 4 * 255,
+    // so the sums of at most kBorder^2 products stay below 2^31)
+    int sxx = 0, syy = 0, sxy = 0, s_x = 0, s_y = 0;
     for (int r = 0; r < patch; ++r) {
       const float* ax = gx + b * plane() + (i + r) * static_cast<int64_t>(lv.w) + j;
       const float* ay = gy + b * plane() + (i + r) * static_cast<int64_t>(lv.w) + j;
       for (int c = 0; c < patch; ++c) {
-        const int64_t vx = static_cast<int64_t>(ax[c]), vy = static_cast<int64_t>(ay[c]);
+        const int vx = static_cast<int>(ax[c]), vy = static_cast<int>(ay[c]);
         sxx += vx * vx, syy += vy * vy, sxy += vx * vy, s_x += vx, s_y += vy;
       }
     }
@@ -448,20 +464,41 @@ struct DensifyKernel : Rows {
 };
 
 // --- 4. variational refinement ----------------------------------------------------------------------------
-// OpenCV's VariationalRefinement with the flow W fixed and the increment dW solved for. Planes of a
-// pair: deriv [8, h, w] = Ix, Iy, Iz, Ixx, Ixy, Iyy, Ixz, Iyz (of the mean of frame 0 and the
-// warped frame 1, and of their difference Iz); system [5, h, w] = A11, A12, A22, b1, b2;
-// weights [h, w] = the smoothness weight of each pixel's right and lower edges.
-// The derivatives, then the parts of the data terms that do not change with dW (once per level):
-// the three gradient norms and the gradient-constancy quotients (SystemKernel's formulas).
-enum Deriv { kIx, kIy, kIz, kIxx, kIxy, kIyy, kIxz, kIyz, kNorm, kNormX, kNormY, kQ11, kQ12, kQ22, kQB1, kQB2, kDerivs };
+// OpenCV's VariationalRefinement with the flow W fixed and the increment dW solved for. In the
+// pixel layout, deriv [kPixelDerivs, h, w] holds Ix, Iy, Iz, Ixz, Iyz (of the mean of frame 0 and
+// the warped frame 1, and of their difference Iz; the other planes unused). Everything the fixed-point
+// iterations read is then kept in the red-black layout below (as OpenCV does), where each pixel's
+// neighbours are contiguous and the kernels take four pixels of a row at once: terms [kTerms] =
+// the eight derivatives, the parts of the data terms that do not change with dW (the three gradient
+// norms, the gradient-constancy quotients: once per level), W itself, and the smoothness weights of
+// each pixel's right and lower edges (WR, WD: zero where the frame ends); dW [2]; the linear systems
+// [kSystem] = A11, A12, A22, b1, b2.
+enum Term { kIx, kIy, kIz, kIxx, kIxy, kIyy, kIxz, kIyz, kNorm, kNormX, kNormY, kQ11, kQ12, kQ22, kQB1, kQB2,
+            kU, kV, kWR, kWD, kTerms };
+constexpr int kPixelDerivs = kIyz + 1;  // the derivative planes in the pixel layout (kIx .. kIyz)
 enum System { kA11, kA12, kA22, kB1, kB2, kSystem };
+
+// The red-black layout of a level's planes: pixel (y, x) has colour c = (y + x) & 1 and lives at
+// column k = x >> 1 of row y of its colour's plane. A plane has a zero border one row and one column
+// wide, and each row is padded to whole groups of 4 columns (padding that the SOR updates and that
+// stays zero: its system is A = 1, b = 0, weights 0). In row y of colour c, the pixel at k has its
+// left and right neighbours at k + p - 1 and k + p of the other colour (p = (y + c) & 1), and its
+// upper and lower ones at k of the other colour's rows y - 1 and y + 1.
+struct RedBlack {
+  int h, w;
+  PFG_HD int groups() const { return ((w + 1) / 2 + 3) / 4; }  // groups of 4 columns a row
+  PFG_HD int pitch() const { return 4 * groups() + 2; }
+  PFG_HD int64_t plane() const { return static_cast<int64_t>(h + 2) * pitch(); }
+  PFG_HD int64_t at(int y, int k) const { return static_cast<int64_t>(y + 1) * pitch() + 1 + k; }
+  PFG_HD int64_t of_pixel(int y, int x) const { return at(y, x >> 1); }
+  PFG_HD static int colour(int y, int x) { return (y + x) & 1; }
+};
 
 // Frame 1 warped by W (cv::remap INTER_LINEAR, BORDER_REPLICATE; OpenCV 5 samples at the float
 // coordinate, 4.x rounded it to 1/32 pixel), then avg = I0 / 2 + warped / 2 and Iz = warped - I0 (deriv plane kIz).
 struct WarpKernel : Rows {
   const float *i0, *i1, *flow;  // [B, h, w], [B, h, w], [B, 2, h, w]
-  float *deriv, *avg;           // [B, 8, h, w], [B, h, w]
+  float *deriv, *avg;           // [B, kPixelDerivs, h, w], [B, h, w]
   int w;
 
   PFG_HD void operator()(const PlaneRow& r, int x) const {
@@ -479,7 +516,7 @@ struct WarpKernel : Rows {
                          at(y0 + 1, x0) * (ay * (1.0f - ax)) + at(y0 + 1, x0 + 1) * (ay * ax);
     const float v0 = i0[r.b * plane + o];
     avg[r.b * plane + o] = v0 * 0.5f + warped * 0.5f;
-    deriv[r.b * kDerivs * plane + kIz * plane + o] = warped - v0;
+    deriv[r.b * kPixelDerivs * plane + kIz * plane + o] = warped - v0;
   }
 };
 
@@ -490,155 +527,202 @@ PFG_HD float central_diff(const float* p, int h, int w, int y, int x, bool dy) {
 }
 
 // Stage 0: Ix, Iy from the mean image, Ixz, Iyz from Iz; stage 1 (after stage 0 everywhere): Ixx,
-// Ixy from Ix and Iyy from Iy, and the constant parts of the data terms from them.
+// Ixy from Ix and Iyy from Iy, and everything the iterations read that does not change with dW,
+// written to the red-black terms.
 struct DerivKernel : Rows {
-  float* deriv;      // [B, kDerivs, h, w]
-  const float* avg;  // [B, h, w]: the mean image
+  float* deriv;        // [B, kPixelDerivs, h, w]
+  const float* avg;    // [B, h, w]: the mean image
+  const float* flow;   // W [B, 2, h, w]
+  float* terms;        // [B, 2 colours, kTerms, plane]
   int w, stage;
 
   PFG_HD void operator()(const PlaneRow& r, int x) const {
     const int64_t plane = static_cast<int64_t>(h) * w, o = r.y * static_cast<int64_t>(w) + x;
-    float* d = deriv + r.b * kDerivs * plane;
+    float* d = deriv + r.b * kPixelDerivs * plane;
     if (stage == 0) {
       const float* a = avg + r.b * plane;
       d[kIx * plane + o] = central_diff(a, h, w, r.y, x, false);
       d[kIy * plane + o] = central_diff(a, h, w, r.y, x, true);
       d[kIxz * plane + o] = central_diff(d + kIz * plane, h, w, r.y, x, false);
       d[kIyz * plane + o] = central_diff(d + kIz * plane, h, w, r.y, x, true);
-    } else {
-      const float Ixx = central_diff(d + kIx * plane, h, w, r.y, x, false);
-      const float Ixy = central_diff(d + kIx * plane, h, w, r.y, x, true);
-      const float Iyy = central_diff(d + kIy * plane, h, w, r.y, x, true);
-      d[kIxx * plane + o] = Ixx, d[kIxy * plane + o] = Ixy, d[kIyy * plane + o] = Iyy;
-      const float Ix = d[kIx * plane + o], Iy = d[kIy * plane + o];
-      const float Ixz = d[kIxz * plane + o], Iyz = d[kIyz * plane + o];
-      const float zeta2 = kZeta * kZeta;
-      const float norm = Ixx * Ixx + Ixy * Ixy + zeta2, norm2 = Iyy * Iyy + Ixy * Ixy + zeta2;
-      d[kNorm * plane + o] = Ix * Ix + Iy * Iy + zeta2;
-      d[kNormX * plane + o] = norm, d[kNormY * plane + o] = norm2;
-      d[kQ11 * plane + o] = Ixx * Ixx / norm + Ixy * Ixy / norm2;
-      d[kQ12 * plane + o] = Ixx * Ixy / norm + Ixy * Iyy / norm2;
-      d[kQ22 * plane + o] = Ixy * Ixy / norm + Iyy * Iyy / norm2;
-      d[kQB1 * plane + o] = Ixx * Ixz / norm + Ixy * Iyz / norm2;
-      d[kQB2 * plane + o] = Ixy * Ixz / norm + Iyy * Iyz / norm2;
+      return;
     }
+    const float Ixx = central_diff(d + kIx * plane, h, w, r.y, x, false);
+    const float Ixy = central_diff(d + kIx * plane, h, w, r.y, x, true);
+    const float Iyy = central_diff(d + kIy * plane, h, w, r.y, x, true);
+    const float Ix = d[kIx * plane + o], Iy = d[kIy * plane + o];
+    const float Ixz = d[kIxz * plane + o], Iyz = d[kIyz * plane + o];
+    const float zeta2 = kZeta * kZeta;
+    const float norm = Ixx * Ixx + Ixy * Ixy + zeta2, norm2 = Iyy * Iyy + Ixy * Ixy + zeta2;
+    const RedBlack rb{h, w};
+    const int64_t P = rb.plane();
+    float* t = terms + (r.b * 2 + RedBlack::colour(r.y, x)) * kTerms * P + rb.of_pixel(r.y, x);
+    t[kIx * P] = Ix, t[kIy * P] = Iy, t[kIz * P] = d[kIz * plane + o];
+    t[kIxx * P] = Ixx, t[kIxy * P] = Ixy, t[kIyy * P] = Iyy, t[kIxz * P] = Ixz, t[kIyz * P] = Iyz;
+    t[kNorm * P] = Ix * Ix + Iy * Iy + zeta2;
+    t[kNormX * P] = norm, t[kNormY * P] = norm2;
+    t[kQ11 * P] = Ixx * Ixx / norm + Ixy * Ixy / norm2;
+    t[kQ12 * P] = Ixx * Ixy / norm + Ixy * Iyy / norm2;
+    t[kQ22 * P] = Ixy * Ixy / norm + Iyy * Iyy / norm2;
+    t[kQB1 * P] = Ixx * Ixz / norm + Ixy * Iyz / norm2;
+    t[kQB2 * P] = Ixy * Ixz / norm + Iyy * Iyz / norm2;
+    const float* f = flow + r.b * 2 * plane + o;
+    t[kU * P] = f[0], t[kV * P] = f[plane];
   }
 };
 
-// The smoothness weight of pixel (y, x) from the current flow W + dW (differences to the right and
-// lower neighbours, zero at the last column / row): alpha/2 / sqrt(|grad|^2 + eps^2).
-struct WeightKernel : Rows {
-  const float *flow, *dflow;  // W and dW: [B, 2, h, w]
-  float* weights;             // [B, h, w]
-  int w;
+// The pixels of one group of the red-black layout: row y, colour c, columns 4g .. 4g + 3 (x = 2k + p,
+// p = (y + c) & 1) of pair `pair`; where its planes and its neighbours in the other colour's planes are.
+struct Group {
+  int64_t P, own, other, at;  // plane size; the pair's plane sets of this and the other colour; first column
+  int x0;                     // the first pixel's x (the others at x0 + 2, + 4, + 6)
+  int64_t left, right, up, down;  // the neighbours' offsets from `at` in the other colour's planes
+  PFG_HD Group(int h, int w, int64_t pair, int colour, int y, int g) {
+    const RedBlack rb{h, w};
+    const int p = (y + colour) & 1;
+    P = rb.plane(), own = pair * 2 + colour, other = pair * 2 + (1 - colour), at = rb.at(y, 4 * g);
+    x0 = 8 * g + p;
+    left = p - 1, right = p, up = -rb.pitch(), down = rb.pitch();
+  }
+  // the group in this colour's (mine) or the other colour's (theirs) planes of an array of `planes` a set
+  template <typename T>
+  PFG_HD T* mine(T* base, int planes) const { return base + own * planes * P + at; }
+  template <typename T>
+  PFG_HD T* theirs(T* base, int planes) const { return base + other * planes * P + at; }
+  // 1 for the pixels x0 + 2i < limit, else 0
+  PFG_HD F4 below(int limit) const {
+    return F4{x0 < limit ? 1.0f : 0.0f, x0 + 2 < limit ? 1.0f : 0.0f, x0 + 4 < limit ? 1.0f : 0.0f,
+              x0 + 6 < limit ? 1.0f : 0.0f};
+  }
+};
+
+// The smoothness weights WR, WD of the pixels' right and lower edges from the current flow W + dW
+// (differences to the right and lower neighbours): alpha/2 / sqrt(|grad|^2 + eps^2), and zero for a
+// missing edge (the last column / row, and the padding). A missing neighbour counts as no difference,
+// as OpenCV's border does. Rows: B * 2 colours * h; columns: groups.
+struct WeightKernel {
+  float* terms;        // [B, 2 colours, kTerms, plane]: reads W, writes WR and WD
+  const float* dflow;  // dW: [B, 2 colours, 2, plane]
+  int h, w;
   float alpha, epsilon;
 
-  PFG_HD void operator()(const PlaneRow& r, int x) const {
-    const int64_t plane = static_cast<int64_t>(h) * w, o = r.y * static_cast<int64_t>(w) + x;
-    const float* f = flow + r.b * 2 * plane;
-    const float* df = dflow + r.b * 2 * plane;
-    const int64_t right = r.y * static_cast<int64_t>(w) + clamp_index(x + 1, w);
-    const int64_t down = clamp_index(r.y + 1, h) * static_cast<int64_t>(w) + x;
-    auto cur = [&](int c, int64_t at) { return f[c * plane + at] + df[c * plane + at]; };
-    const float ux = cur(0, right) - cur(0, o), vx = cur(1, right) - cur(1, o);
-    const float uy = cur(0, down) - cur(0, o), vy = cur(1, down) - cur(1, o);
-    weights[r.b * plane + o] = (alpha / 2) / sqrtf(ux * ux + vx * vx + uy * uy + vy * vy + epsilon * epsilon);
+  PFG_HD PlaneRow row(int64_t r) const { return {r / h, static_cast<int>(r % h)}; }  // b: pair * 2 + colour
+  PFG_HD void operator()(const PlaneRow& r, int g) const {
+    const Group q(h, w, r.b >> 1, static_cast<int>(r.b & 1), r.y, g);
+    const int64_t P = q.P;
+    float* t = q.mine(terms, kTerms);
+    const float *to = q.theirs(terms, kTerms), *d = q.mine(dflow, 2), *dn = q.theirs(dflow, 2);
+    const F4 u = load4(t + kU * P) + load4(d), v = load4(t + kV * P) + load4(d + P);
+    const F4 has_r = q.below(w - 1), has_d = r.y + 1 < h ? q.below(w) : splat4(0.0f);
+    const F4 ux = (load4(to + kU * P + q.right) + load4(dn + q.right) - u) * has_r;
+    const F4 vx = (load4(to + kV * P + q.right) + load4(dn + P + q.right) - v) * has_r;
+    const F4 uy = (load4(to + kU * P + q.down) + load4(dn + q.down) - u) * has_d;
+    const F4 vy = (load4(to + kV * P + q.down) + load4(dn + P + q.down) - v) * has_d;
+    const F4 weight = splat4(alpha / 2) / sqrt4(ux * ux + vx * vx + uy * uy + vy * vy + splat4(epsilon * epsilon));
+    store4(t + kWR * P, weight * has_r);
+    store4(t + kWD * P, weight * has_d);
   }
 };
 
-// The linear system of pixel (y, x): data terms (brightness and gradient constancy, robust weights
-// from the current increment dW), then the smoothness edges in the order OpenCV adds them.
-struct SystemKernel : Rows {
-  const float *deriv, *flow, *dflow, *weights;
-  float* system;  // [B, 5, h, w]
-  int w;
+// The linear system of each pixel: data terms (brightness and gradient constancy, robust weights
+// from the current increment dW), then the smoothness edges in the order OpenCV adds them. Rows:
+// B * 2 colours * h; columns: groups.
+struct SystemKernel {
+  const float *terms, *dflow;
+  float* system;  // [B, 2 colours, kSystem, plane]
+  int h, w;
   float gamma, delta, epsilon;
 
-  PFG_HD void operator()(const PlaneRow& r, int x) const {
-    const int64_t plane = static_cast<int64_t>(h) * w, o = r.y * static_cast<int64_t>(w) + x;
-    const float* d = deriv + r.b * kDerivs * plane + o;
-    const float Ix = d[kIx * plane], Iy = d[kIy * plane], Iz = d[kIz * plane];
-    const float Ixx = d[kIxx * plane], Ixy = d[kIxy * plane], Iyy = d[kIyy * plane];
-    const float Ixz = d[kIxz * plane], Iyz = d[kIyz * plane];
-    const float* df = dflow + r.b * 2 * plane;
-    const float du = df[o], dv = df[plane + o];
-    const float zeta2 = kZeta * kZeta, eps2 = epsilon * epsilon;
+  PFG_HD PlaneRow row(int64_t r) const { return {r / h, static_cast<int>(r % h)}; }  // b: pair * 2 + colour
+  PFG_HD void operator()(const PlaneRow& r, int g) const {
+    const int colour = static_cast<int>(r.b & 1);
+    const Group q(h, w, r.b >> 1, colour, r.y, g);
+    const int64_t P = q.P;
+    const float *t = q.mine(terms, kTerms), *to = q.theirs(terms, kTerms);
+    auto term = [&](int k) { return load4(t + k * P); };
+    const F4 Ix = term(kIx), Iy = term(kIy), Iz = term(kIz), Ixx = term(kIxx), Ixy = term(kIxy), Iyy = term(kIyy);
+    const F4 Ixz = term(kIxz), Iyz = term(kIyz);
+    const float* d = q.mine(dflow, 2);
+    const F4 du = load4(d), dv = load4(d + P);
+    const F4 zeta2 = splat4(kZeta * kZeta), eps2 = splat4(epsilon * epsilon);
     // brightness constancy
-    const float norm1 = d[kNorm * plane];
-    const float ik1z = Iz + Ix * du + Iy * dv;
-    float weight = ((delta / 2) / sqrtf(ik1z * ik1z / norm1 + eps2)) / norm1;
-    float a11 = weight * (Ix * Ix) + zeta2, a12 = weight * (Ix * Iy), a22 = weight * (Iy * Iy) + zeta2;
-    float b1 = -weight * (Iz * Ix), b2 = -weight * (Iz * Iy);
+    const F4 norm1 = term(kNorm);
+    const F4 ik1z = Iz + Ix * du + Iy * dv;
+    F4 weight = (splat4(delta / 2) / sqrt4(ik1z * ik1z / norm1 + eps2)) / norm1;
+    F4 a11 = weight * (Ix * Ix) + zeta2, a12 = weight * (Ix * Iy), a22 = weight * (Iy * Iy) + zeta2;
+    F4 b1 = splat4(0.0f) - weight * (Iz * Ix), b2 = splat4(0.0f) - weight * (Iz * Iy);
     // gradient constancy (the quotients of the derivatives alone were made once, by DerivKernel)
-    const float norm = d[kNormX * plane], norm2 = d[kNormY * plane];
-    const float ik1zx = Ixz + Ixx * du + Ixy * dv, ik1zy = Iyz + Ixy * du + Iyy * dv;
-    weight = (gamma / 2) / sqrtf(ik1zx * ik1zx / norm + ik1zy * ik1zy / norm2 + eps2);
-    a11 += weight * d[kQ11 * plane];
-    a12 += weight * d[kQ12 * plane];
-    a22 += weight * d[kQ22 * plane];
-    b1 += -weight * d[kQB1 * plane];
-    b2 += -weight * d[kQB2 * plane];
+    const F4 norm = term(kNormX), norm2 = term(kNormY);
+    const F4 ik1zx = Ixz + Ixx * du + Ixy * dv, ik1zy = Iyz + Ixy * du + Iyy * dv;
+    weight = splat4(gamma / 2) / sqrt4(ik1zx * ik1zx / norm + ik1zy * ik1zy / norm2 + eps2);
+    a11 = a11 + weight * term(kQ11);
+    a12 = a12 + weight * term(kQ12);
+    a22 = a22 + weight * term(kQ22);
+    b1 = b1 - weight * term(kQB1);
+    b2 = b2 - weight * term(kQB2);
     // smoothness: each edge (o, q) adds its weight to both ends' diagonal and w * (W(q) - W(o)) to
     // b(o); the weight is o's own for its right and lower edges, the neighbour's for the others. A
-    // missing edge (the frame's border) adds exact zeros. Red pixels ((y + x) even) take their own
+    // missing edge (the frame's border) has weight zero. Red pixels ((y + x) even) take their own
     // edge first, as OpenCV's red pass does: right, left, down, up; black ones left, right, up, down.
-    const float* f = flow + r.b * 2 * plane;
-    const float* fv = f + plane;
-    const float* wt = weights + r.b * plane;
-    const bool has_r = x + 1 < w, has_l = x > 0, has_d = r.y + 1 < h, has_u = r.y > 0;
-    const int64_t q_r = has_r ? o + 1 : o, q_l = has_l ? o - 1 : o, q_d = has_d ? o + w : o, q_u = has_u ? o - w : o;
-    const float w_r = has_r ? wt[o] : 0.0f, w_l = has_l ? wt[q_l] : 0.0f;
-    const float w_d = has_d ? wt[o] : 0.0f, w_u = has_u ? wt[q_u] : 0.0f;
-    const bool red = ((r.y + x) & 1) == 0;
-    const int64_t q[4] = {red ? q_r : q_l, red ? q_l : q_r, red ? q_d : q_u, red ? q_u : q_d};
-    const float we[4] = {red ? w_r : w_l, red ? w_l : w_r, red ? w_d : w_u, red ? w_u : w_d};
+    const F4 u = term(kU), v = term(kV);
+    const bool red = colour == 0;
+    const int64_t nb[4] = {red ? q.right : q.left, red ? q.left : q.right, red ? q.down : q.up, red ? q.up : q.down};
+    const F4 w_r = term(kWR), w_l = load4(to + kWR * P + q.left), w_d = term(kWD), w_u = load4(to + kWD * P + q.up);
+    const F4 we[4] = {red ? w_r : w_l, red ? w_l : w_r, red ? w_d : w_u, red ? w_u : w_d};
     for (int e = 0; e < 4; ++e) {
-      b1 += we[e] * (f[q[e]] - f[o]);
-      b2 += we[e] * (fv[q[e]] - fv[o]);
-      a11 += we[e];
-      a22 += we[e];
+      b1 = b1 + we[e] * (load4(to + kU * P + nb[e]) - u);
+      b2 = b2 + we[e] * (load4(to + kV * P + nb[e]) - v);
+      a11 = a11 + we[e];
+      a22 = a22 + we[e];
     }
-    float* s = system + r.b * kSystem * plane + o;
-    s[kA11 * plane] = a11, s[kA12 * plane] = a12, s[kA22 * plane] = a22, s[kB1 * plane] = b1, s[kB2 * plane] = b2;
+    float* s = q.mine(system, kSystem);
+    store4(s + kA11 * P, a11), store4(s + kA12 * P, a12), store4(s + kA22 * P, a22);
+    store4(s + kB1 * P, b1), store4(s + kB2 * P, b2);
   }
 };
 
-// One red-black SOR half-sweep: the pixels of one colour ((y + x) % 2 == colour) update dW. The
-// kernel runs over (w + 1) / 2 columns; column k of row y is pixel x = 2k + ((y + colour) & 1).
-struct SorKernel : Rows {
-  const float *system, *weights;
-  float* dflow;  // [B, 2, h, w]
-  int w, colour;
+// One red-black SOR half-sweep: the pixels of one colour update dW, one group of four pixels of a
+// row per call. Rows: B * h; columns: groups.
+struct SorKernel {
+  const float *system, *terms;  // [B, 2 colours, kSystem, plane], [B, 2 colours, kTerms, plane]
+  float* dflow;                 // [B, 2 colours, 2, plane]
+  int h, w, colour;
 
-  PFG_HD static int columns(int w) { return (w + 1) / 2; }
-  PFG_HD void operator()(const PlaneRow& r, int k) const {
-    const int x = 2 * k + ((r.y + colour) & 1);
-    if (x >= w) return;
-    const int64_t plane = static_cast<int64_t>(h) * w, o = r.y * static_cast<int64_t>(w) + x;
-    const float* wt = weights + r.b * plane;
-    float* du = dflow + r.b * 2 * plane;
-    float* dv = du + plane;
-    const bool has_l = x > 0, has_r = x + 1 < w, has_u = r.y > 0, has_d = r.y + 1 < h;
-    const float wl = has_l ? wt[o - 1] : 0.0f, wu = has_u ? wt[o - w] : 0.0f, wp = wt[o];
-    auto nb = [&](const float* p, bool has, int64_t at) { return has ? p[at] : 0.0f; };
-    const float su = wl * nb(du, has_l, o - 1) + wp * nb(du, has_r, o + 1) + wu * nb(du, has_u, o - w) +
-                     wp * nb(du, has_d, o + w);
-    const float sv = wl * nb(dv, has_l, o - 1) + wp * nb(dv, has_r, o + 1) + wu * nb(dv, has_u, o - w) +
-                     wp * nb(dv, has_d, o + w);
-    const float* s = system + r.b * kSystem * plane + o;
-    const float a12 = s[kA12 * plane];
-    du[o] += kOmega * ((su + s[kB1 * plane] - dv[o] * a12) / s[kA11 * plane] - du[o]);
-    dv[o] += kOmega * ((sv + s[kB2 * plane] - du[o] * a12) / s[kA22 * plane] - dv[o]);
+  PFG_HD PlaneRow row(int64_t r) const { return {r / h, static_cast<int>(r % h)}; }
+  PFG_HD void operator()(const PlaneRow& r, int g) const {
+    const Group q(h, w, r.b, colour, r.y, g);
+    const int64_t P = q.P;
+    const float *s = q.mine(system, kSystem), *t = q.mine(terms, kTerms), *to = q.theirs(terms, kTerms);
+    float* du = q.mine(dflow, 2);
+    float* dv = du + P;
+    const float* ou = q.theirs(dflow, 2);  // the other colour's dW
+    const float* ov = ou + P;
+    const F4 wl = load4(to + kWR * P + q.left), wr = load4(t + kWR * P), wu = load4(to + kWD * P + q.up);
+    const F4 wd = load4(t + kWD * P);
+    const F4 su = wl * load4(ou + q.left) + wr * load4(ou + q.right) + wu * load4(ou + q.up) + wd * load4(ou + q.down);
+    const F4 sv = wl * load4(ov + q.left) + wr * load4(ov + q.right) + wu * load4(ov + q.up) + wd * load4(ov + q.down);
+    const F4 omega = splat4(kOmega), a12 = load4(s + kA12 * P);
+    const F4 u0 = load4(du), v0 = load4(dv);
+    const F4 u = u0 + omega * ((su + load4(s + kB1 * P) - v0 * a12) / load4(s + kA11 * P) - u0);
+    const F4 v = v0 + omega * ((sv + load4(s + kB2 * P) - u * a12) / load4(s + kA22 * P) - v0);
+    store4(du, u);
+    store4(dv, v);
   }
 };
 
-// flow += dflow (the refined flow), per pixel of [B, 2, h, w] (rows: B * 2 * h).
+// flow += dW (the refined flow; dW in the red-black layout), per pixel of [B, 2, h, w] (rows: B * 2 * h).
 struct AddKernel {
   float* flow;
   const float* dflow;
-  int w;
-  PFG_HD int64_t row(int64_t r) const { return r * w; }
-  PFG_HD void operator()(int64_t base, int x) const { flow[base + x] += dflow[base + x]; }
+  int h, w;
+  PFG_HD PlaneRow row(int64_t r) const { return {r / h, static_cast<int>(r % h)}; }  // b: pair * 2 + channel
+  PFG_HD void operator()(const PlaneRow& r, int x) const {
+    const RedBlack rb{h, w};
+    const int64_t pair = r.b >> 1;
+    const int c = static_cast<int>(r.b & 1);
+    flow[(r.b * h + r.y) * static_cast<int64_t>(w) + x] +=
+        dflow[((pair * 2 + RedBlack::colour(r.y, x)) * 2 + c) * rb.plane() + rb.of_pixel(r.y, x)];
+  }
 };
 
 }  // namespace dis

@@ -81,18 +81,20 @@ def correlation(f1: torch.Tensor, f2: torch.Tensor, max_displacement: int, norma
 
 def warp_blend(i0: torch.Tensor, i1: torch.Tensor, flow_t0: torch.Tensor, flow_t1: torch.Tensor,
                mask: torch.Tensor, residual: torch.Tensor | None = None, height: int | None = None,
-               width: int | None = None) -> torch.Tensor:
+               width: int | None = None, fallback: torch.Tensor | None = None,
+               times: torch.Tensor | None = None) -> torch.Tensor:
     """The engine's fused post-op: warp, blend, residual, uint8 conversion and crop in one kernel.
 
     i0, i1 [B, 3, Hp, Wp] in [-1, 1] (the padded, normalised input frames: channels 0-2 and 3-5
     of :func:`pack_pairs`; any strides); flow_t0, flow_t1 [B, n, 2, Hp, Wp] backward flows in
     pixels (channel 0: dx, 1: dy; float32 or the frames' dtype); mask [B, n, 1, Hp, Wp], the
     weight of the warped i0 (used as given, not clamped); residual [B, n, 3, Hp, Wp] or None (0).
-    i0, i1, mask and residual share one dtype: float32, float16 or bfloat16.
+    i0, i1, mask, residual and fallback share one dtype: float32, float16 or bfloat16.
 
     Returns uint8 frames [B, n, height, width, 3] (default: Hp, Wp), frame k being::
 
         v = mask * warp(i0, flow_t0) + (1 - mask) * warp(i1, flow_t1) + residual
+        v = v + fallback * (i0 + times[k] * (i1 - i0) - v)          (with the crossfade fallback)
         u8 = clamp(round_half_even(v * 127.5 + 127.5), 0, 255)      (as unpack_frames)
 
     cropped to the top-left height x width (the padding dropped). warp(img, flow) at pixel (x, y)
@@ -100,10 +102,21 @@ def warp_blend(i0: torch.Tensor, i1: torch.Tensor, flow_t0: torch.Tensor, flow_t
     and clamped to [0, Wp-1] x [0, Hp-1] (border padding over the padded frame): exactly
     ``grid_sample(img, grid, mode="bilinear", padding_mode="border", align_corners=True)`` with
     ``grid = 2 * (base + flow) / (size - 1) - 1`` (see :func:`pyframegan.reference.warp_blend_ref`).
+    The crossfade fallback (:mod:`pyframegan.models.hybrid`) gives both ``fallback`` [B, n, 1, Hp, Wp]
+    (its weight alpha, from :func:`warp_disagreement`) and ``times`` [n] (float32, each frame's time).
     """
     height = i0.shape[-2] if height is None else height
     width = i0.shape[-1] if width is None else width
-    return torch.ops.pyframegan.warp_blend(i0, i1, flow_t0, flow_t1, mask, residual, height, width)
+    return torch.ops.pyframegan.warp_blend(i0, i1, flow_t0, flow_t1, mask, residual, height, width, fallback, times)
+
+
+def warp_disagreement(i0: torch.Tensor, i1: torch.Tensor, flow_t0: torch.Tensor, flow_t1: torch.Tensor) -> torch.Tensor:
+    """How much the two warps of :func:`warp_blend` disagree, per block of 4 x 4 pixels: float32
+    [B, n, 1, ceil(Hp / 4), ceil(Wp / 4)], the mean over the block's pixels (those inside the frame)
+    and the 3 channels of ``|warp(i0, flow_t0) - warp(i1, flow_t1)|``; the same arguments and warp as
+    :func:`warp_blend`. Equal to ``avg_pool2d(diff.mean(channels), 4, 4, ceil_mode=True)`` of the
+    warped frames, without making them (see :func:`pyframegan.reference.warp_disagreement_ref`)."""
+    return torch.ops.pyframegan.warp_disagreement(i0, i1, flow_t0, flow_t1)
 
 
 # OpenCV's DISOpticalFlow presets (patch size 8 in all; refinement alpha 20, gamma 10, delta 5,
@@ -238,10 +251,16 @@ def _(first, second, finest_scale, coarsest_scale, patch_size, patch_stride, gra
 
 
 @torch.library.register_fake("pyframegan::warp_blend")
-def _(i0, i1, flow_t0, flow_t1, mask, residual, height, width):
+def _(i0, i1, flow_t0, flow_t1, mask, residual, height, width, fallback=None, times=None):
     _checked(height, 1, i0.shape[2], "warp_blend", "height")
     _checked(width, 1, i0.shape[3], "warp_blend", "width")
     return i0.new_empty((i0.shape[0], flow_t0.shape[1], height, width, 3), dtype=torch.uint8)
+
+
+@torch.library.register_fake("pyframegan::warp_disagreement")
+def _(i0, i1, flow_t0, flow_t1):
+    return i0.new_empty((i0.shape[0], flow_t0.shape[1], 1, -(-i0.shape[2] // 4), -(-i0.shape[3] // 4)),
+                        dtype=torch.float32)
 
 
 # --- autograd -------------------------------------------------------------------------------------

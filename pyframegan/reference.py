@@ -97,14 +97,30 @@ def warp_flow_ref(img: torch.Tensor, flow: torch.Tensor) -> torch.Tensor:
 
 def warp_blend_ref(i0: torch.Tensor, i1: torch.Tensor, flow_t0: torch.Tensor, flow_t1: torch.Tensor,
                    mask: torch.Tensor, residual: torch.Tensor | None = None, height: int | None = None,
-                   width: int | None = None) -> torch.Tensor:
-    """mask * warp(i0, flow_t0) + (1 - mask) * warp(i1, flow_t1) + residual, in float32, then
-    unpack_frames_ref: uint8 [B, n, height, width, 3]."""
+                   width: int | None = None, fallback: torch.Tensor | None = None,
+                   times: torch.Tensor | None = None) -> torch.Tensor:
+    """mask * warp(i0, flow_t0) + (1 - mask) * warp(i1, flow_t1) + residual, moved toward the
+    crossfade by ``fallback`` at ``times`` when given, in float32, then unpack_frames_ref: uint8
+    [B, n, height, width, 3]."""
     b, _, hp, wp = i0.shape
     n = flow_t0.shape[1]
     m = mask.float()
     out = m * warp_flow_ref(i0, flow_t0) + (1 - m) * warp_flow_ref(i1, flow_t1)
     if residual is not None:
         out = out + residual.float()
+    if fallback is not None and times is not None:
+        cross = torch.lerp(i0.float().unsqueeze(1), i1.float().unsqueeze(1), times.float().view(1, n, 1, 1, 1))
+        out = out + fallback.float() * (cross - out)
     return unpack_frames_ref(out.reshape(b, 3 * n, hp, wp), hp if height is None else height,
                              wp if width is None else width)
+
+
+def warp_disagreement_ref(i0: torch.Tensor, i1: torch.Tensor, flow_t0: torch.Tensor,
+                          flow_t1: torch.Tensor) -> torch.Tensor:
+    """Block means (4 x 4, ceil mode) of the channels' mean |warp(i0, flow_t0) - warp(i1, flow_t1)|:
+    [B, n, 1, ceil(Hp / 4), ceil(Wp / 4)]."""
+    b, n, _, hp, wp = flow_t0.shape
+    d = (warp_flow_ref(i0, flow_t0) - warp_flow_ref(i1, flow_t1)).float().abs()
+    d = d.reshape(b * n, 3, hp, wp).mean(1, keepdim=True)
+    out = F.avg_pool2d(d, 4, 4, ceil_mode=True)
+    return out.reshape(b, n, 1, out.shape[2], out.shape[3])

@@ -122,7 +122,8 @@ def test_components_compose_to_the_forward_output(levels):
         for p in g.parameters():
             p.add_(torch.randn_like(p) * 0.01)
         x = torch.rand(2, 6, 64, 96) * 2 - 1
-        ft0, ft1, mask, residual = g.components(x)
+        ft0, ft1, mask, residual, fallback, times = g.components(x)
+        assert fallback is None and times is None  # the flow generator has no crossfade fallback
         assert ft0.shape == ft1.shape == (2, 5, 2, 64, 96) and mask.shape == (2, 5, 1, 64, 96)
         frames = torch.cat([mask[:, k] * backward_warp(x[:, :3], ft0[:, k])
                             + (1 - mask[:, k]) * backward_warp(x[:, 3:], ft1[:, k]) + residual[:, k]
@@ -172,12 +173,12 @@ def test_components_at_other_times_interpolate_the_trained_ones():
     g = perturbed_flow_model()
     x = torch.rand(1, 6, 64, 96) * 2 - 1
     with torch.no_grad():
-        ft0, ft1, mask, residual = g.components(x)
-        for got, want in zip(g.components_at(x, torch.tensor(TIMES)), (ft0, ft1, mask, residual)):
+        ft0, ft1, mask, residual = g.components(x)[:4]
+        for got, want in zip(g.components_at(x, torch.tensor(TIMES))[:4], (ft0, ft1, mask, residual)):
             torch.testing.assert_close(got, want, atol=1e-6, rtol=0)
         f01, f10 = g.flows(x)
         times = torch.tensor([TIMES[0] / 2, (TIMES[1] + TIMES[2]) / 2, (TIMES[4] + 1) / 2])
-        at0, at1, _, res = g.components_at(x, times)
+        at0, at1, _, res = g.components_at(x, times)[:4]
 
         def correction(flow_t, t, k):  # F_t0 minus the linear motion of (F01, F10) at time t
             return flow_t[0, k] - (-(1 - t) * t * f01[0] + t * t * f10[0])
@@ -205,7 +206,7 @@ def test_the_engine_makes_any_number_of_frames(tmp_path):
     assert len(three) == 3 and all(f.shape == a.shape and f.dtype == np.uint8 for f in three)
     with torch.no_grad():
         x = pack_pairs_ref(torch.from_numpy(np.stack([a, b]))[None], 32)
-        ft0, ft1, mask, residual = g.components_at(x, torch.tensor([0.25, 0.5, 0.75]))
+        ft0, ft1, mask, residual = g.components_at(x, torch.tensor([0.25, 0.5, 0.75]))[:4]
         frames = torch.cat([mask[:, k] * backward_warp(x[:, :3], ft0[:, k])
                             + (1 - mask[:, k]) * backward_warp(x[:, 3:], ft1[:, k]) + residual[:, k]
                             for k in range(3)], 1).clamp(-1, 1)

@@ -1,4 +1,4 @@
-"""The flow ops (correlation and its backward, warp_blend) against the pure-torch references in
+"""The flow ops (correlation and its backward, warp_blend and its fallback's warp_disagreement) against the pure-torch references in
 pyframegan.reference, gradcheck, opcheck and argument checks."""
 import pytest
 import torch
@@ -250,6 +250,48 @@ def test_sample_points_are_fp32_for_fp16_frames():
     assert torch.equal(got, torch.full_like(got, 128))
 
 
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype", [torch.float32, torch.float16])
+@pytest.mark.parametrize("case", WARP_CASES)
+def test_warp_blend_crossfade_fallback_matches_reference(case, dtype, device):
+    """With the fallback: v + alpha (lerp(i0, i1, t) - v) on top of the blend, per frame its own t."""
+    b, n, hp, wp, h, w = case
+    gen = torch.Generator().manual_seed(hp + wp + n)
+    args = random_warp_inputs(b, n, hp, wp, dtype, device, gen)
+    alpha = torch.rand(b, n, 1, hp, wp, generator=gen).to(dtype).to(device)
+    times = torch.rand(n, generator=gen).to(device)
+    got = ops.warp_blend(*args, h, w, alpha, times)
+    want = ref.warp_blend_ref(*(a.cpu() for a in args), h, w, alpha.cpu(), times.cpu())
+    assert_within_one_level(got, want, max_off=0.02)
+    # alpha 0 is the plain blend; alpha 1 the crossfade, whatever the flows
+    assert torch.equal(ops.warp_blend(*args, h, w, torch.zeros_like(alpha), times), ops.warp_blend(*args, h, w))
+    cross = torch.lerp(args[0].float().unsqueeze(1).cpu(), args[1].float().unsqueeze(1).cpu(), times.cpu().view(1, n, 1, 1, 1))
+    assert_within_one_level(ops.warp_blend(*args, h, w, torch.ones_like(alpha), times),
+                            ref.unpack_frames_ref(cross.flatten(1, 2), h, w), max_off=0.02)
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("dtype,flow_dtype", [(torch.float32, torch.float32), (torch.float16, torch.float32),
+                                              (torch.bfloat16, torch.bfloat16)])
+@pytest.mark.parametrize("case", WARP_CASES)
+def test_warp_disagreement_matches_reference(case, dtype, flow_dtype, device):
+    """4x4 block means (ceil mode: the last blocks cut by the edge) of |warp(i0) - warp(i1)|."""
+    b, n, hp, wp, _, _ = case
+    gen = torch.Generator().manual_seed(3 * hp + wp + n)
+    i0, i1, f0, f1, _, _ = random_warp_inputs(b, n, hp, wp, dtype, device, gen, flow_dtype)
+    got = ops.warp_disagreement(i0, i1, f0, f1)
+    assert got.dtype == torch.float32 and got.shape == (b, n, 1, -(-hp // 4), -(-wp // 4))
+    want = ref.warp_disagreement_ref(*(t.cpu() for t in (i0, i1, f0, f1)))
+    torch.testing.assert_close(got.cpu(), want, atol=1e-5, rtol=1e-5)
+    assert torch.equal(ops.warp_disagreement(i0, i0, f0, f0), torch.zeros_like(got))  # the same warp twice
+
+
+def test_warp_disagreement_opcheck():
+    gen = torch.Generator().manual_seed(6)
+    i0, i1, f0, f1, _, _ = random_warp_inputs(2, 3, 9, 14, torch.float32, "cpu", gen)
+    torch.library.opcheck(torch.ops.pyframegan.warp_disagreement.default, (i0, i1, f0, f1))
+
+
 def test_warp_blend_opcheck():
     gen = torch.Generator().manual_seed(3)
     args = random_warp_inputs(2, 3, 8, 12, torch.float32, "cpu", gen)
@@ -258,6 +300,8 @@ def test_warp_blend_opcheck():
     torch.library.opcheck(torch.ops.pyframegan.warp_blend.default, (*args, 8, 12))
     half = random_warp_inputs(1, 2, 5, 6, torch.float16, "cpu", gen, torch.float16)
     torch.library.opcheck(torch.ops.pyframegan.warp_blend.default, (*half, 5, 6))
+    alpha, times = torch.rand(2, 3, 1, 8, 12, generator=gen), torch.rand(3, generator=gen)
+    torch.library.opcheck(torch.ops.pyframegan.warp_blend.default, (*args, 8, 12, alpha, times))
 
 
 def test_warp_blend_compiles():
@@ -292,6 +336,14 @@ BAD_WARP_CALLS = [  # (changes, exception, message fragment)
     (dict(residual=torch.zeros(2, 3, 1, 8, 12)), ValueError, r"residual must have shape \[2, 3, 3, 8, 12\]"),
     (dict(height=9), ValueError, "cannot crop 9x12 frames from 8x12 inputs"),
     (dict(width=0), ValueError, "cannot crop 8x0"),
+    (dict(fallback=torch.zeros(2, 3, 1, 8, 12)), ValueError, "needs both fallback .alpha. and times, got fallback alone"),
+    (dict(times=torch.zeros(3)), ValueError, "needs both fallback .alpha. and times, got times alone"),
+    (dict(fallback=torch.zeros(2, 3, 3, 8, 12), times=torch.zeros(3)), ValueError,
+     r"fallback must have shape \[2, 3, 1, 8, 12\]"),
+    (dict(fallback=torch.zeros(2, 3, 1, 8, 12, dtype=torch.half), times=torch.zeros(3)), TypeError, "fallback is Half"),
+    (dict(fallback=torch.zeros(2, 3, 1, 8, 12), times=torch.zeros(2)), ValueError, r"times must have shape \[3\]"),
+    (dict(fallback=torch.zeros(2, 3, 1, 8, 12), times=torch.zeros(3, dtype=torch.float64)), TypeError,
+     "times must be float32"),
 ]
 
 
@@ -299,3 +351,11 @@ BAD_WARP_CALLS = [  # (changes, exception, message fragment)
 def test_warp_blend_rejects_bad_input(change, exc, match):
     with pytest.raises(exc, match=match):
         ops.warp_blend(**_warp_args(**change))
+
+
+@pytest.mark.parametrize("change,exc,match", [c for c in BAD_WARP_CALLS
+                                              if set(c[0]) <= {"i0", "i1", "flow_t0", "flow_t1"}])
+def test_warp_disagreement_rejects_bad_input(change, exc, match):
+    args = {k: v for k, v in _warp_args(**change).items() if k in ("i0", "i1", "flow_t0", "flow_t1")}
+    with pytest.raises(exc, match=match):
+        ops.warp_disagreement(**args)

@@ -12,7 +12,7 @@ FUZZ = textwrap.dedent('''
     import torch
     from pyframegan import ops
     from pyframegan.reference import (correlation_ref, pack_pairs_ref, preprocess_strips_ref, unpack_frames_ref,
-                                      warp_blend_ref)
+                                      warp_blend_ref, warp_disagreement_ref)
 
     rng = random.Random(int(sys.argv[1]))
     EXTREME = [-2**62, -2**31, -1, 0, 1, 2, 3, 7, 8, 16, 2**16 + 1, 2**31, 2**32, 2**32 + 16, 2**62]
@@ -101,8 +101,13 @@ FUZZ = textwrap.dedent('''
             f0, f1 = values((b, n, 2, hp, wp), torch.float32) * 4, values((b, n, 2, hp, wp), torch.float32) * 4
             mask, res = torch.rand(b, n, 1, hp, wp, device=device), values((b, n, 3, hp, wp), torch.float32)
             h, w = pick(EXTREME + SIDES), pick(EXTREME + SIDES)
-            attempt(op, lambda: ops.warp_blend(i0, i1, f0, f1, mask, res, h, w),
-                    lambda: warp_blend_ref(i0, i1, f0, f1, mask, res, h, w), near_u8)
+            alpha, times = None, None  # the crossfade fallback, sometimes, with its times (maybe mis-shaped)
+            if rng.random() < 0.4:
+                alpha, times = torch.rand(b, n, 1, hp, wp, device=device), torch.rand(pick([n, n, n + 1]), device=device)
+            attempt(op, lambda: ops.warp_blend(i0, i1, f0, f1, mask, res, h, w, alpha, times),
+                    lambda: warp_blend_ref(i0, i1, f0, f1, mask, res, h, w, alpha, times), near_u8)
+            attempt("disagree", lambda: ops.warp_disagreement(i0, i1, f0, f1),
+                    lambda: warp_disagreement_ref(i0, i1, f0, f1), close)
         else:
             side = (pick([8, 12, 20]), pick([8, 12, 24]))
             a, b = values((1, *side, 3), torch.uint8), values((1, *side, 3), torch.uint8)

@@ -132,7 +132,10 @@ def test_components_at_the_trained_times_are_components():
     x = torch.rand(2, 6, 40, 52) * 2 - 1
     with torch.no_grad():
         for u, v in zip(g.components(x), g.components_at(x, g.times.flatten())):
-            torch.testing.assert_close(u, v)
+            if u is None or v is None:
+                assert u is None and v is None
+            else:
+                torch.testing.assert_close(u, v)
         with pytest.raises(ValueError, match="times must be"):
             g.components_at(x, torch.tensor([0.0, 0.5]))
 

@@ -39,15 +39,15 @@ at::Tensor unpack_frames(const at::Tensor& out, int64_t height, int64_t width) {
   return op.call(out, height, width);
 }
 
-at::Tensor warp_blend(const at::Tensor& packed, const at::Tensor& flow_t0, const at::Tensor& flow_t1,
-                      const at::Tensor& mask, const at::Tensor& residual, int64_t height, int64_t width) {
+at::Tensor warp_blend(const at::Tensor& packed, const Components& parts, int64_t height, int64_t width) {
+  using Optional = std::optional<at::Tensor>;
   static const auto op = c10::Dispatcher::singleton()
                              .findSchemaOrThrow(kWarpBlend, "")
                              .typed<at::Tensor(const at::Tensor&, const at::Tensor&, const at::Tensor&,
-                                               const at::Tensor&, const at::Tensor&,
-                                               const std::optional<at::Tensor>&, int64_t, int64_t)>();
-  return op.call(packed.narrow(1, 0, 3), packed.narrow(1, 3, 3), flow_t0, flow_t1, mask, residual, height,
-                 width);
+                                               const at::Tensor&, const at::Tensor&, const Optional&, int64_t, int64_t,
+                                               const Optional&, const Optional&)>();
+  return op.call(packed.narrow(1, 0, 3), packed.narrow(1, 3, 3), parts.flow_t0, parts.flow_t1, parts.mask,
+                 parts.residual, height, width, parts.fallback, parts.times);
 }
 
 // The ops are registered and have kernels for `device` (a CPU-only build has no CUDA kernels).
@@ -107,12 +107,17 @@ void check_frames(const at::Tensor& a, const at::Tensor& b, c10::Device device) 
 }  // namespace
 
 Components Components::from(const c10::IValue& out, const std::string& model_path) {
-  TORCH_CHECK(out.isTuple() && out.toTupleRef().elements().size() == 4, "pyframegan: ", model_path,
-              ": components() must return (flow_t0, flow_t1, mask, residual), got a ", out.tagKind());
+  const auto n = out.isTuple() ? out.toTupleRef().elements().size() : 0;
+  TORCH_CHECK(n == 4 || n == 6, "pyframegan: ", model_path, ": components() must return (flow_t0, flow_t1, mask, "
+              "residual[, fallback, times]), got a ", out.tagKind(), n > 0 ? c10::str(" of ", n) : std::string());
   const auto& parts = out.toTupleRef().elements();
-  for (const auto& part : parts)
-    TORCH_CHECK(part.isTensor(), "pyframegan: ", model_path, ": components() returned a ", part.tagKind());
-  return {parts[0].toTensor(), parts[1].toTensor(), parts[2].toTensor(), parts[3].toTensor()};
+  for (size_t k = 0; k < n; ++k)
+    TORCH_CHECK(parts[k].isTensor() || (k >= 4 && parts[k].isNone()), "pyframegan: ", model_path,
+                ": components() returned a ", parts[k].tagKind(), " as its element ", k);
+  Components c{parts[0].toTensor(), parts[1].toTensor(), parts[2].toTensor(), parts[3].toTensor(), {}, {}};
+  if (n == 6 && parts[4].isTensor()) c.fallback = parts[4].toTensor();
+  if (n == 6 && parts[5].isTensor()) c.times = parts[5].toTensor();
+  return c;
 }
 
 c10::Device parse_device(const std::string& device) {
@@ -237,7 +242,7 @@ at::Tensor Interpolator::compose(const at::Tensor& packed, int64_t height, int64
   const auto want = std::vector<int64_t>{packed.size(0), n, 2, packed.size(2), packed.size(3)};
   TORCH_CHECK(parts.flow_t0.sizes() == want, "pyframegan: ", model_path_, ": components() returned flows of shape ",
               parts.flow_t0.sizes(), " for an input of ", packed.sizes(), "; expected ", c10::IntArrayRef(want));
-  return warp_blend(packed, parts.flow_t0, parts.flow_t1, parts.mask, parts.residual, height, width);
+  return warp_blend(packed, parts, height, width);
 }
 
 // A GPU result comes back through pinned memory (asynchronous copy, then a wait on the stream).

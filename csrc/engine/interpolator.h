@@ -25,12 +25,16 @@ c10::Device parse_device(const std::string& device);
 
 // What a flow or hybrid generator's components() / components_at() return (Python:
 // pyframegan.models.components.Components): for b pairs and k times, the frames are
-// mask * warp(I0, flow_t0) + (1 - mask) * warp(I1, flow_t1) + residual.
+// v = mask * warp(I0, flow_t0) + (1 - mask) * warp(I1, flow_t1) + residual, and with the crossfade
+// fallback v + fallback * (I0 + t * (I1 - I0) - v), t the frame's time.
 struct Components {
-  at::Tensor flow_t0, flow_t1;  // [b, k, 2, h, w], pixels
-  at::Tensor mask;              // [b, k, 1, h, w]
-  at::Tensor residual;          // [b, k, 3, h, w]
-  // From the module's return value; c10::Error unless it is a tuple of 4 tensors.
+  at::Tensor flow_t0, flow_t1;        // [b, k, 2, h, w], pixels
+  at::Tensor mask;                    // [b, k, 1, h, w]
+  at::Tensor residual;                // [b, k, 3, h, w]
+  std::optional<at::Tensor> fallback;  // [b, k, 1, h, w]: alpha (none: no fallback)
+  std::optional<at::Tensor> times;     // [k] float32, with the fallback
+  // From the module's return value; c10::Error unless it is a tuple of 4 tensors, or of 6 whose last
+  // two are tensors or None (models exported before the fallback return 4).
   static Components from(const c10::IValue& out, const std::string& model_path);
 };
 

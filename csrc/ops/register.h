@@ -17,5 +17,6 @@
     m.impl("correlation", &::pyframegan::run_correlation<DRIVER>);                 \
     m.impl("correlation_backward", &::pyframegan::run_correlation_backward<DRIVER>); \
     m.impl("warp_blend", &::pyframegan::run_warp_blend<DRIVER>);                   \
+    m.impl("warp_disagreement", &::pyframegan::run_warp_disagreement<DRIVER>);     \
     m.impl("dis_flow", &::pyframegan::run_dis_flow<DRIVER>);                       \
   }

@@ -279,7 +279,7 @@ class FlowInterpolator(nn.Module):
         out = at_times(out, self.times.flatten(), tk)
         ft0_full, ft1_full, mask, residual = self.full_resolution(flow, out, tk.view(1, k, 1, 1, 1), h, w)
         return Components(ft0_full.reshape(b, k, 2, h, w), ft1_full.reshape(b, k, 2, h, w),
-                          mask.reshape(b, k, 1, h, w), residual.reshape(b, k, 3, h, w))
+                          mask.reshape(b, k, 1, h, w), residual.reshape(b, k, 3, h, w), None, None)
 
     def quarter(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """Steps 1-3 at 1/4 resolution: ([F01; F10] [2b, 2, ...] at the finest flow level's

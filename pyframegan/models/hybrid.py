@@ -28,6 +28,7 @@ frames as they are.
 from __future__ import annotations
 
 import math
+from typing import Optional
 
 import torch
 import torch.nn.functional as F
@@ -89,10 +90,22 @@ def local_difference(a: torch.Tensor, b: torch.Tensor, pool: int) -> torch.Tenso
     means, a box of ``pool // 4`` (made odd) blocks (zeros beyond the border), upsampled bilinearly.
     At a quarter of the resolution: the fallback costs a few per cent of a frame's time."""
     d = F.avg_pool2d((a - b).abs().mean(1, keepdim=True), 4, 4, ceil_mode=True)
+    return smooth_blocks(d, pool, a.shape[2], a.shape[3])
+
+
+def smooth_blocks(d: torch.Tensor, pool: int, h: int, w: int) -> torch.Tensor:
+    """:func:`local_difference` from the 4x4 block means ``d`` [N, 1, ceil(h/4), ceil(w/4)]: the box of
+    ``pool // 4`` (made odd) blocks, upsampled bilinearly to h x w."""
     k = (pool // 4) | 1
     d = F.avg_pool2d(d, [k, 1], 1, [k // 2, 0])
     d = F.avg_pool2d(d, [1, k], 1, [0, k // 2])
-    return F.interpolate(d, size=[a.shape[2], a.shape[3]], mode="bilinear", align_corners=False)
+    return F.interpolate(d, size=[h, w], mode="bilinear", align_corners=False)
+
+
+def fallback_weight(dw: torch.Tensor, df: torch.Tensor, strength: float, eps: float = FALLBACK_EPS) -> torch.Tensor:
+    """alpha = strength * dw^2 / (dw^2 + df^2 + eps) from the local differences of the warps and of the inputs."""
+    dw2 = dw.square()
+    return dw2.div_(dw2 + df.square() + eps).mul_(strength)
 
 
 def crossfade_fallback(a: torch.Tensor, b: torch.Tensor, w0: torch.Tensor, w1: torch.Tensor,
@@ -100,9 +113,9 @@ def crossfade_fallback(a: torch.Tensor, b: torch.Tensor, w0: torch.Tensor, w1: t
                        pool: int = FALLBACK_POOL, eps: float = FALLBACK_EPS) -> torch.Tensor:
     """alpha * (crossfade - composed): what to add to ``composed`` (the frames [N, 3, H, W] made from
     the warps ``w0``, ``w1`` of the inputs ``a``, ``b`` at times ``t`` [N, 1, 1, 1]) to move it toward
-    the crossfade (see above); ``df`` is ``local_difference(a, b, pool)``."""
-    dw2 = local_difference(w0, w1, pool).square()
-    alpha = dw2.div_(dw2 + df.square() + eps).mul_(strength)
+    the crossfade (see above); ``df`` is ``local_difference(a, b, pool)``. The engine's path computes
+    the same alpha from :func:`pyframegan.ops.warp_disagreement` and applies it in ``warp_blend``."""
+    alpha = fallback_weight(local_difference(w0, w1, pool), df, strength, eps)
     return (torch.lerp(a, b, t) - composed).mul_(alpha)
 
 
@@ -275,19 +288,17 @@ class HybridInterpolator(nn.Module):
         out = self.out(d0)[:, :, :q[0], :q[1]].reshape(b * n, -1, q[0], q[1])
         return torch.cat([out, per_time[:, 10:11]], 1)  # + the warps' disagreement, for the gate
 
-    def compose_parts(self, x: torch.Tensor, flow: torch.Tensor, out: torch.Tensor,
-                      times: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """F_t0, F_t1, mask, residual [b*n, C, h, w] for the n ``times`` [1, n, 1, 1, 1] from the frames
-        ``x``, the DIS flows [2b or, with context, 4b, 2, h, w] and the network's output for those times
-        [b*n, 9, h', w'], the crossfade fallback included in the residual."""
-        ft0, ft1, mask, residual = self.learned_parts(flow, out, times, x.shape[2], x.shape[3])
-        if self.fallback > 0.0:
-            a, b, w0, w1 = self.warped(x, ft0, ft1, times.shape[1])
-            composed = torch.lerp(w1, w0, mask)  # m w0 + (1 - m) w1
-            if self.learned:
-                composed = composed + residual
-            residual = residual + self.fallback_term(x, a, b, w0, w1, composed, times)
-        return ft0, ft1, mask, residual
+    def fallback_alpha(self, x: torch.Tensor, ft0: torch.Tensor, ft1: torch.Tensor, k: int) -> torch.Tensor:
+        """The crossfade fallback's alpha [b*k, 1, h, w] for the flows F_t0, F_t1 [b*k, 2, h, w] (the
+        engine's path: the warps' disagreement from the fused op, without making the warped frames)."""
+        b, h, w = x.shape[0], x.shape[2], x.shape[3]
+        xf = x.float()
+        i0, i1 = xf[:, :3], xf[:, 3:6]
+        blocks = torch.ops.pyframegan.warp_disagreement(i0, i1, ft0.float().reshape(b, k, 2, h, w),
+                                                       ft1.float().reshape(b, k, 2, h, w))
+        dw = smooth_blocks(blocks.reshape(b * k, 1, blocks.shape[3], blocks.shape[4]), self.fallback_pool, h, w)
+        df = local_difference(i0, i1, self.fallback_pool).repeat_interleave(k, 0)
+        return fallback_weight(dw, df, self.fallback)
 
     def warped(self, x: torch.Tensor, ft0: torch.Tensor, ft1: torch.Tensor,
                n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -308,8 +319,9 @@ class HybridInterpolator(nn.Module):
 
     def learned_parts(self, flow: torch.Tensor, out: torch.Tensor, times: torch.Tensor, h: int,
                       w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """:meth:`compose_parts` without the fallback: the linear (or quadratic) motion of the DIS flows
-        and the network's gated corrections."""
+        """F_t0, F_t1, mask, residual [b*n, C, h, w] for the n ``times`` [1, n, 1, 1, 1] from the DIS
+        flows [2b or, with context, 4b, 2, h, w] and the network's output [b*n, 9, h', w']: the linear
+        (or quadratic) motion of the DIS flows and the network's gated corrections (no fallback)."""
         full = [h, w]
         b, n = out.shape[0] // times.shape[1], times.shape[1]
         ft0, ft1 = motion(flow, times, b)
@@ -370,9 +382,15 @@ class HybridInterpolator(nn.Module):
         flow = self.dis(x)
         out = at_times(self.network(x, flow).float(), self.times.flatten(), times.to(flow.device))
         tk = times.to(device=flow.device, dtype=flow.dtype).view(1, k, 1, 1, 1)
-        ft0, ft1, mask, residual = self.compose_parts(x, flow, out, tk)
+        ft0, ft1, mask, residual = self.learned_parts(flow, out, tk, h, w)
+        fallback: Optional[torch.Tensor] = None
+        fallback_times: Optional[torch.Tensor] = None
+        if self.fallback > 0.0:
+            fallback = self.fallback_alpha(x, ft0, ft1, k).to(x.dtype).reshape(b, k, 1, h, w)
+            fallback_times = tk.flatten().float()
         return Components(ft0.reshape(b, k, 2, h, w), ft1.reshape(b, k, 2, h, w),
-                          mask.to(x.dtype).reshape(b, k, 1, h, w), residual.to(x.dtype).reshape(b, k, 3, h, w))
+                          mask.to(x.dtype).reshape(b, k, 1, h, w), residual.to(x.dtype).reshape(b, k, 3, h, w),
+                          fallback, fallback_times)
 
 
 PSEUDO_LABEL_SCALE = 0.05  # a pseudo-label's weight is exp(-its warp error / this), errors in [-1, 1] units

@@ -37,6 +37,7 @@ PFG_HD uint8_t unit_to_u8(float v) {
 // A strided [B, N, C, H, W] tensor (a 4-D [B, C, H, W] one has sn = 0), strides in elements.
 template <typename T>
 struct Strided {
+  using value_type = T;
   const T* data;
   int64_t sb, sn, sc, sy, sx;
   PFG_HD const T* plane(int64_t b, int n, int c) const { return data + b * sb + n * sn + c * sc; }

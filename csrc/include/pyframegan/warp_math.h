@@ -46,13 +46,17 @@ PFG_HD BilinearTaps flow_taps(const Strided<F>& flow, int64_t b, int n, int y, i
 }
 
 // Output frame n of item b, channel c, at (y, x), in [-1, 1] units:
-//   mask * warp(i0, flow_t0) + (1 - mask) * warp(i1, flow_t1) + residual
+//   v = mask * warp(i0, flow_t0) + (1 - mask) * warp(i1, flow_t1) + residual
+// and, with the crossfade fallback (pyframegan.models.hybrid: alpha where the two warps disagree),
+//   v + alpha * (i0 + t * (i1 - i0) - v), t the frame's time.
 template <typename T, typename F>
 struct WarpBlendParams {
   Strided<T> i0, i1;        // [B, 3, Hp, Wp]
   Strided<F> flow0, flow1;  // [B, N, 2, Hp, Wp]
   Strided<T> mask;          // [B, N, 1, Hp, Wp]
   Strided<T> residual;      // [B, N, 3, Hp, Wp]; data == nullptr: zero
+  Strided<T> fallback;      // alpha [B, N, 1, Hp, Wp]; data == nullptr: none
+  const float* times;       // [N]: the frames' times (with the fallback)
   int hp, wp;               // padded size: the domain that is sampled
 };
 
@@ -65,12 +69,56 @@ struct WarpBlendKernel : FrameRows {
     const BilinearTaps t0 = flow_taps(p.flow0, r.b, r.n, r.y, x, p.wp, p.hp);
     const BilinearTaps t1 = flow_taps(p.flow1, r.b, r.n, r.y, x, p.wp, p.hp);
     const float m = p.mask.at(r.b, r.n, 0, r.y, x);
+    const float alpha = p.fallback.data != nullptr ? p.fallback.at(r.b, r.n, 0, r.y, x) : 0.0f;
     for (int c = 0; c < 3; ++c) {
       const float w0 = bilinear_sample(p.i0.plane(r.b, 0, c), p.i0.sy, p.i0.sx, t0);
       const float w1 = bilinear_sample(p.i1.plane(r.b, 0, c), p.i1.sy, p.i1.sx, t1);
       const float res = p.residual.data != nullptr ? p.residual.at(r.b, r.n, c, r.y, x) : 0.0f;
-      r.out[3 * x + c] = unit_to_u8(m * w0 + (1.0f - m) * w1 + res);
+      float v = m * w0 + (1.0f - m) * w1 + res;
+      if (p.fallback.data != nullptr) {
+        const float a = p.i0.at(r.b, 0, c, r.y, x), b = p.i1.at(r.b, 0, c, r.y, x);
+        v += alpha * (a + p.times[r.n] * (b - a) - v);
+      }
+      r.out[3 * x + c] = unit_to_u8(v);
     }
+  }
+};
+
+// The crossfade fallback's measure of disagreement: for each block of kBlock x kBlock pixels of
+// frame n (the last ones cut by the frame's edge), the mean over its pixels and the 3 channels of
+// |warp(i0, flow_t0) - warp(i1, flow_t1)|: avg_pool2d(kBlock, ceil_mode) of the channels' mean.
+// Rows (b, n, block row) of out [B, N, 1, ceil(Hp / kBlock), ceil(Wp / kBlock)] (float32, contiguous).
+constexpr int kBlock = 4;
+
+template <typename T, typename F>
+struct WarpDisagreementKernel {
+  WarpBlendParams<T, F> p;  // i0, i1, the flows and the size (the rest unused)
+  float* out;
+  int frames, hb, wb;       // frames a pair; blocks down and across
+
+  struct Row {
+    int64_t b;
+    int n, by;
+  };
+  PFG_HD Row row(int64_t r) const {
+    return {r / (static_cast<int64_t>(hb) * frames), static_cast<int>((r / hb) % frames), static_cast<int>(r % hb)};
+  }
+  PFG_HD void operator()(const Row& r, int bx) const {
+    const int y0 = r.by * kBlock, x0 = bx * kBlock;
+    const int y1 = y0 + kBlock < p.hp ? y0 + kBlock : p.hp, x1 = x0 + kBlock < p.wp ? x0 + kBlock : p.wp;
+    float sum = 0.0f;
+    for (int y = y0; y < y1; ++y)
+      for (int x = x0; x < x1; ++x) {
+        const BilinearTaps t0 = flow_taps(p.flow0, r.b, r.n, y, x, p.wp, p.hp);
+        const BilinearTaps t1 = flow_taps(p.flow1, r.b, r.n, y, x, p.wp, p.hp);
+        float d = 0.0f;
+        for (int c = 0; c < 3; ++c)
+          d += fabsf(bilinear_sample(p.i0.plane(r.b, 0, c), p.i0.sy, p.i0.sx, t0) -
+                     bilinear_sample(p.i1.plane(r.b, 0, c), p.i1.sy, p.i1.sx, t1));
+        sum += d / 3.0f;
+      }
+    out[((r.b * frames + r.n) * static_cast<int64_t>(hb) + r.by) * wb + bx] =
+        sum / static_cast<float>((y1 - y0) * (x1 - x0));
   }
 };
 

@@ -61,9 +61,12 @@ std::vector<at::Tensor> dis_pyramid(const DisPlan& p, const at::Tensor& grey) {
 
 template <typename Driver>
 at::Tensor dis_resize_flow(const at::Tensor& flow, int h, int w, float scale) {
+  const int sh = static_cast<int>(flow.size(2)), sw = static_cast<int>(flow.size(3));
+  at::Tensor taps = at::empty({static_cast<int64_t>((w + h) * sizeof(dis::LinearTap))}, flow.options().dtype(at::kByte));
+  auto* t = reinterpret_cast<dis::LinearTap*>(taps.data_ptr<uint8_t>());
+  Driver::run(dis::ResizeTapsKernel{t, sh, sw, h, w}, 1, w + h);
   at::Tensor out = at::empty({flow.size(0), 2, h, w}, flow.options());
-  Driver::run(dis::ResizeFlowKernel{flow.const_data_ptr<float>(), out.data_ptr<float>(), static_cast<int>(flow.size(2)),
-                                    static_cast<int>(flow.size(3)), h, w, scale},
+  Driver::run(dis::ResizeFlowKernel{flow.const_data_ptr<float>(), out.data_ptr<float>(), t, sh, sw, h, w, scale},
               flow.size(0) * 2 * h, w);
   return out;
 }
@@ -115,8 +118,13 @@ at::Tensor dis_flow_of(const DisPlan& p, const at::TensorOptions& opts) {
     Driver::run(PadKernel{pyr1[s].const_data_ptr<float>(), padded.data_ptr<float>(), lv.h, lv.w},
                 p.batch * (lv.h + 2 * kBorder), lv.w + 2 * kBorder);
     at::Tensor sparse = at::empty({p.batch, 2, lv.hs, lv.ws}, opts);
+    at::Tensor structure = at::empty({p.batch, kStructure, lv.hs, lv.ws}, opts);
+    Driver::run(StructureKernel{gx.const_data_ptr<float>(), gy.const_data_ptr<float>(), structure.data_ptr<float>(), lv,
+                                p.patch, p.stride},
+                p.batch * lv.hs, lv.ws);
     PatchSearch search{pyr0[s].const_data_ptr<float>(), padded.const_data_ptr<float>(), gx.const_data_ptr<float>(),
-                       gy.const_data_ptr<float>(), flow.const_data_ptr<float>(), sparse.data_ptr<float>(), lv,
+                       gy.const_data_ptr<float>(), flow.const_data_ptr<float>(), structure.const_data_ptr<float>(),
+                       sparse.data_ptr<float>(), lv,
                        p.patch, p.stride, p.propagate ? p.iters / 2 : p.iters, p.mean_norm, p.propagate, false};
     Driver::run_stripes(search, p.batch);
     if (p.propagate) {

@@ -201,8 +201,8 @@ struct PadKernel {
   }
 };
 
-// cv::resize(INTER_LINEAR) of a float flow [B, 2, sh, sw] -> [B, 2, h, w], times `scale`
-// (OpenCV's coefficients: source coordinate (d + 0.5) * src/dst - 0.5, clamped at the edges).
+// The coefficients of cv::resize(INTER_LINEAR): source coordinate (d + 0.5) * src/dst - 0.5, clamped
+// at the edges.
 struct LinearTap {
   int i0, i1;
   float a0, a1;
@@ -218,19 +218,30 @@ PFG_HD LinearTap linear_tap(int d, int src, double ratio) {
   return {s, s + 1 < src ? s + 1 : s, 1.0f - f, f};
 }
 
+// The taps of cv::resize(INTER_LINEAR) from sh x sw to h x w: taps[x] for the columns, taps[w + y]
+// for the rows (ratios as OpenCV computes them: 1 / (h / sh)), made once per resize.
+struct ResizeTapsKernel {
+  LinearTap* taps;  // [w + h]
+  int sh, sw, h, w;
+  double ry, rx;
+  ResizeTapsKernel(LinearTap* taps_, int sh_, int sw_, int h_, int w_)
+      : taps(taps_), sh(sh_), sw(sw_), h(h_), w(w_), ry(1.0 / (static_cast<double>(h_) / sh_)),
+        rx(1.0 / (static_cast<double>(w_) / sw_)) {}
+  PFG_HD int64_t row(int64_t r) const { return r; }
+  PFG_HD void operator()(int64_t, int c) const { taps[c] = c < w ? linear_tap(c, sw, rx) : linear_tap(c - w, sh, ry); }
+};
+
+// cv::resize(INTER_LINEAR) of a float flow [B, 2, sh, sw] -> [B, 2, h, w], times `scale`.
 struct ResizeFlowKernel {
   const float* src;  // [B, 2, sh, sw]
   float* dst;        // [B, 2, h, w]
+  const LinearTap* taps;  // ResizeTapsKernel's
   int sh, sw, h, w;
   float scale;
-  double ry, rx;  // sh / h and sw / w, as OpenCV computes them: 1 / (h / sh)
-  ResizeFlowKernel(const float* src_, float* dst_, int sh_, int sw_, int h_, int w_, float scale_)
-      : src(src_), dst(dst_), sh(sh_), sw(sw_), h(h_), w(w_), scale(scale_),
-        ry(1.0 / (static_cast<double>(h_) / sh_)), rx(1.0 / (static_cast<double>(w_) / sw_)) {}
   PFG_HD PlaneRow row(int64_t r) const { return {r / h, static_cast<int>(r % h)}; }  // b: pair * 2 + channel
   PFG_HD void operator()(const PlaneRow& r, int x) const {
     const float* s = src + r.b * sh * static_cast<int64_t>(sw);
-    const LinearTap tx = linear_tap(x, sw, rx), ty = linear_tap(r.y, sh, ry);
+    const LinearTap tx = taps[x], ty = taps[w + r.y];
     const float* r0 = s + ty.i0 * static_cast<int64_t>(sw);
     const float* r1 = s + ty.i1 * static_cast<int64_t>(sw);
     const float h0 = r0[tx.i0] * tx.a0 + r0[tx.i1] * tx.a1;
@@ -259,11 +270,41 @@ struct PatchSums {
   float ssd, dux, duy;
 };
 
+// The structure tensor of each patch of the grid: the sums over the patch of gx^2, gy^2, gx gy, gx,
+// gy of the Sobel gradients of frame 0 (exact integer sums: |g| <= 4 * 255, so the sums of at most
+// kBorder^2 products stay below 2^31), as floats. Rows: B * hs; columns: ws.
+enum Structure { kHxx, kHyy, kHxy, kSx, kSy, kStructure };
+
+struct StructureKernel {
+  const float *gx, *gy;  // [B, h, w]
+  float* out;            // [B, kStructure, hs, ws]
+  Level lv;
+  int patch, stride;
+  PFG_HD PlaneRow row(int64_t r) const { return {r / lv.hs, static_cast<int>(r % lv.hs)}; }  // y: patch row
+  PFG_HD void operator()(const PlaneRow& r, int js) const {
+    const int64_t plane = static_cast<int64_t>(lv.h) * lv.w, grid = static_cast<int64_t>(lv.hs) * lv.ws;
+    const int i = r.y * stride, j = js * stride;
+    int sxx = 0, syy = 0, sxy = 0, s_x = 0, s_y = 0;
+    for (int y = 0; y < patch; ++y) {
+      const float* ax = gx + r.b * plane + (i + y) * static_cast<int64_t>(lv.w) + j;
+      const float* ay = gy + r.b * plane + (i + y) * static_cast<int64_t>(lv.w) + j;
+      for (int c = 0; c < patch; ++c) {
+        const int vx = static_cast<int>(ax[c]), vy = static_cast<int>(ay[c]);
+        sxx += vx * vx, syy += vy * vy, sxy += vx * vy, s_x += vx, s_y += vy;
+      }
+    }
+    float* o = out + r.b * kStructure * grid + r.y * static_cast<int64_t>(lv.ws) + js;
+    o[kHxx * grid] = static_cast<float>(sxx), o[kHyy * grid] = static_cast<float>(syy);
+    o[kHxy * grid] = static_cast<float>(sxy), o[kSx * grid] = static_cast<float>(s_x), o[kSy * grid] = static_cast<float>(s_y);
+  }
+};
+
 struct PatchSearch {
   const float* i0;   // [B, h, w]
   const float* i1p;  // [B, h + 2k, w + 2k]: frame 1 with its replicated border
   const float *gx, *gy;  // Sobel gradients of frame 0, [B, h, w]
   const float* flow;     // the coarser level's flow, upscaled: [B, 2, h, w]
+  const float* structure;  // the patches' structure tensors: [B, kStructure, hs, ws] (StructureKernel)
   float* sparse;         // the patches' flows: [B, 2, hs, ws]
   Level lv;
   int patch, stride, inner_iters;
@@ -365,24 +406,16 @@ struct PatchSearch {
         if (v < best) best = v, sx[k] = sx[n], sy[k] = sy[n];
       }
     }
-    // the structure tensor of the patch (exact integer sums of the Sobel gradients: |g| <= 4 * 255,
-    // so the sums of at most kBorder^2 products stay below 2^31)
-    int sxx = 0, syy = 0, sxy = 0, s_x = 0, s_y = 0;
-    for (int r = 0; r < patch; ++r) {
-      const float* ax = gx + b * plane() + (i + r) * static_cast<int64_t>(lv.w) + j;
-      const float* ay = gy + b * plane() + (i + r) * static_cast<int64_t>(lv.w) + j;
-      for (int c = 0; c < patch; ++c) {
-        const int vx = static_cast<int>(ax[c]), vy = static_cast<int>(ay[c]);
-        sxx += vx * vx, syy += vy * vy, sxy += vx * vy, s_x += vx, s_y += vy;
-      }
-    }
-    const float hxx = static_cast<float>(sxx), hyy = static_cast<float>(syy), hxy = static_cast<float>(sxy);
+    // the patch's structure tensor (StructureKernel's, made once a level for both passes)
+    const float* st = structure + b * kStructure * grid() + k;
+    const float hxx = st[kHxx * grid()], hyy = st[kHyy * grid()], hxy = st[kHxy * grid()];
+    const float s_x = st[kSx * grid()], s_y = st[kSy * grid()];
     float det = hxx * hyy - hxy * hxy;
     if (fabsf(det) < kEps) det = kEps;
     const float inv11 = hyy / det, inv12 = -hxy / det, inv22 = hxx / det;
     float ux = sx[k], uy = sy[k], prev = kInf;
     for (int t = 0; t < inner_iters; ++t) {  // inverse-compositional Gauss-Newton steps
-      const PatchSums g = sums<true>(b, i, j, sampler(b, i, j, ux, uy), static_cast<float>(s_x), static_cast<float>(s_y));
+      const PatchSums g = sums<true>(b, i, j, sampler(b, i, j, ux, uy), s_x, s_y);
       ux -= inv11 * g.dux + inv12 * g.duy;
       uy -= inv12 * g.dux + inv22 * g.duy;
       if (g.ssd >= prev) break;  // stop when the patch distance stops decreasing

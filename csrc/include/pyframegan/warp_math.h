@@ -28,12 +28,19 @@ PFG_HD BilinearTaps bilinear_taps(float sx, float sy, int width, int height) {
           (1.0f - wy) * (1.0f - wx), (1.0f - wy) * wx, wy * (1.0f - wx), wy * wx};
 }
 
+// The taps' element offsets in a plane with strides (sy, sx), worked out once for all its channels.
+struct TapOffsets {
+  int64_t o00, o01, o10, o11;
+  float w00, w01, w10, w11;
+  PFG_HD TapOffsets(const BilinearTaps& t, int64_t sy, int64_t sx)
+      : o00(t.y0 * sy + t.x0 * sx), o01(t.y0 * sy + t.x1 * sx), o10(t.y1 * sy + t.x0 * sx),
+        o11(t.y1 * sy + t.x1 * sx), w00(t.w00), w01(t.w01), w10(t.w10), w11(t.w11) {}
+};
+
 template <typename T>
-PFG_HD float bilinear_sample(const T* plane, int64_t sy, int64_t sx, const BilinearTaps& t) {
-  return static_cast<float>(plane[t.y0 * sy + t.x0 * sx]) * t.w00 +
-         static_cast<float>(plane[t.y0 * sy + t.x1 * sx]) * t.w01 +
-         static_cast<float>(plane[t.y1 * sy + t.x0 * sx]) * t.w10 +
-         static_cast<float>(plane[t.y1 * sy + t.x1 * sx]) * t.w11;
+PFG_HD float bilinear_sample(const T* plane, const TapOffsets& t) {
+  return static_cast<float>(plane[t.o00]) * t.w00 + static_cast<float>(plane[t.o01]) * t.w01 +
+         static_cast<float>(plane[t.o10]) * t.w10 + static_cast<float>(plane[t.o11]) * t.w11;
 }
 
 // Taps of frame `img` at output pixel (y, x) displaced by flow[b, n] (channel 0: dx, 1: dy, in
@@ -66,18 +73,19 @@ struct WarpBlendKernel : FrameRows {
   WarpBlendParams<T, F> p;
 
   PFG_HD void operator()(const Row& r, int x) const {
-    const BilinearTaps t0 = flow_taps(p.flow0, r.b, r.n, r.y, x, p.wp, p.hp);
-    const BilinearTaps t1 = flow_taps(p.flow1, r.b, r.n, r.y, x, p.wp, p.hp);
+    const TapOffsets t0(flow_taps(p.flow0, r.b, r.n, r.y, x, p.wp, p.hp), p.i0.sy, p.i0.sx);
+    const TapOffsets t1(flow_taps(p.flow1, r.b, r.n, r.y, x, p.wp, p.hp), p.i1.sy, p.i1.sx);
     const float m = p.mask.at(r.b, r.n, 0, r.y, x);
-    const float alpha = p.fallback.data != nullptr ? p.fallback.at(r.b, r.n, 0, r.y, x) : 0.0f;
+    const bool fallback = p.fallback.data != nullptr;
+    const float alpha = fallback ? p.fallback.at(r.b, r.n, 0, r.y, x) : 0.0f, t = fallback ? p.times[r.n] : 0.0f;
     for (int c = 0; c < 3; ++c) {
-      const float w0 = bilinear_sample(p.i0.plane(r.b, 0, c), p.i0.sy, p.i0.sx, t0);
-      const float w1 = bilinear_sample(p.i1.plane(r.b, 0, c), p.i1.sy, p.i1.sx, t1);
+      const float w0 = bilinear_sample(p.i0.plane(r.b, 0, c), t0);
+      const float w1 = bilinear_sample(p.i1.plane(r.b, 0, c), t1);
       const float res = p.residual.data != nullptr ? p.residual.at(r.b, r.n, c, r.y, x) : 0.0f;
       float v = m * w0 + (1.0f - m) * w1 + res;
-      if (p.fallback.data != nullptr) {
+      if (fallback) {
         const float a = p.i0.at(r.b, 0, c, r.y, x), b = p.i1.at(r.b, 0, c, r.y, x);
-        v += alpha * (a + p.times[r.n] * (b - a) - v);
+        v += alpha * (a + t * (b - a) - v);
       }
       r.out[3 * x + c] = unit_to_u8(v);
     }
@@ -109,12 +117,11 @@ struct WarpDisagreementKernel {
     float sum = 0.0f;
     for (int y = y0; y < y1; ++y)
       for (int x = x0; x < x1; ++x) {
-        const BilinearTaps t0 = flow_taps(p.flow0, r.b, r.n, y, x, p.wp, p.hp);
-        const BilinearTaps t1 = flow_taps(p.flow1, r.b, r.n, y, x, p.wp, p.hp);
+        const TapOffsets t0(flow_taps(p.flow0, r.b, r.n, y, x, p.wp, p.hp), p.i0.sy, p.i0.sx);
+        const TapOffsets t1(flow_taps(p.flow1, r.b, r.n, y, x, p.wp, p.hp), p.i1.sy, p.i1.sx);
         float d = 0.0f;
         for (int c = 0; c < 3; ++c)
-          d += fabsf(bilinear_sample(p.i0.plane(r.b, 0, c), p.i0.sy, p.i0.sx, t0) -
-                     bilinear_sample(p.i1.plane(r.b, 0, c), p.i1.sy, p.i1.sx, t1));
+          d += fabsf(bilinear_sample(p.i0.plane(r.b, 0, c), t0) - bilinear_sample(p.i1.plane(r.b, 0, c), t1));
         sum += d / 3.0f;
       }
     out[((r.b * frames + r.n) * static_cast<int64_t>(hb) + r.by) * wb + bx] =

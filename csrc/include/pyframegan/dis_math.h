@@ -331,8 +331,10 @@ struct PatchSearch {
 
   // SSD of the patch at (i, j) against frame 1 at the sampler (mean-normalised: minus the squared
   // mean difference), and, with kGrad, the gradient sums sum(diff * gx), sum(diff * gy) (likewise).
-  template <bool kGrad>
+  // kPatch: the patch size when known at compile time (OpenCV's 8: loops the compiler unrolls), else 0
+  template <bool kGrad, int kPatch>
   PFG_HD PatchSums sums(int64_t b, int i, int j, const Bilinear& s, float gsum_x, float gsum_y) const {
+    const int patch = kPatch > 0 ? kPatch : this->patch;
     const F4 zero = splat4(0.0f), w00 = splat4(s.w00), w01 = splat4(s.w01), w10 = splat4(s.w10), w11 = splat4(s.w11);
     F4 l_ssd = zero, l_sum = zero, l_x = zero, l_y = zero;
     const float* a = i0 + b * plane() + i * static_cast<int64_t>(lv.w) + j;
@@ -372,6 +374,11 @@ struct PatchSearch {
     if (!mean_norm) return {ssd, dux, duy};
     const float n = static_cast<float>(patch) * static_cast<float>(patch), sum = reduce4(l_sum);
     return {ssd - sum * sum / n, dux - sum * gsum_x / n, duy - sum * gsum_y / n};
+  }
+
+  template <bool kGrad>
+  PFG_HD PatchSums sums(int64_t b, int i, int j, const Bilinear& s, float gsum_x, float gsum_y) const {
+    return patch == 8 ? sums<kGrad, 8>(b, i, j, s, gsum_x, gsum_y) : sums<kGrad, 0>(b, i, j, s, gsum_x, gsum_y);
   }
 
   PFG_HD float ssd(int64_t b, int i, int j, float ux, float uy) const {

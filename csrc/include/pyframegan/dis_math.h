@@ -492,7 +492,7 @@ struct DensifyKernel : Rows {
                            (jm - jl) * (iu - im) * p1[il * static_cast<int64_t>(pw) + ju] +
                            (ju - jm) * (iu - im) * p1[il * static_cast<int64_t>(pw) + jl] - v0;
         const float ad = fabsf(diff);
-        const float coef = 1.0f / (ad > 1.0f ? ad : 1.0f);
+        const float coef = 1.0f / fmaxf(ad, 1.0f);  // branch-free: |diff| > 1 is a coin toss on real frames
         sum_x += coef * sx[k];
         sum_y += coef * sy[k];
         sum_c += coef;

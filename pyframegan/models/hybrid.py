@@ -59,9 +59,8 @@ def motion(flows: torch.Tensor, times: torch.Tensor, b: int) -> tuple[torch.Tens
     c_t1 = torch.stack([s * (1 - a0), -t * a1, -s * b0, -t * b1], 1)
     n = t.numel()
     four = flows.reshape(4, b, -1).transpose(0, 1)  # [b, 4, 2*h*w]
-    out = torch.matmul(torch.cat([c_t0, c_t1]), four)  # [b, 2n, 2*h*w]
     shape = [b * n, 2, flows.shape[2], flows.shape[3]]
-    return out[:, :n].reshape(shape), out[:, n:].reshape(shape)
+    return torch.matmul(c_t0, four).reshape(shape), torch.matmul(c_t1, four).reshape(shape)  # [b, n, 2*h*w] each
 
 
 def warp_error(image: torch.Tensor, flow: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
@@ -103,9 +102,10 @@ def smooth_blocks(d: torch.Tensor, pool: int, h: int, w: int) -> torch.Tensor:
 
 
 def fallback_weight(dw: torch.Tensor, df: torch.Tensor, strength: float, eps: float = FALLBACK_EPS) -> torch.Tensor:
-    """alpha = strength * dw^2 / (dw^2 + df^2 + eps) from the local differences of the warps and of the inputs."""
-    dw2 = dw.square()
-    return dw2.div_(dw2 + df.square() + eps).mul_(strength)
+    """alpha = strength * dw^2 / (dw^2 + df^2 + eps) from the local differences of the warps and of the
+    inputs (``df`` may broadcast over ``dw``)."""
+    dw2 = dw * dw
+    return dw2.div_(dw2 + df * df + eps).mul_(strength)
 
 
 def crossfade_fallback(a: torch.Tensor, b: torch.Tensor, w0: torch.Tensor, w1: torch.Tensor,
@@ -297,8 +297,8 @@ class HybridInterpolator(nn.Module):
         blocks = torch.ops.pyframegan.warp_disagreement(i0, i1, ft0.float().reshape(b, k, 2, h, w),
                                                        ft1.float().reshape(b, k, 2, h, w))
         dw = smooth_blocks(blocks.reshape(b * k, 1, blocks.shape[3], blocks.shape[4]), self.fallback_pool, h, w)
-        df = local_difference(i0, i1, self.fallback_pool).repeat_interleave(k, 0)
-        return fallback_weight(dw, df, self.fallback)
+        df = local_difference(i0, i1, self.fallback_pool).unsqueeze(1)  # [b, 1, 1, h, w]: the same for every time
+        return fallback_weight(dw.reshape(b, k, 1, h, w), df, self.fallback).reshape(b * k, 1, h, w)
 
     def warped(self, x: torch.Tensor, ft0: torch.Tensor, ft1: torch.Tensor,
                n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -380,8 +380,11 @@ class HybridInterpolator(nn.Module):
         b, h, w = x.shape[0], x.shape[2], x.shape[3]
         k = times.numel()
         flow = self.dis(x)
-        out = at_times(self.network(x, flow).float(), self.times.flatten(), times.to(flow.device))
         tk = times.to(device=flow.device, dtype=flow.dtype).view(1, k, 1, 1, 1)
+        if self.learned:
+            out = at_times(self.network(x, flow).float(), self.times.flatten(), times.to(flow.device))
+        else:  # the network's output is zero at every time: only its shape is read
+            out = flow.new_zeros(1, 1, 1, 1).expand(b * k, self.head_channels, 1, 1)
         ft0, ft1, mask, residual = self.learned_parts(flow, out, tk, h, w)
         fallback: Optional[torch.Tensor] = None
         fallback_times: Optional[torch.Tensor] = None

@@ -260,3 +260,48 @@ def test_the_smallest_frame_side_is_one_constant():
     `pyframegan video`) is the C++ engine's Interpolator::kMinSide."""
     from pyframegan import _ext, engine, video
     assert engine.MIN_SIDE == _ext.load().MIN_SIDE == video.MIN_SIDE
+
+
+class FourParts(torch.nn.Module):
+    """A generator with components(): zero flows, mask 0.5, no residual, as a 4-tuple (as models
+    exported before the crossfade fallback joined the components return)."""
+
+    def __init__(self):
+        super().__init__()
+        self.n_in, self.n_out, self.multiple = 2, 3, 1
+
+    def forward(self, x):
+        return 0.5 * (x[:, :3] + x[:, 3:6]).repeat(1, 3, 1, 1)
+
+    def parts(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        b, _, h, w = x.shape
+        zero = torch.zeros(b, 3, 2, h, w, dtype=x.dtype)
+        return zero, zero, torch.full((b, 3, 1, h, w), 0.5, dtype=x.dtype), torch.zeros(b, 3, 3, h, w, dtype=x.dtype)
+
+    @torch.jit.export
+    def components(self, x: torch.Tensor):
+        return self.parts(x)
+
+
+class FiveParts(FourParts):
+    """The same with a fifth element: no contract has 5."""
+
+    @torch.jit.export
+    def components(self, x: torch.Tensor):
+        f0, f1, mask, residual = self.parts(x)
+        return f0, f1, mask, residual, mask
+
+
+def test_components_of_older_models_and_malformed_ones(tmp_path):
+    """A 4-tuple (models exported before the fallback) still composes; a tuple of another length is a
+    clear error naming what components() must return."""
+    a, b = frames(20, 24, 3)
+    old = tmp_path / "old.pt"
+    export.export_generator(FourParts(), old)
+    got = np.stack(Interpolator(old, device="cpu").interpolate(a, b)).astype(int)
+    want = (a.astype(int) + b.astype(int)) / 2  # the blend of the two frames, zero flows
+    assert got.shape == (3, 20, 24, 3) and np.abs(got - want).max() <= 1
+    bad = tmp_path / "bad.pt"
+    export.export_generator(FiveParts(), bad)
+    with pytest.raises(RuntimeError, match=r"components\(\) must return \(flow_t0, flow_t1, mask, residual\[, fallback, times\]\)"):
+        Interpolator(bad, device="cpu").interpolate(a, b)

@@ -341,13 +341,17 @@ struct PatchSearch {
     const float* ax = gx + b * plane() + i * static_cast<int64_t>(lv.w) + j;
     const float* ay = gy + b * plane() + i * static_cast<int64_t>(lv.w) + j;
     const int full = patch & ~3;  // columns in whole groups of four; the rest one by one, same lanes
+    // a row's lower samples are the next row's upper ones: each row of frame 1 is loaded once
+    F4 up0[kBorder / 4], up1[kBorder / 4];
+    for (int c = 0; c < full; c += 4) up0[c / 4] = load4(s.p + c), up1[c / 4] = load4(s.p + c + 1);
     for (int r = 0; r < patch; ++r) {
       const float* p0 = s.p + r * static_cast<int64_t>(pw());
       const float* p1 = p0 + pw();
       F4 r_ssd = zero, r_sum = zero, r_x = zero, r_y = zero;
       for (int c = 0; c < full; c += 4) {
-        const F4 d = w00 * load4(p0 + c) + w01 * load4(p0 + c + 1) + w10 * load4(p1 + c) + w11 * load4(p1 + c + 1) -
-                     load4(a + c);
+        const F4 lo0 = load4(p1 + c), lo1 = load4(p1 + c + 1);
+        const F4 d = w00 * up0[c / 4] + w01 * up1[c / 4] + w10 * lo0 + w11 * lo1 - load4(a + c);
+        up0[c / 4] = lo0, up1[c / 4] = lo1;
         r_ssd = r_ssd + d * d;
         r_sum = r_sum + d;
         if (kGrad) {

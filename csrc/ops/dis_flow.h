@@ -30,7 +30,7 @@ DisPlan plan_dis_flow(const at::Tensor& first, const at::Tensor& second, int64_t
 
 template <typename Driver>
 at::Tensor dis_grey(const DisPlan& p, const at::Tensor& frames, const at::TensorOptions& opts) {
-  at::Tensor out = at::empty({p.batch, p.height, p.width}, opts);
+  at::Tensor out = Driver::new_output({p.batch, p.height, p.width}, opts);
   dis::GreyKernel k{};
   k.h = p.height, k.w = p.width, k.out = out.data_ptr<float>();
   if (frames.scalar_type() == at::kByte) {
@@ -50,7 +50,7 @@ std::vector<at::Tensor> dis_pyramid(const DisPlan& p, const at::Tensor& grey) {
   at::Tensor src = grey;
   for (int s = p.finest; s <= p.coarsest; ++s) {
     const dis::Level& lv = p.levels[s];
-    at::Tensor dst = at::empty({p.batch, lv.h, lv.w}, grey.options());
+    at::Tensor dst = Driver::new_output({p.batch, lv.h, lv.w}, grey.options());
     Driver::run(dis::AreaDownKernel{{lv.h}, src.const_data_ptr<float>(), dst.data_ptr<float>(),
                                     static_cast<int>(src.size(1)), static_cast<int>(src.size(2)), lv.w},
                 p.batch * lv.h, lv.w);
@@ -65,7 +65,7 @@ at::Tensor dis_resize_flow(const at::Tensor& flow, int h, int w, float scale) {
   at::Tensor taps = at::empty({static_cast<int64_t>((w + h) * sizeof(dis::LinearTap))}, flow.options().dtype(at::kByte));
   auto* t = reinterpret_cast<dis::LinearTap*>(taps.data_ptr<uint8_t>());
   Driver::run(dis::ResizeTapsKernel{t, sh, sw, h, w}, 1, w + h);
-  at::Tensor out = at::empty({flow.size(0), 2, h, w}, flow.options());
+  at::Tensor out = Driver::new_output({flow.size(0), 2, h, w}, flow.options());
   Driver::run(dis::ResizeFlowKernel{flow.const_data_ptr<float>(), out.data_ptr<float>(), t, sh, sw, h, w, scale},
               flow.size(0) * 2 * h, w);
   return out;
@@ -78,13 +78,13 @@ void dis_refine(const DisPlan& p, const dis::Level& lv, const at::Tensor& i0, co
   const int64_t rows = p.batch * lv.h;
   const Rows r{lv.h};
   const RedBlack rb{lv.h, lv.w};
-  at::Tensor deriv = at::empty({p.batch, kPixelDerivs, lv.h, lv.w}, flow.options());
-  at::Tensor avg = at::empty({p.batch, lv.h, lv.w}, flow.options());
+  at::Tensor deriv = Driver::new_output({p.batch, kPixelDerivs, lv.h, lv.w}, flow.options());
+  at::Tensor avg = Driver::new_output({p.batch, lv.h, lv.w}, flow.options());
   // the red-black planes: their border and padding zero (the norms one, so that padding divides by 1)
-  at::Tensor terms = at::zeros({p.batch, 2, kTerms, rb.plane()}, flow.options());
+  at::Tensor terms = Driver::new_output({p.batch, 2, kTerms, rb.plane()}, flow.options()).zero_();
   terms.narrow(2, kNorm, 3).fill_(1.0f);
-  at::Tensor dflow = at::zeros({p.batch, 2, 2, rb.plane()}, flow.options());
-  at::Tensor system = at::empty({p.batch, 2, kSystem, rb.plane()}, flow.options());
+  at::Tensor dflow = Driver::new_output({p.batch, 2, 2, rb.plane()}, flow.options()).zero_();
+  at::Tensor system = Driver::new_output({p.batch, 2, kSystem, rb.plane()}, flow.options());
   float *d = deriv.data_ptr<float>(), *t = terms.data_ptr<float>(), *df = dflow.data_ptr<float>();
   float* sys = system.data_ptr<float>();
   const float* f = flow.const_data_ptr<float>();
@@ -111,10 +111,10 @@ at::Tensor dis_flow_of(const DisPlan& p, const at::TensorOptions& opts) {
   for (int s = p.coarsest; s >= p.finest; --s) {
     const Level& lv = p.levels[s];
     const int64_t rows = p.batch * lv.h;
-    at::Tensor gx = at::empty({p.batch, lv.h, lv.w}, opts), gy = at::empty_like(gx);
+    at::Tensor gx = Driver::new_output({p.batch, lv.h, lv.w}, opts), gy = Driver::new_output({p.batch, lv.h, lv.w}, opts);
     Driver::run(SobelKernel{{lv.h}, pyr0[s].const_data_ptr<float>(), gx.data_ptr<float>(), gy.data_ptr<float>(), lv.w},
                 rows, lv.w);
-    at::Tensor padded = at::empty({p.batch, lv.h + 2 * kBorder, lv.w + 2 * kBorder}, opts);
+    at::Tensor padded = Driver::new_output({p.batch, lv.h + 2 * kBorder, lv.w + 2 * kBorder}, opts);
     Driver::run(PadKernel{pyr1[s].const_data_ptr<float>(), padded.data_ptr<float>(), lv.h, lv.w},
                 p.batch * (lv.h + 2 * kBorder), lv.w + 2 * kBorder);
     at::Tensor sparse = at::empty({p.batch, 2, lv.hs, lv.ws}, opts);
@@ -131,7 +131,7 @@ at::Tensor dis_flow_of(const DisPlan& p, const at::TensorOptions& opts) {
       search.backward = true;
       Driver::run_stripes(search, p.batch);
     }
-    at::Tensor dense = at::empty({p.batch, 2, lv.h, lv.w}, opts);
+    at::Tensor dense = Driver::new_output({p.batch, 2, lv.h, lv.w}, opts);
     Driver::run(DensifyKernel{{lv.h}, sparse.const_data_ptr<float>(), pyr0[s].const_data_ptr<float>(),
                               padded.const_data_ptr<float>(), dense.data_ptr<float>(), lv, p.patch, p.stride},
                 rows, lv.w);
@@ -163,7 +163,7 @@ at::Tensor run_dis_flow(const at::Tensor& first, const at::Tensor& second, int64
     // kernel, 0.35 s pair by pair; one pair 210 ms vs 40 ms). A single pair of large frames still
     // spreads each kernel over the threads.
     if (p.batch >= at::get_num_threads() || static_cast<int64_t>(p.height) * p.width < (int64_t{1} << 20)) {
-      at::Tensor out = at::empty({p.batch, 2, p.height, p.width}, opts);
+      at::Tensor out = Driver::new_output({p.batch, 2, p.height, p.width}, opts);
       const at::ThreadLocalState caller;  // inference / grad mode of the caller, for the worker threads
       at::parallel_for(0, p.batch, 1, [&](int64_t begin, int64_t end) {
         const at::ThreadLocalStateGuard as_caller(caller);

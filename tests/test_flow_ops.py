@@ -357,5 +357,6 @@ def test_warp_blend_rejects_bad_input(change, exc, match):
                                               if set(c[0]) <= {"i0", "i1", "flow_t0", "flow_t1"}])
 def test_warp_disagreement_rejects_bad_input(change, exc, match):
     args = {k: v for k, v in _warp_args(**change).items() if k in ("i0", "i1", "flow_t0", "flow_t1")}
-    with pytest.raises(exc, match=match):
+    with pytest.raises(exc, match=match) as error:
         ops.warp_disagreement(**args)
+    assert "pyframegan: warp_disagreement:" in str(error.value)  # the op that was called, not warp_blend

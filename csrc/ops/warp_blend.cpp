@@ -9,42 +9,43 @@ namespace pyframegan {
 
 namespace {
 
-void check_shape(const at::Tensor& t, const char* name, at::IntArrayRef want, const char* layout) {
-  TORCH_CHECK_VALUE(t.sizes() == want, "pyframegan: warp_blend: ", name, " must have shape ", want, " (", layout,
+void check_shape(const char* op, const at::Tensor& t, const char* name, at::IntArrayRef want, const char* layout) {
+  TORCH_CHECK_VALUE(t.sizes() == want, "pyframegan: ", op, ": ", name, " must have shape ", want, " (", layout,
                     "), got ", t.sizes());
 }
 
 constexpr const char* kLayout = "[B, n, C, Hp, Wp] with B, Hp, Wp of i0 and n of flow_t0";
 
-void check_dtype(const at::Tensor& t, const char* name, at::ScalarType want, const char* why) {
-  TORCH_CHECK_TYPE(t.scalar_type() == want, "pyframegan: warp_blend: ", name, " is ", t.scalar_type(), " but ", why,
+void check_dtype(const char* op, const at::Tensor& t, const char* name, at::ScalarType want, const char* why) {
+  TORCH_CHECK_TYPE(t.scalar_type() == want, "pyframegan: ", op, ": ", name, " is ", t.scalar_type(), " but ", why,
                    " is ", want);
 }
 
-// The checks warp_blend and warp_disagreement share: the frames, the flows and their devices; returns n.
-int64_t check_frames_and_flows(const at::Tensor& i0, const at::Tensor& i1, const at::Tensor& flow_t0,
+// The checks warp_blend and warp_disagreement (`op`) share: the frames, the flows and their devices;
+// returns n.
+int64_t check_frames_and_flows(const char* op, const at::Tensor& i0, const at::Tensor& i1, const at::Tensor& flow_t0,
                                const at::Tensor& flow_t1) {
   const auto dtype = i0.scalar_type();
   TORCH_CHECK_TYPE(dtype == at::kFloat || dtype == at::kHalf || dtype == at::kBFloat16,
-                   "pyframegan: warp_blend: i0 must be float32, float16 or bfloat16, got ", dtype);
-  TORCH_CHECK_VALUE(i0.dim() == 4 && i0.size(1) == 3, "pyframegan: warp_blend: i0 must have shape [B, 3, Hp, Wp], got ",
+                   "pyframegan: ", op, ": i0 must be float32, float16 or bfloat16, got ", dtype);
+  TORCH_CHECK_VALUE(i0.dim() == 4 && i0.size(1) == 3, "pyframegan: ", op, ": i0 must have shape [B, 3, Hp, Wp], got ",
                     i0.sizes());
   const int64_t b = i0.size(0), hp = i0.size(2), wp = i0.size(3);
-  TORCH_CHECK_VALUE(flow_t0.dim() == 5, "pyframegan: warp_blend: flow_t0 must have shape [B, n, 2, Hp, Wp], got ",
+  TORCH_CHECK_VALUE(flow_t0.dim() == 5, "pyframegan: ", op, ": flow_t0 must have shape [B, n, 2, Hp, Wp], got ",
                     flow_t0.sizes());
   const int64_t n = flow_t0.size(1);
-  TORCH_CHECK_VALUE(n >= 1, "pyframegan: warp_blend: the flows hold no frames (n = 0)");
-  check_shape(i1, "i1", {b, 3, hp, wp}, "like i0");
-  check_shape(flow_t0, "flow_t0", {b, n, 2, hp, wp}, kLayout);
-  check_shape(flow_t1, "flow_t1", {b, n, 2, hp, wp}, kLayout);
-  check_dtype(i1, "i1", dtype, "i0");
+  TORCH_CHECK_VALUE(n >= 1, "pyframegan: ", op, ": the flows hold no frames (n = 0)");
+  check_shape(op, i1, "i1", {b, 3, hp, wp}, "like i0");
+  check_shape(op, flow_t0, "flow_t0", {b, n, 2, hp, wp}, kLayout);
+  check_shape(op, flow_t1, "flow_t1", {b, n, 2, hp, wp}, kLayout);
+  check_dtype(op, i1, "i1", dtype, "i0");
   TORCH_CHECK_TYPE(flow_t0.scalar_type() == at::kFloat || flow_t0.scalar_type() == dtype,
-                   "pyframegan: warp_blend: the flows must be float32 or i0's dtype (", dtype, "), got ",
+                   "pyframegan: ", op, ": the flows must be float32 or i0's dtype (", dtype, "), got ",
                    flow_t0.scalar_type());
-  check_dtype(flow_t1, "flow_t1", flow_t0.scalar_type(), "flow_t0");
+  check_dtype(op, flow_t1, "flow_t1", flow_t0.scalar_type(), "flow_t0");
   for (const auto& [t, name] : {std::pair{&i1, "i1"}, {&flow_t0, "flow_t0"}, {&flow_t1, "flow_t1"}})
     check_same_device(*t, name, i0, "i0");
-  TORCH_CHECK_VALUE(hp <= INT32_MAX && wp <= INT32_MAX && n <= INT32_MAX, "pyframegan: warp_blend: inputs too large: ",
+  TORCH_CHECK_VALUE(hp <= INT32_MAX && wp <= INT32_MAX && n <= INT32_MAX, "pyframegan: ", op, ": inputs too large: ",
                     flow_t0.sizes());
   return n;
 }
@@ -55,24 +56,24 @@ WarpBlendPlan plan_warp_blend(const at::Tensor& i0, const at::Tensor& i1, const 
                               const at::Tensor& flow_t1, const at::Tensor& mask,
                               const std::optional<at::Tensor>& residual, int64_t height, int64_t width,
                               const std::optional<at::Tensor>& fallback, const std::optional<at::Tensor>& times) {
-  const int64_t n = check_frames_and_flows(i0, i1, flow_t0, flow_t1);
+  const int64_t n = check_frames_and_flows("warp_blend", i0, i1, flow_t0, flow_t1);
   const int64_t b = i0.size(0), hp = i0.size(2), wp = i0.size(3);
   const auto dtype = i0.scalar_type();
-  check_shape(mask, "mask", {b, n, 1, hp, wp}, kLayout);
-  check_dtype(mask, "mask", dtype, "i0");
+  check_shape("warp_blend", mask, "mask", {b, n, 1, hp, wp}, kLayout);
+  check_dtype("warp_blend", mask, "mask", dtype, "i0");
   check_same_device(mask, "mask", i0, "i0");
   if (residual) {
-    check_shape(*residual, "residual", {b, n, 3, hp, wp}, kLayout);
-    check_dtype(*residual, "residual", dtype, "i0");
+    check_shape("warp_blend", *residual, "residual", {b, n, 3, hp, wp}, kLayout);
+    check_dtype("warp_blend", *residual, "residual", dtype, "i0");
     check_same_device(*residual, "residual", i0, "i0");
   }
   TORCH_CHECK_VALUE(fallback.has_value() == times.has_value(), "pyframegan: warp_blend: the crossfade fallback needs "
                     "both fallback (alpha) and times, got ", fallback ? "fallback" : "times", " alone");
   if (fallback) {
-    check_shape(*fallback, "fallback", {b, n, 1, hp, wp}, kLayout);
-    check_dtype(*fallback, "fallback", dtype, "i0");
+    check_shape("warp_blend", *fallback, "fallback", {b, n, 1, hp, wp}, kLayout);
+    check_dtype("warp_blend", *fallback, "fallback", dtype, "i0");
     check_same_device(*fallback, "fallback", i0, "i0");
-    check_shape(*times, "times", {n}, "one time a frame");
+    check_shape("warp_blend", *times, "times", {n}, "one time a frame");
     TORCH_CHECK_TYPE(times->scalar_type() == at::kFloat, "pyframegan: warp_blend: times must be float32, got ",
                      times->scalar_type());
     check_same_device(*times, "times", i0, "i0");
@@ -87,7 +88,7 @@ WarpBlendPlan plan_warp_blend(const at::Tensor& i0, const at::Tensor& i1, const 
 
 void check_warp_disagreement(const at::Tensor& i0, const at::Tensor& i1, const at::Tensor& flow_t0,
                              const at::Tensor& flow_t1) {
-  check_frames_and_flows(i0, i1, flow_t0, flow_t1);
+  check_frames_and_flows("warp_disagreement", i0, i1, flow_t0, flow_t1);
 }
 
 TORCH_LIBRARY_FRAGMENT(pyframegan, m) {

@@ -46,11 +46,26 @@ def _as_frame(x, name: str) -> torch.Tensor:
     return t
 
 
+# the engine's dtypes, by the names people give them
+DTYPES = {"float32": torch.float32, "float": torch.float32, "fp32": torch.float32, "float16": torch.float16,
+          "half": torch.float16, "fp16": torch.float16, "bfloat16": torch.bfloat16, "bf16": torch.bfloat16}
+
+
+def as_dtype(dtype: torch.dtype | str) -> torch.dtype:
+    """``dtype`` as a torch.dtype (names such as "float16" or "bf16" accepted); the C++ engine checks
+    that it is one it runs (float32, float16, bfloat16)."""
+    if isinstance(dtype, torch.dtype):
+        return dtype
+    if isinstance(dtype, str) and dtype.lower() in DTYPES:
+        return DTYPES[dtype.lower()]
+    raise ValueError(f"dtype must be a torch.dtype or one of {', '.join(DTYPES)}, got {dtype!r}")
+
+
 class Interpolator:
     """A loaded generator: ``.interpolate(a, b)`` for one pair, ``.batch(pairs)`` for many."""
 
     def __init__(self, model: str | os.PathLike | None = None, device: str | torch.device | None = None,
-                 dtype: torch.dtype = torch.float32):
+                 dtype: torch.dtype | str = torch.float32):
         path = Path(model) if model is not None else DEFAULT_MODEL
         if model is None and not path.is_file():
             raise FileNotFoundError(f"no default model at {path}: this installation lacks the shipped file "
@@ -58,7 +73,7 @@ class Interpolator:
                                     "+ `pyframegan export`)")
         device = torch.device(device or ("cuda" if torch.cuda.is_available() else "cpu"))
         # The C++ engine raises FileNotFoundError / ValueError / TypeError with messages that name the problem.
-        self._engine = _ext.load().Interpolator(str(path), str(device), dtype)
+        self._engine = _ext.load().Interpolator(str(path), str(device), as_dtype(dtype))
         self.device: torch.device = self._engine.device
         self.dtype: torch.dtype = self._engine.dtype
         self.meta: dict = json.loads(self._engine.metadata_json)

@@ -178,6 +178,9 @@ def test_bad_devices_and_dtypes_raise_clear_errors(model_path):
         Interpolator(path, device="meta")
     with pytest.raises(TypeError, match="dtype must be float32, float16 or bfloat16"):
         Interpolator(path, device="cpu", dtype=torch.int64)
+    with pytest.raises(ValueError, match="dtype must be a torch.dtype or one of float32, .*bf16, got 'int8'"):
+        Interpolator(path, device="cpu", dtype="int8")
+    assert Interpolator(path, device="cpu", dtype="bf16").dtype == torch.bfloat16  # names are accepted
     if not torch.cuda.is_available():
         with pytest.raises(RuntimeError, match="CUDA is not available"):
             Interpolator(path, device="cuda")

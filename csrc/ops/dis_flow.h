@@ -66,7 +66,7 @@ at::Tensor dis_resize_flow(const at::Tensor& flow, int h, int w, float scale) {
   auto* t = reinterpret_cast<dis::LinearTap*>(taps.data_ptr<uint8_t>());
   Driver::run(dis::ResizeTapsKernel{t, sh, sw, h, w}, 1, w + h);
   at::Tensor out = Driver::new_output({flow.size(0), 2, h, w}, flow.options());
-  Driver::run(dis::ResizeFlowKernel{flow.const_data_ptr<float>(), out.data_ptr<float>(), t, sh, sw, h, w, scale},
+  Driver::run(dis::ResizeFlowKernel{{h}, flow.const_data_ptr<float>(), out.data_ptr<float>(), t, sh, sw, w, scale},
               flow.size(0) * 2 * h, w);
   return out;
 }
@@ -93,12 +93,12 @@ void dis_refine(const DisPlan& p, const dis::Level& lv, const at::Tensor& i0, co
   for (int stage = 0; stage < 2; ++stage)
     Driver::run(DerivKernel{r, d, avg.const_data_ptr<float>(), f, t, lv.w, stage}, rows, lv.w);
   for (int it = 0; it < p.refine_iters; ++it) {
-    Driver::run(WeightKernel{t, df, lv.h, lv.w, p.alpha, p.epsilon}, 2 * rows, rb.groups());
-    Driver::run(SystemKernel{t, df, sys, lv.h, lv.w, p.gamma, p.delta, p.epsilon}, 2 * rows, rb.groups());
+    Driver::run(WeightKernel{r, t, df, lv.w, p.alpha, p.epsilon}, 2 * rows, rb.groups());
+    Driver::run(SystemKernel{r, t, df, sys, lv.w, p.gamma, p.delta, p.epsilon}, 2 * rows, rb.groups());
     for (int sor = 0; sor < kSorIterations; ++sor)
-      for (int colour = 0; colour < 2; ++colour) Driver::run(SorKernel{sys, t, df, lv.h, lv.w, colour}, rows, rb.groups());
+      for (int colour = 0; colour < 2; ++colour) Driver::run(SorKernel{r, sys, t, df, lv.w, colour}, rows, rb.groups());
   }
-  Driver::run(AddKernel{flow.data_ptr<float>(), df, lv.h, lv.w}, p.batch * 2 * lv.h, lv.w);
+  Driver::run(AddKernel{r, flow.data_ptr<float>(), df, lv.w}, p.batch * 2 * lv.h, lv.w);
 }
 
 // The flows of all the pairs of `p`, each kernel over all of them at once.
@@ -119,8 +119,8 @@ at::Tensor dis_flow_of(const DisPlan& p, const at::TensorOptions& opts) {
                 p.batch * (lv.h + 2 * kBorder), lv.w + 2 * kBorder);
     at::Tensor sparse = at::empty({p.batch, 2, lv.hs, lv.ws}, opts);
     at::Tensor structure = at::empty({p.batch, kStructure, lv.hs, lv.ws}, opts);
-    Driver::run(StructureKernel{gx.const_data_ptr<float>(), gy.const_data_ptr<float>(), structure.data_ptr<float>(), lv,
-                                p.patch, p.stride},
+    Driver::run(StructureKernel{{lv.hs}, gx.const_data_ptr<float>(), gy.const_data_ptr<float>(),
+                                structure.data_ptr<float>(), lv, p.patch, p.stride},
                 p.batch * lv.hs, lv.ws);
     PatchSearch search{pyr0[s].const_data_ptr<float>(), padded.const_data_ptr<float>(), gx.const_data_ptr<float>(),
                        gy.const_data_ptr<float>(), flow.const_data_ptr<float>(), structure.const_data_ptr<float>(),

@@ -231,14 +231,14 @@ struct ResizeTapsKernel {
   PFG_HD void operator()(int64_t, int c) const { taps[c] = c < w ? linear_tap(c, sw, rx) : linear_tap(c - w, sh, ry); }
 };
 
-// cv::resize(INTER_LINEAR) of a float flow [B, 2, sh, sw] -> [B, 2, h, w], times `scale`.
-struct ResizeFlowKernel {
+// cv::resize(INTER_LINEAR) of a float flow [B, 2, sh, sw] -> [B, 2, h, w], times `scale`. Rows:
+// B * 2 * h (b: pair * 2 + channel).
+struct ResizeFlowKernel : Rows {
   const float* src;  // [B, 2, sh, sw]
   float* dst;        // [B, 2, h, w]
   const LinearTap* taps;  // ResizeTapsKernel's
-  int sh, sw, h, w;
+  int sh, sw, w;
   float scale;
-  PFG_HD PlaneRow row(int64_t r) const { return {r / h, static_cast<int>(r % h)}; }  // b: pair * 2 + channel
   PFG_HD void operator()(const PlaneRow& r, int x) const {
     const float* s = src + r.b * sh * static_cast<int64_t>(sw);
     const LinearTap tx = taps[x], ty = taps[w + r.y];
@@ -275,12 +275,11 @@ struct PatchSums {
 // kBorder^2 products stay below 2^31), as floats. Rows: B * hs; columns: ws.
 enum Structure { kHxx, kHyy, kHxy, kSx, kSy, kStructure };
 
-struct StructureKernel {
+struct StructureKernel : Rows {  // Rows{lv.hs}: y is the patch row
   const float *gx, *gy;  // [B, h, w]
   float* out;            // [B, kStructure, hs, ws]
   Level lv;
   int patch, stride;
-  PFG_HD PlaneRow row(int64_t r) const { return {r / lv.hs, static_cast<int>(r % lv.hs)}; }  // y: patch row
   PFG_HD void operator()(const PlaneRow& r, int js) const {
     const int64_t plane = static_cast<int64_t>(lv.h) * lv.w, grid = static_cast<int64_t>(lv.hs) * lv.ws;
     const int i = r.y * stride, j = js * stride;
@@ -525,7 +524,8 @@ enum System { kA11, kA12, kA22, kB1, kB2, kSystem };
 // The red-black layout of a level's planes: pixel (y, x) has colour c = (y + x) & 1 and lives at
 // column k = x >> 1 of row y of its colour's plane. A plane has a zero border one row and one column
 // wide, and each row is padded to whole groups of 4 columns (padding that the SOR updates and that
-// stays zero: its system is A = 1, b = 0, weights 0). In row y of colour c, the pixel at k has its
+// stays zero: its terms are zero but for the norms, so b = 0 and its edge weights are zero). In row y
+// of colour c, the pixel at k has its
 // left and right neighbours at k + p - 1 and k + p of the other colour (p = (y + c) & 1), and its
 // upper and lower ones at k of the other colour's rows y - 1 and y + 1.
 struct RedBlack {
@@ -643,14 +643,13 @@ struct Group {
 // The smoothness weights WR, WD of the pixels' right and lower edges from the current flow W + dW
 // (differences to the right and lower neighbours): alpha/2 / sqrt(|grad|^2 + eps^2), and zero for a
 // missing edge (the last column / row, and the padding). A missing neighbour counts as no difference,
-// as OpenCV's border does. Rows: B * 2 colours * h; columns: groups.
-struct WeightKernel {
+// as OpenCV's border does. Rows: B * 2 colours * h (b: pair * 2 + colour); columns: groups.
+struct WeightKernel : Rows {
   float* terms;        // [B, 2 colours, kTerms, plane]: reads W, writes WR and WD
   const float* dflow;  // dW: [B, 2 colours, 2, plane]
-  int h, w;
+  int w;
   float alpha, epsilon;
 
-  PFG_HD PlaneRow row(int64_t r) const { return {r / h, static_cast<int>(r % h)}; }  // b: pair * 2 + colour
   PFG_HD void operator()(const PlaneRow& r, int g) const {
     const Group q(h, w, r.b >> 1, static_cast<int>(r.b & 1), r.y, g);
     const int64_t P = q.P;
@@ -670,14 +669,13 @@ struct WeightKernel {
 
 // The linear system of each pixel: data terms (brightness and gradient constancy, robust weights
 // from the current increment dW), then the smoothness edges in the order OpenCV adds them. Rows:
-// B * 2 colours * h; columns: groups.
-struct SystemKernel {
+// B * 2 colours * h (b: pair * 2 + colour); columns: groups.
+struct SystemKernel : Rows {
   const float *terms, *dflow;
   float* system;  // [B, 2 colours, kSystem, plane]
-  int h, w;
+  int w;
   float gamma, delta, epsilon;
 
-  PFG_HD PlaneRow row(int64_t r) const { return {r / h, static_cast<int>(r % h)}; }  // b: pair * 2 + colour
   PFG_HD void operator()(const PlaneRow& r, int g) const {
     const int colour = static_cast<int>(r.b & 1);
     const Group q(h, w, r.b >> 1, colour, r.y, g);
@@ -727,12 +725,11 @@ struct SystemKernel {
 
 // One red-black SOR half-sweep: the pixels of one colour update dW, one group of four pixels of a
 // row per call. Rows: B * h; columns: groups.
-struct SorKernel {
+struct SorKernel : Rows {
   const float *system, *terms;  // [B, 2 colours, kSystem, plane], [B, 2 colours, kTerms, plane]
   float* dflow;                 // [B, 2 colours, 2, plane]
-  int h, w, colour;
+  int w, colour;
 
-  PFG_HD PlaneRow row(int64_t r) const { return {r / h, static_cast<int>(r % h)}; }
   PFG_HD void operator()(const PlaneRow& r, int g) const {
     const Group q(h, w, r.b, colour, r.y, g);
     const int64_t P = q.P;
@@ -754,12 +751,12 @@ struct SorKernel {
   }
 };
 
-// flow += dW (the refined flow; dW in the red-black layout), per pixel of [B, 2, h, w] (rows: B * 2 * h).
-struct AddKernel {
+// flow += dW (the refined flow; dW in the red-black layout), per pixel of [B, 2, h, w] (rows: B * 2 * h,
+// b: pair * 2 + channel).
+struct AddKernel : Rows {
   float* flow;
   const float* dflow;
-  int h, w;
-  PFG_HD PlaneRow row(int64_t r) const { return {r / h, static_cast<int>(r % h)}; }  // b: pair * 2 + channel
+  int w;
   PFG_HD void operator()(const PlaneRow& r, int x) const {
     const RedBlack rb{h, w};
     const int64_t pair = r.b >> 1;

@@ -65,6 +65,18 @@ struct WarpBlendParams {
   Strided<T> fallback;      // alpha [B, N, 1, Hp, Wp]; data == nullptr: none
   const float* times;       // [N]: the frames' times (with the fallback)
   int hp, wp;               // padded size: the domain that is sampled
+
+  // The taps of frame n's two warps at output pixel (y, x) (in i0's and in i1's planes), and the
+  // warps' channel c there.
+  struct Taps {
+    TapOffsets t0, t1;
+  };
+  PFG_HD Taps taps(int64_t b, int n, int y, int x) const {
+    return {TapOffsets(flow_taps(flow0, b, n, y, x, wp, hp), i0.sy, i0.sx),
+            TapOffsets(flow_taps(flow1, b, n, y, x, wp, hp), i1.sy, i1.sx)};
+  }
+  PFG_HD float warp0(const Taps& t, int64_t b, int c) const { return bilinear_sample(i0.plane(b, 0, c), t.t0); }
+  PFG_HD float warp1(const Taps& t, int64_t b, int c) const { return bilinear_sample(i1.plane(b, 0, c), t.t1); }
 };
 
 // Rows (b, n, y) of the output frames [B, N, H, W, 3] (uint8, contiguous); a row is W pixels.
@@ -73,14 +85,12 @@ struct WarpBlendKernel : FrameRows {
   WarpBlendParams<T, F> p;
 
   PFG_HD void operator()(const Row& r, int x) const {
-    const TapOffsets t0(flow_taps(p.flow0, r.b, r.n, r.y, x, p.wp, p.hp), p.i0.sy, p.i0.sx);
-    const TapOffsets t1(flow_taps(p.flow1, r.b, r.n, r.y, x, p.wp, p.hp), p.i1.sy, p.i1.sx);
+    const auto taps = p.taps(r.b, r.n, r.y, x);
     const float m = p.mask.at(r.b, r.n, 0, r.y, x);
     const bool fallback = p.fallback.data != nullptr;
     const float alpha = fallback ? p.fallback.at(r.b, r.n, 0, r.y, x) : 0.0f, t = fallback ? p.times[r.n] : 0.0f;
     for (int c = 0; c < 3; ++c) {
-      const float w0 = bilinear_sample(p.i0.plane(r.b, 0, c), t0);
-      const float w1 = bilinear_sample(p.i1.plane(r.b, 0, c), t1);
+      const float w0 = p.warp0(taps, r.b, c), w1 = p.warp1(taps, r.b, c);
       const float res = p.residual.data != nullptr ? p.residual.at(r.b, r.n, c, r.y, x) : 0.0f;
       float v = m * w0 + (1.0f - m) * w1 + res;
       if (fallback) {
@@ -117,11 +127,9 @@ struct WarpDisagreementKernel {
     float sum = 0.0f;
     for (int y = y0; y < y1; ++y)
       for (int x = x0; x < x1; ++x) {
-        const TapOffsets t0(flow_taps(p.flow0, r.b, r.n, y, x, p.wp, p.hp), p.i0.sy, p.i0.sx);
-        const TapOffsets t1(flow_taps(p.flow1, r.b, r.n, y, x, p.wp, p.hp), p.i1.sy, p.i1.sx);
+        const auto taps = p.taps(r.b, r.n, y, x);
         float d = 0.0f;
-        for (int c = 0; c < 3; ++c)
-          d += fabsf(bilinear_sample(p.i0.plane(r.b, 0, c), t0) - bilinear_sample(p.i1.plane(r.b, 0, c), t1));
+        for (int c = 0; c < 3; ++c) d += fabsf(p.warp0(taps, r.b, c) - p.warp1(taps, r.b, c));
         sum += d / 3.0f;
       }
     out[((r.b * frames + r.n) * static_cast<int64_t>(hb) + r.by) * wb + bx] =

@@ -28,8 +28,8 @@ struct CpuDriver {
     });
   }
   // An output (or scratch buffer) the op will fill completely: large ones from a small pool of
-  // blocks that earlier ones gave back when they were freed. Fresh memory is mapped and zeroed by the kernel page by
-  // page as it is first written, which for 88 MB of outputs costs more than the op itself
+  // blocks that earlier ones gave back when they were freed. Fresh memory is mapped and zeroed by
+  // the kernel page by page as it is first written, which for 88 MB of outputs costs more than the op itself
   // (measured: 27 ms allocating vs 13 ms into reused outputs, 2 threads); a reused block is
   // already mapped. The op writes every element, so what a block held before never shows.
   static at::Tensor new_output(at::IntArrayRef shape, const at::TensorOptions& options) {

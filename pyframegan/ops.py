@@ -110,6 +110,9 @@ def warp_blend(i0: torch.Tensor, i1: torch.Tensor, flow_t0: torch.Tensor, flow_t
     return torch.ops.pyframegan.warp_blend(i0, i1, flow_t0, flow_t1, mask, residual, height, width, fallback, times)
 
 
+DISAGREEMENT_BLOCK = 4  # the side of warp_disagreement's blocks (csrc/include/pyframegan/warp_math.h: kBlock)
+
+
 def warp_disagreement(i0: torch.Tensor, i1: torch.Tensor, flow_t0: torch.Tensor, flow_t1: torch.Tensor) -> torch.Tensor:
     """How much the two warps of :func:`warp_blend` disagree, per block of 4 x 4 pixels: float32
     [B, n, 1, ceil(Hp / 4), ceil(Wp / 4)], the mean over the block's pixels (those inside the frame)
@@ -259,7 +262,8 @@ def _(i0, i1, flow_t0, flow_t1, mask, residual, height, width, fallback=None, ti
 
 @torch.library.register_fake("pyframegan::warp_disagreement")
 def _(i0, i1, flow_t0, flow_t1):
-    return i0.new_empty((i0.shape[0], flow_t0.shape[1], 1, -(-i0.shape[2] // 4), -(-i0.shape[3] // 4)),
+    side = DISAGREEMENT_BLOCK
+    return i0.new_empty((i0.shape[0], flow_t0.shape[1], 1, -(-i0.shape[2] // side), -(-i0.shape[3] // side)),
                         dtype=torch.float32)
 
 

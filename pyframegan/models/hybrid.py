@@ -38,7 +38,7 @@ from pyframegan.models.components import Components
 from pyframegan.models.flow import (at_times, check_times, conv, head, kaiming_with_zero_heads, linear_motion,
                                     resize, resize_flow, resolve_times)
 from pyframegan.warp import backward_warp
-from pyframegan.ops import DIS_PRESETS, dis_flow, dis_params
+from pyframegan.ops import DIS_PRESETS, DISAGREEMENT_BLOCK, dis_flow, dis_params
 
 def motion(flows: torch.Tensor, times: torch.Tensor, b: int) -> tuple[torch.Tensor, torch.Tensor]:
     """Prior F_t0, F_t1 [b*n, 2, ...] (pair-major) of b pairs for the n ``times`` [1, n, 1, 1, 1]: linear motion
@@ -84,18 +84,19 @@ FALLBACK_STRENGTH = 0.75  # the default strength (0: off)
 FALLBACK_EPS = (2.0 / 255.0) ** 2  # one grey level, squared, in [-1, 1] units
 
 
-def local_difference(a: torch.Tensor, b: torch.Tensor, pool: int) -> torch.Tensor:
-    """[N, 1, H, W]: |a - b| averaged over the channels and about ``pool`` x ``pool`` pixels: 4x4 block
-    means, a box of ``pool // 4`` (made odd) blocks (zeros beyond the border), upsampled bilinearly.
-    At a quarter of the resolution: the fallback costs a few per cent of a frame's time."""
-    d = F.avg_pool2d((a - b).abs().mean(1, keepdim=True), 4, 4, ceil_mode=True)
-    return smooth_blocks(d, pool, a.shape[2], a.shape[3])
+def local_difference(a: torch.Tensor, b: torch.Tensor, pool: int, block: int = DISAGREEMENT_BLOCK) -> torch.Tensor:
+    """[N, 1, H, W]: |a - b| averaged over the channels and about ``pool`` x ``pool`` pixels: block
+    means (``block`` x ``block``: warp_disagreement's, 4), a box of ``pool // block`` (made odd) blocks
+    (zeros beyond the border), upsampled bilinearly. At a quarter of the resolution: the fallback costs
+    a few per cent of a frame's time."""
+    d = F.avg_pool2d((a - b).abs().mean(1, keepdim=True), block, block, ceil_mode=True)
+    return smooth_blocks(d, pool, a.shape[2], a.shape[3], block)
 
 
-def smooth_blocks(d: torch.Tensor, pool: int, h: int, w: int) -> torch.Tensor:
-    """:func:`local_difference` from the 4x4 block means ``d`` [N, 1, ceil(h/4), ceil(w/4)]: the box of
-    ``pool // 4`` (made odd) blocks, upsampled bilinearly to h x w."""
-    k = (pool // 4) | 1
+def smooth_blocks(d: torch.Tensor, pool: int, h: int, w: int, block: int = DISAGREEMENT_BLOCK) -> torch.Tensor:
+    """:func:`local_difference` from the block means ``d`` [N, 1, ceil(h/block), ceil(w/block)]: the box
+    of ``pool // block`` (made odd) blocks, upsampled bilinearly to h x w."""
+    k = (pool // block) | 1
     d = F.avg_pool2d(d, [k, 1], 1, [k // 2, 0])
     d = F.avg_pool2d(d, [1, k], 1, [0, k // 2])
     return F.interpolate(d, size=[h, w], mode="bilinear", align_corners=False)

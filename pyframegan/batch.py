@@ -36,7 +36,7 @@ from typing import Any, Callable, Iterable
 import torch
 from tqdm import tqdm
 
-from pyframegan.cli import first_line
+from pyframegan.errors import first_line
 from pyframegan.files import atomic_write, remove_stale_temporaries
 from pyframegan.video import add_video_options, engine_dtype, interpolate_video, video_options
 

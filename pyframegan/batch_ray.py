@@ -23,7 +23,7 @@ from typing import Callable
 import ray
 import torch
 
-from pyframegan.cli import first_line
+from pyframegan.errors import first_line
 from pyframegan.files import remove_stale_temporaries
 
 

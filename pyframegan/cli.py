@@ -12,6 +12,8 @@ import sys
 import threading
 import warnings
 
+from pyframegan.errors import first_line
+
 # subcommand -> (module, one-line help)
 COMMANDS = {
     "make-strips": ("pyframegan.make_strips", "cut videos or image sequences into training strips"),
@@ -48,13 +50,6 @@ def build_parser() -> argparse.ArgumentParser:
         p.set_defaults(_module=module)
         importlib.import_module(module).add_arguments(p)
     return parser
-
-
-def first_line(exc: BaseException) -> str:
-    """The first line of an exception's message ("" when it has none): how errors are reported in
-    one line (the CLI, a batch's manifest)."""
-    text = str(exc).strip()
-    return text.splitlines()[0] if text else ""
 
 
 def _interrupt(signum, frame):

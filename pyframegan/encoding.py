@@ -224,3 +224,22 @@ class Audio:
         self.container.close()
 
 
+def open_audio(src: Path, out, start_time: float, *, present: bool, wanted: bool, piped: bool,
+               retimed: bool) -> "tuple[Audio | None, str]":
+    """The input's audio for ``out`` (or None) and what becomes of it, as `pyframegan video`
+    reports it: "none" without audio; dropped when not wanted, through a pipe, when the video is
+    retimed (``fps`` changes its duration) or when the container takes no form of it; otherwise
+    copied or re-encoded (:class:`Audio`)."""
+    if not present:
+        return None, "none"
+    if not wanted:
+        return None, "dropped (audio=False)"
+    if piped:
+        return None, "dropped (not carried through a pipe)"
+    if retimed:
+        return None, "dropped (fps changes the duration)"
+    try:
+        audio = Audio(src, out, start_time)
+    except NoAudio as exc:
+        return None, f"dropped ({exc})"
+    return audio, audio.mode

@@ -50,8 +50,8 @@ from tqdm import tqdm
 from pyframegan.data.decode import DEFAULT_REPEAT_TOLERANCE, STDIN, _open_video
 from pyframegan.data.scenecut import SceneCutDetector
 from pyframegan.engine import MIN_SIDE
-from pyframegan.encoding import (CRF_CODECS, DEFAULT_CODECS, RAW_CODECS, Audio, Colour, NoAudio, bit_depth,
-                                 choose_codec, choose_pix_fmt, codec_options)
+from pyframegan.encoding import (CRF_CODECS, DEFAULT_CODECS, RAW_CODECS, Colour, bit_depth, choose_codec,
+                                 choose_pix_fmt, codec_options, open_audio)
 from pyframegan.files import atomic_output
 from pyframegan.model_options import add_model_options
 from pyframegan.pipeline import END, Pipeline, Schedule, Stopped, compute_batches, decode_batches, output_frames
@@ -202,19 +202,8 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
             vstream.width, vstream.height, vstream.pix_fmt = out_width, height, chosen_pix
             vstream.options = codec_options(video_codec.name, crf, preset)
             colour.tag(vstream)
-            audio_mode = "none"
-            if has_audio and not audio:
-                audio_mode = "dropped (audio=False)"
-            elif has_audio and (from_pipe or to_pipe):
-                audio_mode = "dropped (not carried through a pipe)"
-            elif has_audio and write_rate != sample_rate:
-                audio_mode = "dropped (fps changes the duration)"
-            elif has_audio:
-                try:
-                    audio_in = Audio(src, out, start_time)
-                    audio_mode = audio_in.mode
-                except NoAudio as exc:
-                    audio_mode = f"dropped ({exc})"
+            audio_in, audio_mode = open_audio(src, out, start_time, present=has_audio, wanted=audio,
+                                              piped=from_pipe or to_pipe, retimed=write_rate != sample_rate)
             try:
                 out.start_encoding()  # opens the encoders now: a bad option fails before any decoding
             except av.FFmpegError as exc:

@@ -2,16 +2,14 @@
 (all need OpenCV). :func:`oracle` warps the inputs with the flows of the true frames, an upper bound
 for warping and blending; :func:`oracle_shift` moves each of DIS's frames by the one global
 translation that fits the true frame best, which measures what the camera's shake alone costs;
-:func:`motion` says how far the content moves and how far that motion is from linear."""
+:func:`motion` says how far the content moves and how far that motion is from linear. Their names
+and labels are in the one registry of methods, :mod:`pyframegan.methods`."""
 from __future__ import annotations
 
 import numpy as np
 
 from pyframegan import baselines
 from pyframegan.baselines import _check, _dis_flow, _gray, _to_uint8, _warper, dis
-
-ORACLE = "oracle"
-SHIFT_ORACLE = "oracle-shift"
 
 
 def _check_truth(a: np.ndarray, truth: "list[np.ndarray]") -> None:

@@ -278,7 +278,9 @@ def keep_frames(frames: Iterator[np.ndarray], max_side: int | None, drop_duplica
                 tolerance: RepeatTolerance | None = None) -> Iterator[np.ndarray]:
     """``frames`` without repeats of the previous kept frame (``drop_duplicates``; compared at decoded
     size within ``tolerance``, default :data:`DEFAULT_REPEAT_TOLERANCE`), then scaled down to
-    ``max_side``: the one place where repeated frames are dropped."""
+    ``max_side``: how the readers drop repeated frames. The rule is :func:`is_repeat`, the one
+    definition; the video command's decoder stage (:mod:`pyframegan.pipeline`) applies it too, as it
+    decodes with timestamps."""
     fit_max_side(2, 2, max_side)  # validates max_side now, not at the first frame
     tolerance = DEFAULT_REPEAT_TOLERANCE if tolerance is None else tolerance
 

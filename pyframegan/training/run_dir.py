@@ -19,7 +19,9 @@ class RunDir:
     def create(self) -> None:
         for d in (self.root, self.samples, self.checkpoints):
             d.mkdir(parents=True, exist_ok=True)
-        for stale in self.checkpoints.glob(".*.tmp-*"):  # left by a run killed while writing
+        # temporaries of runs killed while writing, as the checkpoint writer named them before
+        # files.atomic_output (which removes its own dead writers' temporaries as it writes)
+        for stale in self.checkpoints.glob(".*.tmp-*"):
             stale.unlink(missing_ok=True)
 
     def write_config(self, record: dict) -> None:

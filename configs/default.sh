@@ -65,9 +65,9 @@ train "$STAGE2" "${FINE[@]}" --flow-levels 3 --init-from "$STAGE1/checkpoints/la
 train "$STAGE3" "${FINE[@]}" --flow-levels 4 --init-from "$STAGE2/checkpoints/last.pt" --steps 1800 \
   --decay-steps 600 --seed 2
 train "$STAGE4" "${FINE[@]}" --flow-levels 4 --init-from "$STAGE3/checkpoints/last.pt" --steps 300 \
-  --decay-steps 300 --lr 5e-5 --lambda-l1 1000 --seed 3
+  --decay-steps 300 --lr 5e-5 --lambda-frame 1000 --seed 3
 train "$STAGE5" "${FINE[@]}" --flow-levels 4 --displacements 3,2,2,1 --init-from "$STAGE4/checkpoints/last.pt" \
-  --steps 900 --decay-steps 450 --lr 1e-4 --lambda-l1 1000 --seed 4
+  --steps 900 --decay-steps 450 --lr 1e-4 --lambda-frame 1000 --seed 4
 train "$RUN" "${FINE[@]}" --synthetic-shift 30 --flow-levels 4 --displacements 3,2,2,1 \
-  --init-from "$STAGE5/checkpoints/last.pt" --steps 900 --decay-steps 600 --lr 1e-4 --lambda-l1 1000 --seed 5
+  --init-from "$STAGE5/checkpoints/last.pt" --steps 900 --decay-steps 600 --lr 1e-4 --lambda-frame 1000 --seed 5
 $PY -m pyframegan.cli export "$RUN/checkpoints/last.pt" -o "$RUN/model.pt"

@@ -42,8 +42,8 @@ def test_on_a_clip_it_never_trained_on_it_is_not_worse_than_the_crossfade():
 
 def test_it_follows_motion_on_a_translating_texture():
     """A held-out photograph (coffee, at half size) sliding 2 px per frame: the middle frame is the
-    shifted texture, which the model must match far better than the crossfade does (measured:
-    33.9 dB against 18.9 dB)."""
+    shifted texture, which the model must match far better than the crossfade does (measured with
+    the shipped hybrid model: 42.2 dB against 18.9 dB; with the flow generator before it, 33.9)."""
     from pyframegan.data.catalogue import load_photo
     from pyframegan.data.decode import resize_image
     image = resize_image(load_photo("coffee"), (200, 300))[40:, 20:]

@@ -52,6 +52,13 @@ def parse(*argv: str) -> argparse.Namespace:
     return parser.parse_args([str(a) for a in argv])
 
 
+def test_lambda_frame_and_its_old_name_set_the_same_weight(tmp_path):
+    new = train.config_from_args(parse("--data", tmp_path, "--lambda-frame", "7.5"))
+    old = train.config_from_args(parse("--data", tmp_path, "--lambda-l1", "7.5"))
+    assert new.lambda_l1 == old.lambda_l1 == 7.5
+    assert train.config_from_args(parse("--data", tmp_path)).lambda_l1 == 100.0
+
+
 def run(*argv: str, progress: bool = False) -> dict:
     return train.run(train.config_from_args(parse(*argv)), progress=progress)
 

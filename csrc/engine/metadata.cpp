@@ -1,5 +1,5 @@
-// Reading pyframegan.json: a small JSON scanner for the top-level members, and the checks that
-// pyframegan/export.py's read_metadata does, with the same messages.
+// Reading pyframegan.json: a small JSON scanner for the top-level members and the checks of the
+// model metadata, the one reader (Python's pyframegan.export.read_metadata calls it as _C.read_metadata).
 #include "metadata.h"
 
 #include <caffe2/serialize/inline_container.h>

@@ -165,7 +165,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     g.add_argument("--beta2", type=float, default=d.beta2, help="Adam beta2")
     g.add_argument("--gan-mode", choices=GAN_MODES, default=d.gan_mode,
                    help="GAN loss: vanilla (cross-entropy) or lsgan (least squares)")
-    g.add_argument("--lambda-frame", "--lambda-l1", dest="lambda_l1", type=float, default=d.lambda_l1,
+    g.add_argument("--lambda-frame", "--lambda-l1", dest="lambda_l1", metavar="WEIGHT", type=float, default=d.lambda_l1,
                    help="weight of the frame loss (--frame-loss; pix2pix's L1 unless changed); --lambda-l1 is its old name")
     g.add_argument("--frame-loss", choices=FRAME_LOSSES, default=d.frame_loss,
                    help="frame loss, weighted by --lambda-frame: l1 (pix2pix), charbonnier, or psnr (the mean over "

@@ -59,13 +59,14 @@ std::vector<at::Tensor> dis_pyramid(const DisPlan& p, const at::Tensor& grey) {
   return levels;
 }
 
+// into `out` [B, 2, h, w] contiguous when it is given
 template <typename Driver>
-at::Tensor dis_resize_flow(const at::Tensor& flow, int h, int w, float scale) {
+at::Tensor dis_resize_flow(const at::Tensor& flow, int h, int w, float scale, at::Tensor out = {}) {
   const int sh = static_cast<int>(flow.size(2)), sw = static_cast<int>(flow.size(3));
   at::Tensor taps = at::empty({static_cast<int64_t>((w + h) * sizeof(dis::LinearTap))}, flow.options().dtype(at::kByte));
   auto* t = reinterpret_cast<dis::LinearTap*>(taps.data_ptr<uint8_t>());
   Driver::run(dis::ResizeTapsKernel{t, sh, sw, h, w}, 1, w + h);
-  at::Tensor out = Driver::new_output({flow.size(0), 2, h, w}, flow.options());
+  if (!out.defined()) out = Driver::new_output({flow.size(0), 2, h, w}, flow.options());
   Driver::run(dis::ResizeFlowKernel{{h}, flow.const_data_ptr<float>(), out.data_ptr<float>(), t, sh, sw, w, scale},
               flow.size(0) * 2 * h, w);
   return out;
@@ -80,10 +81,13 @@ void dis_refine(const DisPlan& p, const dis::Level& lv, const at::Tensor& i0, co
   const RedBlack rb{lv.h, lv.w};
   at::Tensor deriv = Driver::new_output({p.batch, kPixelDerivs, lv.h, lv.w}, flow.options());
   at::Tensor avg = Driver::new_output({p.batch, lv.h, lv.w}, flow.options());
-  // the red-black planes: their border and padding zero (the norms one, so that padding divides by 1)
-  at::Tensor terms = Driver::new_output({p.batch, 2, kTerms, rb.plane()}, flow.options()).zero_();
-  terms.narrow(2, kNorm, 3).fill_(1.0f);
-  at::Tensor dflow = Driver::new_output({p.batch, 2, 2, rb.plane()}, flow.options()).zero_();
+  // the red-black planes: their border and padding zero (the norms one, so that padding divides by
+  // 1); by a kernel of ours, not at::zero_ (on the CPU an OpenMP region, which inside a pool task or
+  // with the cores shared costs more than the fill)
+  at::Tensor terms = Driver::new_output({p.batch, 2, kTerms, rb.plane()}, flow.options());
+  Driver::run(InitPlanesKernel{terms.data_ptr<float>(), rb.plane(), kTerms, kNorm, 3}, p.batch * 2 * kTerms, rb.plane());
+  at::Tensor dflow = Driver::new_output({p.batch, 2, 2, rb.plane()}, flow.options());
+  Driver::run(InitPlanesKernel{dflow.data_ptr<float>(), rb.plane(), 2, 0, 0}, p.batch * 2 * 2, rb.plane());
   at::Tensor system = Driver::new_output({p.batch, 2, kSystem, rb.plane()}, flow.options());
   float *d = deriv.data_ptr<float>(), *t = terms.data_ptr<float>(), *df = dflow.data_ptr<float>();
   float* sys = system.data_ptr<float>();
@@ -101,9 +105,9 @@ void dis_refine(const DisPlan& p, const dis::Level& lv, const at::Tensor& i0, co
   Driver::run(AddKernel{r, flow.data_ptr<float>(), df, lv.w}, p.batch * 2 * lv.h, lv.w);
 }
 
-// The flows of all the pairs of `p`, each kernel over all of them at once.
+// The flows of all the pairs of `p`, each kernel over all of them at once (into `out` when given).
 template <typename Driver>
-at::Tensor dis_flow_of(const DisPlan& p, const at::TensorOptions& opts) {
+at::Tensor dis_flow_of(const DisPlan& p, const at::TensorOptions& opts, at::Tensor out = {}) {
   using namespace dis;
   const std::vector<at::Tensor> pyr0 = dis_pyramid<Driver>(p, dis_grey<Driver>(p, p.frames[0], opts));
   const std::vector<at::Tensor> pyr1 = dis_pyramid<Driver>(p, dis_grey<Driver>(p, p.frames[1], opts));
@@ -138,7 +142,7 @@ at::Tensor dis_flow_of(const DisPlan& p, const at::TensorOptions& opts) {
     if (p.refine_iters > 0) dis_refine<Driver>(p, lv, pyr0[s], pyr1[s], dense);
     flow = s > p.finest ? dis_resize_flow<Driver>(dense, p.levels[s - 1].h, p.levels[s - 1].w, 2.0f) : dense;
   }
-  return dis_resize_flow<Driver>(flow, p.height, p.width, static_cast<float>(1 << p.finest));
+  return dis_resize_flow<Driver>(flow, p.height, p.width, static_cast<float>(1 << p.finest), out);
 }
 
 // Driver: CpuDriver (cpu/kernels.cpp) or CudaDriver (cuda/kernels.cu); besides run(kernel, rows,
@@ -157,22 +161,20 @@ at::Tensor run_dis_flow(const at::Tensor& first, const at::Tensor& second, int64
   if (p.batch == 0) return at::empty({0, 2, p.height, p.width}, opts);
   if constexpr (Driver::kPairsInParallel) {
     // Each pair on one thread from start to end, its kernels inline, when there are at least as
-    // many pairs as threads or the frames are small (under a megapixel): kernel by kernel, the
-    // hundreds of fork-joins of one flow cost more than their work as soon as other threads share
-    // the cores (measured, 640x272 medium, 2 cores busy with other work: 8 pairs 1.0 s kernel by
-    // kernel, 0.35 s pair by pair; one pair 210 ms vs 40 ms). A single pair of large frames still
-    // spreads each kernel over the threads.
-    if (p.batch >= at::get_num_threads() || static_cast<int64_t>(p.height) * p.width < (int64_t{1} << 20)) {
+    // many pairs as threads or the frames are small (under a megapixel): kernel by kernel, a flow
+    // is hundreds of short parallel calls, which cost more than their work as soon as other threads
+    // share the cores (measured with at::parallel_for, 640x272 medium, 2 cores busy with other
+    // work: 8 pairs 1.0 s kernel by kernel, 0.35 s pair by pair). A single pair runs kernel by
+    // kernel, each kernel over the threads.
+    if (p.batch > 1 && (p.batch >= at::get_num_threads() || static_cast<int64_t>(p.height) * p.width < (int64_t{1} << 20))) {
       at::Tensor out = Driver::new_output({p.batch, 2, p.height, p.width}, opts);
       const at::ThreadLocalState caller;  // inference / grad mode of the caller, for the worker threads
-      at::parallel_for(0, p.batch, 1, [&](int64_t begin, int64_t end) {
+      Driver::run_tasks(p.batch, [&](int64_t b) {
         const at::ThreadLocalStateGuard as_caller(caller);
-        for (int64_t b = begin; b < end; ++b) {
-          DisPlan one = p;
-          one.batch = 1;
-          for (int k = 0; k < 2; ++k) one.frames[k] = p.frames[k].narrow(0, b, 1);
-          out.narrow(0, b, 1).copy_(dis_flow_of<Driver>(one, opts));
-        }
+        DisPlan one = p;
+        one.batch = 1;
+        for (int k = 0; k < 2; ++k) one.frames[k] = p.frames[k].narrow(0, b, 1);
+        dis_flow_of<Driver>(one, opts, out.narrow(0, b, 1));
       });
       return out;
     }

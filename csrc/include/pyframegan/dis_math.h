@@ -276,6 +276,7 @@ struct PatchSums {
 enum Structure { kHxx, kHyy, kHxy, kSx, kSy, kStructure };
 
 struct StructureKernel : Rows {  // Rows{lv.hs}: y is the patch row
+  static constexpr int64_t kItemCost = 16;  // work per item, for the CPU's rows per chunk: a patch's sums
   const float *gx, *gy;  // [B, h, w]
   float* out;            // [B, kStructure, hs, ws]
   Level lv;
@@ -467,6 +468,7 @@ PFG_HD void covering(int i, int patch, int stride, int cells, int& first, int& l
 }
 
 struct DensifyKernel : Rows {
+  static constexpr int64_t kItemCost = 8;  // work per item, for the CPU's rows per chunk: a pixel sums the patches over it
   const float* sparse;  // [B, 2, hs, ws]
   const float *i0, *i1p;  // frame 0 [B, h, w] and padded frame 1
   float* flow;            // [B, 2, h, w]
@@ -645,6 +647,7 @@ struct Group {
 // missing edge (the last column / row, and the padding). A missing neighbour counts as no difference,
 // as OpenCV's border does. Rows: B * 2 colours * h (b: pair * 2 + colour); columns: groups.
 struct WeightKernel : Rows {
+  static constexpr int64_t kItemCost = 8;  // work per item, for the CPU's rows per chunk: 4 pixels
   float* terms;        // [B, 2 colours, kTerms, plane]: reads W, writes WR and WD
   const float* dflow;  // dW: [B, 2 colours, 2, plane]
   int w;
@@ -671,6 +674,7 @@ struct WeightKernel : Rows {
 // from the current increment dW), then the smoothness edges in the order OpenCV adds them. Rows:
 // B * 2 colours * h (b: pair * 2 + colour); columns: groups.
 struct SystemKernel : Rows {
+  static constexpr int64_t kItemCost = 16;  // work per item, for the CPU's rows per chunk: 4 pixels
   const float *terms, *dflow;
   float* system;  // [B, 2 colours, kSystem, plane]
   int w;
@@ -726,6 +730,7 @@ struct SystemKernel : Rows {
 // One red-black SOR half-sweep: the pixels of one colour update dW, one group of four pixels of a
 // row per call. Rows: B * h; columns: groups.
 struct SorKernel : Rows {
+  static constexpr int64_t kItemCost = 16;  // work per item, for the CPU's rows per chunk: 4 pixels
   const float *system, *terms;  // [B, 2 colours, kSystem, plane], [B, 2 colours, kTerms, plane]
   float* dflow;                 // [B, 2 colours, 2, plane]
   int w, colour;
@@ -753,6 +758,20 @@ struct SorKernel : Rows {
 
 // flow += dW (the refined flow; dW in the red-black layout), per pixel of [B, 2, h, w] (rows: B * 2 * h,
 // b: pair * 2 + channel).
+// The refinement's red-black planes before their first use: every plane zero but, in each group of
+// `per_group` planes, the planes [one_first, one_first + one_count), which are one (the norms, so
+// that the padding divides by 1). Rows: one per plane; columns: the plane's floats.
+struct InitPlanesKernel {
+  float* data;
+  int64_t plane;
+  int per_group, one_first, one_count;
+  PFG_HD int64_t row(int64_t r) const { return r; }
+  PFG_HD void operator()(int64_t r, int x) const {
+    const int k = static_cast<int>(r % per_group);
+    data[r * plane + x] = k >= one_first && k < one_first + one_count ? 1.0f : 0.0f;
+  }
+};
+
 struct AddKernel : Rows {
   float* flow;
   const float* dflow;

@@ -1,10 +1,13 @@
-// The CPU driver of the pixel kernels in strip_math.h / pair_math.h: rows in parallel
-// (at::parallel_for), pixels of a row in order. csrc/ops/cuda/launch.cuh is its CUDA twin.
+// The CPU driver of the pixel kernels in strip_math.h / pair_math.h / dis_math.h: rows in parallel
+// (run_tasks, task_pool.h), pixels of a row in order. csrc/ops/cuda/launch.cuh is its CUDA twin.
 #pragma once
 #include <ATen/Parallel.h>
 
 #include <algorithm>
 #include <atomic>
+#include <type_traits>
+
+#include "pyframegan/task_pool.h"
 
 namespace pyframegan {
 
@@ -29,21 +32,30 @@ class RowQueue {
   std::atomic<int64_t> next_{0};
 };
 
-// Runs worker(queue) once on each of at::parallel_for's threads (once in all when called from inside
-// a parallel region); the workers take chunks of rows from the shared queue until none are left.
-// Unlike a fixed share per thread, a thread slowed down by other work on the machine then does
-// fewer chunks instead of holding up the others.
+// Runs worker(queue) once for each of the threads (once in all when called from inside a parallel
+// region); the workers take chunks of rows from the shared queue until none are left. Unlike a
+// fixed share per thread, a thread slowed down by other work on the machine then does fewer chunks
+// instead of holding up the others.
 template <typename Worker>
 void parallel_rows(int64_t rows, int64_t grain, const Worker& worker) {
-  RowQueue queue(rows, grain);
+  const int64_t chunks = (rows + grain - 1) / grain;
+  RowQueue queue(rows, (rows + chunks - 1) / chunks);  // chunks of (nearly) equal size
   const int64_t threads = std::min<int64_t>(at::get_num_threads(), queue.chunks());
-  at::parallel_for(0, threads, 1, [&](int64_t, int64_t) { worker(queue); });
+  cpu::run_tasks(threads, [&](int64_t) { worker(queue); });
 }
+
+// A kernel's work per item relative to one pixel of a simple pixel kernel: Kernel::kItemCost
+// where it says (a red-black group of 4 pixels of the refinement, a pixel of the densification),
+// else 1. The rows per chunk are chosen from it.
+template <typename Kernel, typename = void>
+struct ItemCost : std::integral_constant<int64_t, 1> {};
+template <typename Kernel>
+struct ItemCost<Kernel, std::void_t<decltype(Kernel::kItemCost)>> : std::integral_constant<int64_t, Kernel::kItemCost> {};
 
 template <typename Kernel>
 void for_each_pixel_cpu(const Kernel& kernel, int64_t rows, int64_t width) {
   if (rows <= 0 || width <= 0) return;
-  parallel_rows(rows, row_grain(width), [&](RowQueue& queue) {
+  parallel_rows(rows, row_grain(width * ItemCost<Kernel>::value), [&](RowQueue& queue) {
     const Kernel k = kernel;  // a private copy: the compiler knows output stores cannot change it
     for (int64_t begin, end; queue.next(begin, end);)
       for (int64_t row = begin; row < end; ++row) {

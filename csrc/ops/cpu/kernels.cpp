@@ -1,9 +1,10 @@
-// CPU implementations: the shared pixel kernels driven by at::parallel_for.
+// CPU implementations: the shared pixel kernels driven by run_tasks (task_pool.h).
 #include "../register.h"
 #include "pyframegan/for_each_pixel.h"
 #include "strip_rows.h"
 
 #include "output_pool.h"
+#include "pyframegan/task_pool.h"
 
 namespace pyframegan {
 
@@ -21,11 +22,12 @@ struct CpuDriver {
   static void run(const StripKernel<float, true, kResize>& kernel, int64_t rows, int64_t width) {
     cpu::strip_rows(kernel, rows, width);
   }
+  // dis_flow: tasks in parallel (pairs, one per thread), nested calls inline
+  static void run_tasks(int64_t tasks, c10::function_ref<void(int64_t)> task) { cpu::run_tasks(tasks, task); }
   // dis_flow's patch search: every stripe of every pair in parallel, each in its own order
   static void run_stripes(const dis::PatchSearch& search, int64_t batch) {
-    at::parallel_for(0, batch * dis::kStripes, 1, [&](int64_t begin, int64_t end) {
-      for (int64_t t = begin; t < end; ++t) search.run_stripe(t / dis::kStripes, static_cast<int>(t % dis::kStripes));
-    });
+    cpu::run_tasks(batch * dis::kStripes,
+                   [&](int64_t t) { search.run_stripe(t / dis::kStripes, static_cast<int>(t % dis::kStripes)); });
   }
   // An output (or scratch buffer) the op will fill completely: large ones from a small pool of
   // blocks that earlier ones gave back when they were freed. Fresh memory is mapped and zeroed by

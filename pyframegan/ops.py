@@ -4,12 +4,13 @@ The exact contracts, as plain torch code, are in :mod:`pyframegan.reference`.
 """
 from __future__ import annotations
 
+import math
 from typing import Sequence
 
 import torch
 
 from pyframegan import _ext
-from pyframegan.layout import SEED
+from pyframegan.layout import MAX_STRIP_FRAMES, SEED
 
 _ext.load()  # registers torch.ops.pyframegan.* (clear ImportError when the extension is missing)
 
@@ -188,7 +189,9 @@ def random_crops(batch: int, tile_hw: tuple[int, int], size: int, load_size: int
 
 # --- shapes for FakeTensor / torch.compile --------------------------------------------------------
 # The shape-only (fake / meta) kernels check the integer arguments against the same ranges as the C++
-# ops (csrc/ops/checks.h: checked_int, kMaxSide, exposed as _C.MAX_SIDE), with the same messages.
+# ops (csrc/ops/checks.h: checked_int, kMaxSide, exposed as _C.MAX_SIDE), with the same messages, and
+# make the ops' other checks that need no data (dtypes, shapes, tile indices); tests/test_fuzz_ops.py
+# holds them to the ops' answers.
 MAX_SIDE = _ext.load().MAX_SIDE
 
 
@@ -198,33 +201,107 @@ def _checked(v: int, lo: int, hi: int, op: str, name: str) -> int:
     return v
 
 
-@torch.library.register_fake("pyframegan::preprocess_strips")
-def _(strips, frames, inputs, targets, size, load_size, offsets, flip, dtype):
+_FLOAT_OUT = (torch.float32, torch.float16, torch.bfloat16)
+
+
+def _check_output_dtype(dtype: torch.dtype) -> None:
+    if dtype not in _FLOAT_OUT:
+        raise TypeError(f"pyframegan: dtype must be torch.float32, torch.float16 or torch.bfloat16, got {dtype}")
+
+
+def _check_uint8_image(t: torch.Tensor, name: str, dim: int, layout: str) -> None:
+    if t.dtype != torch.uint8:
+        raise TypeError(f"pyframegan: {name} must be a uint8 tensor, got {t.dtype}")
+    if t.dim() != dim:
+        raise ValueError(f"pyframegan: {name} must have shape {layout} ({dim} dimensions), got {list(t.shape)}")
+    if t.shape[-1] != 3:
+        raise ValueError(f"pyframegan: {name} must have 3 (RGB) channels in its last dimension, got {list(t.shape)}")
+
+
+def _strip_shapes(strips, frames, inputs, targets, size, load_size, offsets, flip, dtype):
+    """The checks of csrc/ops/preprocess_strips.cpp that need no data (offsets' values do), in its
+    order; the two output shapes."""
+    _check_uint8_image(strips, "strips", 4, "[B, H, F*W, 3]")
+    _check_output_dtype(dtype)
+    if not 1 <= frames <= MAX_STRIP_FRAMES:
+        raise ValueError(f"pyframegan: frames must be in [1, {MAX_STRIP_FRAMES}], got {frames}")
+    batch, height, strip_w = strips.shape[:3]
+    if strip_w % frames:
+        raise ValueError(f"pyframegan: strip width {strip_w} is not divisible by frames={frames}")
+    tile_w = strip_w // frames
+    if height <= 0 or tile_w <= 0:
+        raise ValueError(f"pyframegan: strips have empty tiles ({height}x{tile_w})")
+    if not inputs or not targets:
+        raise ValueError("pyframegan: inputs and targets must each name at least one tile")
+    if len(inputs) + len(targets) > MAX_STRIP_FRAMES:
+        raise ValueError(f"pyframegan: at most {MAX_STRIP_FRAMES} tiles can be selected")
     _checked(size, 1, MAX_SIDE, "preprocess_strips", "size")
     if load_size is not None:
         _checked(load_size, 1, MAX_SIDE, "preprocess_strips", "load_size")
-    b = strips.shape[0]
-    return (strips.new_empty((b, 3 * len(inputs), size, size), dtype=dtype),
-            strips.new_empty((b, 3 * len(targets), size, size), dtype=dtype))
+    _checked(height, 1, MAX_SIDE, "preprocess_strips", "the strip height")
+    _checked(tile_w, 1, MAX_SIDE, "preprocess_strips", "the tile width")
+    h, w = (load_size, load_size) if load_size is not None else (height, tile_w)
+    if size > h or size > w:
+        raise ValueError(f"pyframegan: crop size {size} is larger than the {'resized ' if load_size else ''}"
+                         f"tile ({h}x{w})")
+    for k, t in enumerate([*inputs, *targets]):
+        if not 0 <= t < frames:
+            raise ValueError(f"pyframegan: tile index {t} in {'inputs' if k < len(inputs) else 'targets'} is out of "
+                             f"range for frames={frames}")
+    if offsets is not None and (offsets.dim() != 2 or offsets.shape[0] != batch or offsets.shape[1] != 2):
+        raise ValueError(f"pyframegan: offsets must have shape [{batch}, 2] (y, x per strip), "
+                         f"got {list(offsets.shape)}")
+    if flip is not None and (flip.dim() != 1 or flip.shape[0] != batch):
+        raise ValueError(f"pyframegan: flip must have shape [{batch}], got {list(flip.shape)}")
+    return (batch, 3 * len(inputs), size, size), (batch, 3 * len(targets), size, size)
+
+
+@torch.library.register_fake("pyframegan::preprocess_strips")
+def _(strips, frames, inputs, targets, size, load_size, offsets, flip, dtype):
+    inp, tgt = _strip_shapes(strips, frames, inputs, targets, size, load_size, offsets, flip, dtype)
+    return strips.new_empty(inp, dtype=dtype), strips.new_empty(tgt, dtype=dtype)
 
 
 @torch.library.register_fake("pyframegan::preprocess_strips_into")
 def _(strips, frames, inputs, targets, size, load_size, offsets, flip, inp, tgt):
+    shapes = _strip_shapes(strips, frames, inputs, targets, size, load_size, offsets, flip, inp.dtype)
+    for t, name, shape in ((inp, "inp", shapes[0]), (tgt, "tgt", shapes[1])):
+        if t.dtype != inp.dtype:
+            raise TypeError(f"pyframegan: {name} is {t.dtype} but the other output is {inp.dtype}; both outputs must "
+                            "have the same dtype")
+        if tuple(t.shape) != shape:
+            raise ValueError(f"pyframegan: {name} must have shape {list(shape)}, got {list(t.shape)}")
     return None
 
 
 @torch.library.register_fake("pyframegan::pack_pairs")
 def _(pairs, multiple, dtype):
+    _check_uint8_image(pairs, "pairs", 5, "[B, 2, H, W, 3]")
+    _check_output_dtype(dtype)
+    b, two, h, w, _ = pairs.shape
+    if two != 2:
+        raise ValueError(f"pyframegan: pairs must hold 2 frames per item ([B, 2, H, W, 3]), got {list(pairs.shape)}")
+    if h <= 0 or w <= 0:
+        raise ValueError(f"pyframegan: frames are empty: {list(pairs.shape)}")
     _checked(multiple, 1, 4096, "pack_pairs", "multiple")
-    b, _, h, w, _ = pairs.shape
+    _checked(h, 1, MAX_SIDE, "pack_pairs", "the frame height")
+    _checked(w, 1, MAX_SIDE, "pack_pairs", "the frame width")
     return pairs.new_empty((b, 6, -(-h // multiple) * multiple, -(-w // multiple) * multiple), dtype=dtype)
 
 
 @torch.library.register_fake("pyframegan::unpack_frames")
 def _(out, height, width):
+    if out.dtype not in _FLOAT_OUT:
+        raise TypeError(f"pyframegan: generator output must be float32, float16 or bfloat16, got {out.dtype}")
+    if out.dim() != 4 or out.shape[1] % 3 or out.shape[1] == 0:
+        raise ValueError(f"pyframegan: generator output must have shape [B, 3*n, H, W], got {list(out.shape)}")
+    if not (1 <= height <= out.shape[2] and 1 <= width <= out.shape[3]):
+        raise ValueError(f"pyframegan: cannot crop {height}x{width} frames from a {out.shape[2]}x{out.shape[3]} "
+                         "generator output")
+    frames = _checked(out.shape[1] // 3, 1, 1 << 20, "unpack_frames", "the number of frames")
     _checked(height, 1, MAX_SIDE, "unpack_frames", "height")
     _checked(width, 1, MAX_SIDE, "unpack_frames", "width")
-    return out.new_empty((out.shape[0], out.shape[1] // 3, height, width, 3), dtype=torch.uint8)
+    return out.new_empty((out.shape[0], frames, height, width, 3), dtype=torch.uint8)
 
 
 @torch.library.register_fake("pyframegan::correlation")
@@ -249,12 +326,31 @@ def _(first, second, finest_scale, coarsest_scale, patch_size, patch_stride, gra
     _checked(patch_stride, 1, patch_size, "dis_flow", "patch_stride (at most patch_size)")
     _checked(grad_descent_iters, 1, 1000, "dis_flow", "grad_descent_iters")
     _checked(refine_iters, 0, 1000, "dis_flow", "refine_iters")
+    for name, v in (("alpha", alpha), ("gamma", gamma), ("delta", delta), ("epsilon", epsilon)):
+        if not (math.isfinite(v) and 0 <= v <= 1e6):
+            raise ValueError(f"pyframegan: dis_flow: {name} must be a finite number in [0, 1e6], got {v}")
+    if not epsilon > 0:
+        raise ValueError(f"pyframegan: dis_flow: epsilon must be positive, got {epsilon}")
     h, w = (first.shape[1], first.shape[2]) if first.dtype == torch.uint8 else (first.shape[2], first.shape[3])
+    if h > 16384 or w > 16384:
+        raise ValueError(f"pyframegan: dis_flow: frames of {w}x{h} are too large (at most 16384 pixels a side)")
+    if 0 <= coarsest_scale < finest_scale:
+        raise ValueError(f"pyframegan: dis_flow: coarsest_scale ({coarsest_scale}) must be at least finest_scale "
+                         f"({finest_scale}), or -1 to choose it from the frame size")
     return first.new_empty((first.shape[0], 2, h, w), dtype=torch.float32)
 
 
 @torch.library.register_fake("pyframegan::warp_blend")
 def _(i0, i1, flow_t0, flow_t1, mask, residual, height, width, fallback=None, times=None):
+    n = flow_t0.shape[1]
+    if n < 1:
+        raise ValueError("pyframegan: warp_blend: the flows hold no frames (n = 0)")
+    if (fallback is None) != (times is None):
+        raise ValueError("pyframegan: warp_blend: the crossfade fallback needs both fallback (alpha) and times, got "
+                         f"{'fallback' if fallback is not None else 'times'} alone")
+    if times is not None and tuple(times.shape) != (n,):
+        raise ValueError(f"pyframegan: warp_blend: times must have shape [{n}] (one time a frame), got "
+                         f"{list(times.shape)}")
     _checked(height, 1, i0.shape[2], "warp_blend", "height")
     _checked(width, 1, i0.shape[3], "warp_blend", "width")
     return i0.new_empty((i0.shape[0], flow_t0.shape[1], height, width, 3), dtype=torch.uint8)

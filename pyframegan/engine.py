@@ -23,6 +23,35 @@ MIN_SIDE = 8  # the smallest frame side; the C++ engine's Interpolator::kMinSide
 DEFAULT_MODEL = Path(__file__).parent / "weights" / "default.pt"
 
 
+def _check_dense(t: torch.Tensor, name: str) -> None:
+    if t.layout != torch.strided:  # a sparse tensor reached the C++ engine as an opaque RuntimeError
+        raise ValueError(f"{name} must be a dense array or tensor, got a {str(t.layout).replace('torch.', '')} tensor")
+
+
+def _times(times) -> list[float] | None:
+    """``times`` as a list of floats (None stays None), or a ValueError naming it; the C++ engine
+    checks that each lies in (0, 1)."""
+    if times is None:
+        return None
+    try:
+        if isinstance(times, (str, bytes)) or not 1 <= len(times) <= MAX_FRAMES_BETWEEN:
+            raise ValueError
+        return [float(t) for t in times]
+    except (TypeError, ValueError):  # no len() (a number, a 0-d tensor), items that are not numbers
+        raise ValueError(f"times must be a sequence of 1 to {MAX_FRAMES_BETWEEN} numbers in (0, 1), "
+                         f"got {times!r}") from None
+
+
+def _still_pairs(a, b, before, after) -> torch.Tensor | None:
+    """For batched pairs [B, H, W, 3] (with context frames of their shape, if any): a bool [B], True
+    where a pair's two frames are identical; None for anything else (the C++ engine says what is wrong)."""
+    frames = [t for t in (a, b, before, after) if t is not None]
+    if not all(isinstance(t, torch.Tensor) and t.dim() == 4 and t.shape == a.shape and t.dtype == torch.uint8
+               and t.device == a.device for t in frames):
+        return None
+    return torch.tensor([torch.equal(x, y) for x, y in zip(a, b)], dtype=torch.bool)
+
+
 def _as_frame(x, name: str) -> torch.Tensor:
     """A uint8 HxWx3 frame as a CPU tensor, or a ValueError that says what is wrong with it."""
     if isinstance(x, np.ndarray):
@@ -31,8 +60,7 @@ def _as_frame(x, name: str) -> torch.Tensor:
         t = x.detach().cpu()
     else:
         raise ValueError(f"{name} must be a numpy array or torch tensor, got {type(x).__name__}")
-    if t.layout != torch.strided:
-        raise ValueError(f"{name} must be a dense array or tensor, got a {str(t.layout).replace('torch.', '')} tensor")
+    _check_dense(t, name)
     if t.dtype != torch.uint8:
         raise ValueError(f"{name} must be uint8 (0..255), got {str(t.dtype).replace('torch.', '')}")
     if t.dim() == 2:
@@ -107,16 +135,34 @@ class Interpolator:
         ``before`` and ``after`` (the frames as far before ``a`` and after ``b`` as ``b`` is after
         ``a``, same shapes; models with :attr:`context`) the motion may be quadratic.
 
+        A pair whose two frames are identical gives that frame back at every time, whatever the model,
+        or the motion of the context frames, would make of it: a still scene or a frame held for two
+        (animation on twos) stays still instead of flickering.
+
         The GIL is released while it runs, so other Python threads (e.g. video decoding) go on."""
         if (before is None) != (after is None):
             raise ValueError("give both context frames (before and after) or neither")
-        if times is not None and (isinstance(times, (str, bytes)) or not hasattr(times, "__len__")
-                                  or not 1 <= len(times) <= MAX_FRAMES_BETWEEN):
-            raise ValueError(f"times must be a sequence of 1 to {MAX_FRAMES_BETWEEN} numbers in (0, 1), got {times!r}")
-        ts = [] if times is None else [float(t) for t in times]
+        ts = _times(times)
+        for name, t in (("a", a), ("b", b), ("before", before), ("after", after)):
+            if isinstance(t, torch.Tensor):
+                _check_dense(t, name)
+        still = _still_pairs(a, b, before, after)
+        if still is None or not still.any():
+            return self._run(a, b, ts, before, after)
+        # the model makes the other pairs; with none, the first pair all the same, so that the engine
+        # checks the arguments (times, the frames' size, the context) as it always does
+        made_by_model = (~still).nonzero().flatten() if not still.all() else torch.zeros(1, dtype=torch.long)
+        pick = (lambda t: None if t is None else t[made_by_model.to(t.device)])  # noqa: E731
+        made = self._run(pick(a), pick(b), ts, pick(before), pick(after))
+        out = torch.empty((a.shape[0], *made.shape[1:]), dtype=torch.uint8)
+        out[made_by_model] = made
+        out[still] = a[still.to(a.device)].cpu().unsqueeze(1)
+        return out
+
+    def _run(self, a, b, times: list[float] | None, before, after) -> torch.Tensor:
         if before is not None:
-            return self._engine.run_context(a, b, before, after, ts)
-        return self._engine.run(a, b) if times is None else self._engine.run_at(a, b, ts)
+            return self._engine.run_context(a, b, before, after, times or [])
+        return self._engine.run(a, b) if times is None else self._engine.run_at(a, b, times)
 
     def interpolate(self, a, b, n: int | None = None, before=None, after=None) -> list[np.ndarray]:
         """The frames between ``a`` and ``b``, in time order (uint8, same shape as the inputs): the

@@ -106,6 +106,33 @@ def test_batch_equals_single_calls_and_keeps_order(model_path):
     assert engine.interpolate(torch.from_numpy(pairs[0][0]), torch.from_numpy(pairs[0][1]))[0].shape == (16, 24, 3)
 
 
+
+def test_a_pair_of_identical_frames_gives_the_frame_back(model_path):
+    """A still pair (a == b) gives a back at every time whatever the model would make of it (this
+    U-Net changes every pixel), batched with moving pairs (which keep the model's frames), and with
+    the default model's context frames moving (held frames of animation on twos: up to ~190 levels off
+    before); the engine still checks the arguments of an all-still batch."""
+    path, g = model_path
+    engine = Interpolator(path, device="cpu")
+    a, b = batch_of(24, 40, 3, seed=5)
+    b[0], b[2] = a[0], a[2]
+    assert not (eager(g, a[:1], a[:1]) == a[:1, None]).all()  # what the model alone makes of a still pair
+    out = engine.run(a, b)
+    assert out.shape == (3, 5, 24, 40, 3)
+    assert (out[0] == a[0]).all() and (out[2] == a[2]).all()
+    assert_rounding_ties_only(out[1:2], eager(g, a[1:2], b[1:2]))
+
+    from skimage import data
+    photo = np.ascontiguousarray(data.astronaut()[100:292:2, 100:356:2])
+    default = Interpolator(device="cpu")
+    for before, after in ((np.roll(photo, 6, 1), np.roll(photo, -6, 1)), (np.roll(photo, 6, 1),) * 2):
+        assert all(np.array_equal(f, photo) for f in default.interpolate(photo, photo, 3, before, after))
+    still = torch.from_numpy(photo)[None]
+    with pytest.raises(ValueError, match="strictly between"):
+        default.run(still, still, [1.5])
+    with pytest.raises(ValueError, match="context frames must have the shape"):
+        default.run(still, still, None, still[:, :40], still[:, :40])
+
 # --- errors -----------------------------------------------------------------------------------------
 
 def test_bad_frames_raise_clear_errors(model_path):

@@ -81,7 +81,7 @@ def main(argv: list[str] | None = None) -> int:
         try:
             return int(importlib.import_module(args._module).main(args) or 0)
         except (ValueError, FileNotFoundError) as exc:  # user errors: one clear line, no traceback
-            print(f"{prefix}: error: {exc}", file=sys.stderr)
+            print(f"{prefix}: error: {first_line(exc)}", file=sys.stderr)  # a library's message may be a page
             return 2
         except KeyboardInterrupt:
             if debug:

@@ -4,6 +4,7 @@ reports) puts a file in place, so a reader sees the old file or the whole new on
 from __future__ import annotations
 
 import contextlib
+import glob
 import os
 import uuid
 from pathlib import Path
@@ -27,7 +28,7 @@ def remove_stale_temporaries(path: Path) -> list[Path]:
     gone (killed with SIGKILL, say, which no handler sees); returns them."""
     removed = []
     prefix = f".{path.name}."
-    for p in path.parent.glob(f".{path.name}.*-*"):
+    for p in path.parent.glob(f"{glob.escape(prefix)}*-*"):  # escaped: names such as "clip [1080p].mp4"
         pid = p.name[len(prefix):].split("-", 1)[0]
         if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
             p.unlink(missing_ok=True)
@@ -40,6 +41,8 @@ def temporary_path(path: Path, suffix: str) -> Path:
     in ``suffix``) to write and then ``os.replace`` onto ``path``; stale temporaries of ``path``
     left by dead processes are removed first. Created like any new file, mode 0666 less the umask
     (not mkstemp's owner-only 0600), so the renamed output is as readable as any other."""
+    if path.is_dir():  # the rename would fail after all the work, naming the temporary file
+        raise ValueError(f"{path}: is a folder; give the name of a file to write")
     if path.parent.is_dir():
         remove_stale_temporaries(path)
     for _ in range(_TRIES):

@@ -16,7 +16,7 @@ from typing import Sequence
 from tqdm import tqdm
 
 from pyframegan.data.strips import WindowStats, iter_windows, make_strip, seed_layout, write_strip
-from pyframegan.data.decode import list_images, read_frames, resize_image, video_info
+from pyframegan.data.decode import check_tile_budget, list_images, read_frames, resize_image, video_info
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -84,6 +84,8 @@ def make_strips(inputs: Sequence[str | os.PathLike], output: str | os.PathLike, 
     for name, value in options.items():
         if value is not None and value < 1:
             raise ValueError(f"{name} must be at least 1, got {value}")
+    if size is not None:
+        check_tile_budget("--size", frames, size, size)
     _check_inputs(inputs)
     output.mkdir(parents=True, exist_ok=True)
     results: dict[Path, WindowStats] = {}

@@ -13,6 +13,7 @@ interval, and pairs with the same positions are interpolated in one model call.
 """
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 
 T_STEPS = 840
@@ -20,15 +21,22 @@ T_STEPS = 840
 # NTSC rates: 23.976 (as people write it) means 24000/1001
 _NTSC_BASES = (24, 30, 48, 60, 120, 240)
 
+MAX_FPS = 1_000_000  # the highest rate taken; FFmpeg holds a rate as a fraction of two 32-bit ints
+_INT32_MAX = 2 ** 31 - 1
+
 
 def parse_fps(value) -> Fraction:
     """A frame rate from a number, a decimal string or a fraction: ``60``, ``"59.94"``, ``"60000/1001"``.
     The NTSC decimals (23.976, 29.97, 47.952, 59.94, 119.88, 239.76) are the exact x*1000/1001."""
     text = str(value).strip()
     try:
-        rate = Fraction(text).limit_denominator(1_000_000)
+        rate = Fraction(text)
     except (ValueError, ZeroDivisionError):
         raise ValueError(f"a frame rate must be a number or a fraction such as 30000/1001, got {value!r}") from None
+    if rate > MAX_FPS:  # 1e300 was an OverflowError's traceback when the output stream was made
+        raise ValueError(f"a frame rate must be at most {MAX_FPS}, got {value}")
+    # the nearest fraction whose numerator and denominator fit FFmpeg's 32-bit ints
+    rate = rate.limit_denominator(max(1, min(1_000_000, _INT32_MAX // math.ceil(rate)))) if rate > 0 else rate
     if rate <= 0:
         raise ValueError(f"a frame rate must be positive, got {value}")
     if "." in text and "/" not in text:

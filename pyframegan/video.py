@@ -49,7 +49,7 @@ from tqdm import tqdm
 
 from pyframegan.data.decode import DEFAULT_REPEAT_TOLERANCE, STDIN, _open_video
 from pyframegan.data.scenecut import SceneCutDetector
-from pyframegan.engine import MIN_SIDE
+from pyframegan.engine import MAX_FRAMES_BETWEEN, MIN_SIDE
 from pyframegan.encoding import (CRF_CODECS, DEFAULT_CODECS, RAW_CODECS, Colour, bit_depth, choose_codec,
                                  choose_pix_fmt, codec_options, open_audio)
 from pyframegan.files import atomic_output
@@ -165,6 +165,12 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
             if write_rate_given is None or target_rate is not None:
                 raise ValueError(f"{label}: the video does not say its frame rate; pass fps (--fps)")
             in_rate = write_rate_given / (n_out + 1)
+        # at most as many frames between two source frames as -n makes (--to-fps 1e9 ran for hours,
+        # its memory growing, listing the output times of each pair, and a SIGTERM waited for it)
+        if target_rate is not None and target_rate > in_rate * (MAX_FRAMES_BETWEEN + 1):
+            raise ValueError(f"to_fps (--to-fps) {float(target_rate):g} is more than {MAX_FRAMES_BETWEEN + 1} times "
+                             f"the input's {float(in_rate):g} fps: at most {MAX_FRAMES_BETWEEN} frames are made "
+                             "between two source frames")
         start_time = float(stream.start_time * stream.time_base) if stream.start_time is not None and stream.time_base else 0.0
         in_frames = declared_frames = stream.frames or None
         if in_frames is None:

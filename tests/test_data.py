@@ -39,6 +39,8 @@ def test_seed_layout():
     assert seed_layout(3) == ((1, 0, 2), (1, 2), (0,))
     with pytest.raises(ValueError):
         seed_layout(2)
+    with pytest.raises(ValueError, match="at most 64 frames"):  # the ops' most tiles
+        seed_layout(65)
 
 
 def test_make_strip_and_split_strip():
@@ -238,6 +240,9 @@ def test_make_strips_errors(clip, tmp_path, h264_video, capsys):
     short = clip.write(tmp_path / "short.mp4", clip.frames()[:4], codec="libx264")
     assert cli_main(["make-strips", str(short), "-o", str(tmp_path / "out")]) == 2
     assert "no strips written" in capsys.readouterr().err
+    # refused before any frame is resized (each frame was resized to 30 GB: killed for memory)
+    assert cli_main(["make-strips", str(h264_video), "-o", str(tmp_path / "big"), "--size", "100000"]) == 2
+    assert "over the memory budget" in capsys.readouterr().err and not (tmp_path / "big").exists()
 
 
 # --- datasets -------------------------------------------------------------------------------------

@@ -396,6 +396,8 @@ def _write(path: Path, width: int, height: int = 32) -> Path:
     (["--init-from", "nothing.pt"], "--init-from nothing.pt: no such file"),
     (["--arch", "flow", "--displacements", "3,2,1"], r"one window 1..8 per flow level \(2\), got \[3, 2, 1\]"),
     (["--arch", "flow", "--displacements", "3,0"], r"one window 1..8 per flow level"),
+    (["--frames", "99999999999"], "a strip has at most 64 frames, got 99999999999"),  # was a MemoryError
+    (["--tile-size", "100000"], r"--tile-size: strips of 7 tiles of 100000x100000 .* over the memory budget"),
 ])
 def test_bad_options_fail_before_training(strips, tmp_path, extra, message):
     with pytest.raises(ValueError, match=message):

@@ -588,6 +588,21 @@ def test_command_errors_are_one_line(model_path, tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "the generator returned" in err
 
+    y4m = tmp_path / "huge.y4m"  # a video declaring 12000x12000 frames: refused before decoding
+    y4m.write_bytes(b"YUV4MPEG2 W12000 H12000 F25:1 Ip A1:1 C420jpeg\nFRAME\n" + bytes(1000))
+    assert cli.main(["video", str(y4m), "-o", str(tmp_path / "y.mp4"), "--model", str(model_path)]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "12000x12000" in err and "memory budget" in err
+
+    for oom in (torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 20.00 GiB\n(details)"), MemoryError()):
+        def out_of_memory(*args, exc=oom):
+            raise exc
+        monkeypatch.setattr(Interpolator, "run", out_of_memory)
+        assert cli.main(["video", str(square), "-o", str(tmp_path / "m.mp4"), "--model", str(model_path)]) == 1
+        err = capsys.readouterr().err
+        assert err.count("\n") == 1 and err.startswith("pyframegan video: error:") and "Traceback" not in err
+        assert not list(tmp_path.glob(".m.mp4*")) and not (tmp_path / "m.mp4").exists()
+
 
 def test_options_that_make_no_sense_are_refused(engine, lossless, tmp_path):
     """Each names the argument and its range: --crf 100, --scene-threshold -1, batch_size 0 / -1,
@@ -605,6 +620,11 @@ def test_options_that_make_no_sense_are_refused(engine, lossless, tmp_path):
         engine.run(torch.from_numpy(a)[None], torch.from_numpy(b)[None], "0.5")
     with pytest.raises(ValueError, match="dense"):
         engine.interpolate(torch.from_numpy(a).to_sparse(), b)
+    with pytest.raises(ValueError, match="a must be a dense"):  # was the engine's "Cannot set version_counter"
+        engine.run(torch.from_numpy(a)[None].to_sparse(), torch.from_numpy(b)[None])
+    for bad in ([None], torch.tensor(0.5), np.zeros((1, 2))):  # were TypeErrors naming no argument
+        with pytest.raises(ValueError, match="times must be a sequence"):
+            engine.run(torch.from_numpy(a)[None], torch.from_numpy(b)[None], bad)
     with pytest.raises(ValueError, match="at most 1024"):
         engine.interpolate(a, b, n=10 ** 7)
     assert not any(tmp_path.iterdir())
@@ -636,3 +656,39 @@ def test_sigterm_and_sigkill_leave_no_stray_partial_file(lossless, model_path, t
     assert list(tmp_path.glob(".out.mp4.*"))  # what SIGKILL left
     interpolate_video(src, dst, model=model_path, progress=False, **LOSSLESS)
     assert dst.exists() and not list(tmp_path.glob(".out.mp4.*"))
+
+
+def test_stale_partial_files_are_found_whatever_the_output_name(tmp_path):
+    """The next write to an output removes its dead writers' temporary files even when the name holds
+    glob characters ("clip [1080p].mp4": such files stayed forever), and leaves alone those of a live
+    writer and those of another output whose name the pattern also matched ("clip 1.mp4")."""
+    import os
+    import subprocess
+    import sys
+    from pyframegan.files import remove_stale_temporaries
+    gone = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()
+    for name in ("clip [1080p].mp4", "a*b?.mp4", "plain.mp4"):
+        stale = tmp_path / f".{name}.{gone}-0123abcd.partial.mp4"
+        live = tmp_path / f".{name}.{os.getppid()}-4567cdef.partial.mp4"  # this test's parent: alive
+        stale.touch()
+        live.touch()
+        assert remove_stale_temporaries(tmp_path / name) == [stale] and not stale.exists() and live.exists()
+    other = tmp_path / f".clip 1.mp4.{gone}-89abcdef.partial.mp4"  # matched by the unescaped "clip [1]" pattern
+    other.touch()
+    assert remove_stale_temporaries(tmp_path / "clip [1].mp4") == [] and other.exists()
+
+
+def test_a_folder_given_as_an_output_file_is_one_clear_error(tmp_path, capsys):
+    """evaluate --json DIR (and every atomic writer) said "[Errno 21] Is a directory: '.DIR.<pid>-<hex>.tmp'
+    -> 'DIR'"; a file that is no checkpoint gave `export` torch's page-long refusal."""
+    from pyframegan.files import atomic_write
+    folder = tmp_path / "out"
+    folder.mkdir()
+    with pytest.raises(ValueError, match="out: is a folder; give the name of a file to write"):
+        atomic_write(folder, lambda f: f.write(b"x"))
+    assert [p.name for p in tmp_path.iterdir()] == ["out"] and not any(folder.iterdir())
+    not_a_checkpoint = write_png(tmp_path / "x.png", np.zeros((8, 8, 3), np.uint8))
+    assert cli.main(["export", str(not_a_checkpoint), "-o", str(tmp_path / "m.pt")]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "x.png is not a readable pyframegan checkpoint (not a PyTorch file" in err

@@ -67,9 +67,25 @@ def test_rates_parse_and_ntsc_decimals_are_exact():
     assert parse_fps("59.94") == parse_fps("60000/1001") == Fraction(60000, 1001)
     assert parse_fps("23.976") == Fraction(24000, 1001) and parse_fps(29.97) == Fraction(30000, 1001)
     assert parse_fps("60") == 60 and parse_fps("25.0") == 25 and parse_fps("12.5") == Fraction(25, 2)
-    for bad in ("fast", "0", "-24", "1/0"):
+    for bad in ("fast", "0", "-24", "1/0", "nan", "inf", "1e300", "1e-300", 2_000_000):
         with pytest.raises(ValueError, match="frame rate"):
             parse_fps(bad)
+    for value in ("5000.123456", "999999.5", "1000000"):  # FFmpeg's rates are fractions of 32-bit ints
+        rate = parse_fps(value)
+        assert rate.numerator < 2 ** 31 and abs(rate - Fraction(value)) < Fraction(1, 1000)
+
+
+def test_a_target_rate_over_1025_times_the_input_is_refused(flow, tmp_path):
+    """--to-fps makes at most 1024 frames between two source frames, as -n does: --to-fps 1e9 on a
+    10 fps clip ran for hours listing output times, its memory growing, and SIGTERM waited for it."""
+    src = write_clip(tmp_path / "ten.mov", moving_square(3), audio=False, fps=10)
+    assert interpolate_video(src, tmp_path / "ok.mov", flow, to_fps=10250, progress=False,
+                             **LOSSLESS)["output_frames"] == 3 * 1025
+    for rate in ("10251", "1e6"):
+        with pytest.raises(ValueError, match=r"--to-fps\) .* more than 1025 times the input's 10 fps"):
+            interpolate_video(src, tmp_path / "out.mov", flow, to_fps=rate, progress=False)
+    assert cli.main(["video", str(src), "-o", str(tmp_path / "c.mp4"), "--to-fps", "1e300"]) == 2
+    assert not (tmp_path / "out.mov").exists() and not (tmp_path / "c.mp4").exists()
 
 
 def test_rate_conversion_23_976_to_59_94(flow, tmp_path):

@@ -70,6 +70,16 @@ def check_frame_budget(path: Path, width: int, height: int) -> None:
                          f"the memory budget of {MAX_FRAME_PIXELS / 1e6:.0f} megapixels a frame; scale it down first")
 
 
+def check_tile_budget(option: str, frames: int, height: int, width: int) -> None:
+    """ValueError for tiles whose strip of ``frames`` would be over :data:`MAX_FRAME_PIXELS` (a strip
+    that training refuses to read), before any frame is resized to them (make-strips --size 100000
+    resized each frame to 30 GB and was killed for memory)."""
+    if frames * height * width > MAX_FRAME_PIXELS:
+        raise ValueError(f"{option}: strips of {frames} tiles of {width}x{height} "
+                         f"({frames * height * width / 1e6:.0f} megapixels) are over the memory budget of "
+                         f"{MAX_FRAME_PIXELS / 1e6:.0f} megapixels an image")
+
+
 STDIN = "-"  # the path that means "read the video from standard input" (a pipe)
 
 

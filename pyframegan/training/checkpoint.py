@@ -1,10 +1,12 @@
 """Checkpoints: atomic writes, loading (weights only), the generator rebuilt from one, RNG state."""
 from __future__ import annotations
 
+import pickle
 from pathlib import Path
 
 import torch
 
+from pyframegan.errors import first_line
 from pyframegan.files import atomic_write
 
 from pyframegan.models import build_generator
@@ -24,8 +26,10 @@ def load_checkpoint(path: str | Path) -> dict:
         raise FileNotFoundError(f"no checkpoint at {path}")
     try:
         state = torch.load(path, map_location="cpu", weights_only=True)
-    except Exception as exc:
-        raise ValueError(f"{path} is not a readable pyframegan checkpoint ({exc})") from None
+    except Exception as exc:  # torch's weights-only refusal is a page that suggests an unsafe load
+        why = ("not a PyTorch file, or one that holds more than tensors and plain data"
+               if isinstance(exc, pickle.UnpicklingError) else first_line(exc) or type(exc).__name__)
+        raise ValueError(f"{path} is not a readable pyframegan checkpoint ({why})") from None
     if not isinstance(state, dict) or state.get("format") != CHECKPOINT_FORMAT:
         raise ValueError(f"{path} is not a pyframegan checkpoint")
     return state

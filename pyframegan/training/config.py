@@ -9,6 +9,7 @@ from pathlib import Path
 import torch.nn.functional as F
 
 from pyframegan import losses
+from pyframegan.data.decode import check_tile_budget
 from pyframegan.layout import SEED, seed_layout
 from pyframegan.models import NORMS
 from pyframegan.model_options import int_list
@@ -256,6 +257,8 @@ def check_config(cfg: TrainConfig) -> None:
          f"--inputs {cfg.inputs} show the same time (--order {cfg.order})")
     need(cfg.arch in ARCHS, f"--arch must be one of {', '.join(ARCHS)}, got {cfg.arch!r}")
     need(cfg.size > 0, f"--size must be positive, got {cfg.size}")
+    if cfg.tile_size is not None:
+        check_tile_budget("--tile-size", cfg.frames, cfg.tile_size, cfg.tile_size)
     GENERATOR_KINDS[cfg.arch].check_train_config(cfg, need)  # the chosen kind checks its own options
     for name, kind in GENERATOR_KINDS.items():
         if name != cfg.arch:

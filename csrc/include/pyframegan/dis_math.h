@@ -497,7 +497,7 @@ struct DensifyKernel : Rows {
                            (jm - jl) * (iu - im) * p1[il * static_cast<int64_t>(pw) + ju] +
                            (ju - jm) * (iu - im) * p1[il * static_cast<int64_t>(pw) + jl] - v0;
         const float ad = fabsf(diff);
-        const float coef = 1.0f / fmaxf(ad, 1.0f);  // branch-free: |diff| > 1 is a coin toss on real frames
+        const float coef = 1.0f / (ad > 1.0f ? ad : 1.0f);  // a max (maxss), not fmaxf: a libm call without -ffast-math
         sum_x += coef * sx[k];
         sum_y += coef * sy[k];
         sum_c += coef;
@@ -756,8 +756,6 @@ struct SorKernel : Rows {
   }
 };
 
-// flow += dW (the refined flow; dW in the red-black layout), per pixel of [B, 2, h, w] (rows: B * 2 * h,
-// b: pair * 2 + channel).
 // The refinement's red-black planes before their first use: every plane zero but, in each group of
 // `per_group` planes, the planes [one_first, one_first + one_count), which are one (the norms, so
 // that the padding divides by 1). Rows: one per plane; columns: the plane's floats.
@@ -772,6 +770,8 @@ struct InitPlanesKernel {
   }
 };
 
+// flow += dW (the refined flow; dW in the red-black layout), per pixel of [B, 2, h, w] (rows: B * 2 * h,
+// b: pair * 2 + channel).
 struct AddKernel : Rows {
   float* flow;
   const float* dflow;

@@ -220,6 +220,21 @@ def test_context_of_constant_velocity_changes_little_and_a_cut_is_ignored(export
     assert np.abs(guarded.astype(int) - plain.astype(int)).max() <= 1
 
 
+def test_a_nearly_still_pair_stays_still_when_its_context_moves(exported):
+    """A held frame of animation on twos, lossy: the pair differs by compression noise only (a few
+    pixels up to 5 levels, or every pixel by up to 1), the frames before and after are 2 px away.
+    Quadratic motion from that context swung the in-between frames (8-14 levels off, here, before
+    the guard took still pairs as linear)."""
+    big = texture(4)
+    a = shifted(big, 0)
+    rng = np.random.default_rng(3)
+    for fraction, amplitude in ((0.01, 5), (1.0, 1)):
+        noise = rng.integers(-amplitude, amplitude + 1, a.shape) * (rng.random(a.shape[:2]) < fraction)[..., None]
+        b = np.clip(a.astype(int) + noise, 0, 255).astype(np.uint8)
+        for frame in exported.interpolate(a, b, before=shifted(big, -2), after=shifted(big, 2)):
+            assert np.abs(frame.astype(int) - a.astype(int)).max() <= amplitude + 1
+
+
 def test_context_errors(exported, tiny_model):
     a, b = moving_pair()
     with pytest.raises(ValueError, match="both context frames"):

@@ -68,6 +68,7 @@ def warp_error(image: torch.Tensor, flow: torch.Tensor, reference: torch.Tensor)
     return (backward_warp(image, flow) - reference).abs().mean([1, 2, 3]).view(-1, 1, 1, 1)
 
 
+STILL_LEVELS = 1.0  # a pair whose frames differ by at most this (mean, grey levels) is still: no quadratic motion
 AGREEMENT = 0.02  # warps that agree to within this (in [-1, 1] units, ~1.3 grey levels) close the gate
 OUT_CHANNELS = 9  # per time: ΔF_t0 (2), ΔF_t1 (2), mask logit (1), residual (3), confidence logit (1)
 
@@ -160,6 +161,7 @@ class HybridInterpolator(nn.Module):
         self.learned = bool(learned)
         self.head_channels = OUT_CHANNELS + 1  # the network's output and the warps' disagreement
         self.guard_ratio, self.guard_levels = float(guard_ratio), float(guard_levels)
+        self.still_levels = STILL_LEVELS
         self.fallback = float(fallback)
         self.fallback_pool: int = FALLBACK_POOL
         self.n_in, self.n_out, self.multiple = 2, n_out, 1
@@ -244,15 +246,20 @@ class HybridInterpolator(nn.Module):
         more than ``guard_ratio`` times the pair's plus ``guard_levels`` grey levels (1.25 and 0.5:
         chosen on training clips, see docs/results.md) is
         replaced by minus the pair's flow, which makes the quadratic formula exactly linear motion
-        on that side."""
+        on that side. A still pair (its frames differ by at most ``STILL_LEVELS`` on average: a held
+        frame of animation on twos, a paused video) gets linear motion on both sides: its context
+        moves, but the pair does not, and quadratic motion would swing the frames between them
+        back and forth (measured before: a held pair of a lossy clip, 5 levels apart at most, came out
+        15-55 levels off)."""
         b = x.shape[0]
         f01, f10, f0m, f12 = flows[:b], flows[b:2 * b], flows[2 * b:3 * b], flows[3 * b:]
         xf = x.float()
         a_, b_ = xf[:, :3], xf[:, 3:6]
 
         levels = self.guard_levels / 127.5
-        use0 = warp_error(xf[:, 6:9], f0m, a_) <= self.guard_ratio * warp_error(b_, f01, a_) + levels
-        use1 = warp_error(xf[:, 9:12], f12, b_) <= self.guard_ratio * warp_error(a_, f10, b_) + levels
+        moving = (b_ - a_).abs().mean([1, 2, 3]).view(-1, 1, 1, 1) > self.still_levels / 127.5
+        use0 = moving & (warp_error(xf[:, 6:9], f0m, a_) <= self.guard_ratio * warp_error(b_, f01, a_) + levels)
+        use1 = moving & (warp_error(xf[:, 9:12], f12, b_) <= self.guard_ratio * warp_error(a_, f10, b_) + levels)
         return torch.cat([f01, f10, torch.where(use0, f0m, -f01), torch.where(use1, f12, -f10)])
 
     def dis_pairs(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:

@@ -249,6 +249,10 @@ def run_batch(inputs: Iterable[str | os.PathLike], outdir: str | os.PathLike, *,
         raise ValueError(f"--jobs must be at least 1, got {jobs}")
     if ray not in (None, "auto", "local"):
         raise ValueError(f"ray must be None, 'auto' or 'local', got {ray!r}")
+    if isinstance(retries, bool) or not isinstance(retries, int) or retries < 0:
+        raise ValueError(f"--retries must be an integer of at least 0, got {retries!r}")
+    if isinstance(cpus_per_video, bool) or not isinstance(cpus_per_video, int) or cpus_per_video < 1:
+        raise ValueError(f"--cpus-per-video must be an integer of at least 1, got {cpus_per_video!r}")
     if ray and jobs != 1:
         raise ValueError("--jobs is for one machine; with --ray each GPU (or --cpus-per-video CPUs) runs a video")
     if model is not None and not Path(model).is_file():

@@ -66,10 +66,8 @@ def run_on_ray(items: list, video_kwargs: dict, report: Callable, *, mode: str, 
                fp16: bool = False, retries: int = 3, cpus_per_video: int = 1) -> None:
     """Each item (see pyframegan.batch.Item) on the cluster; ``report(item, stats, error)`` in
     this thread as each ends. Uses the Ray of this process if it is initialised (and leaves it
-    so), else connects (``mode``) and shuts down at the end."""
-    if retries < 0 or cpus_per_video < 1:
-        raise ValueError(f"--retries must be at least 0 and --cpus-per-video at least 1, got {retries} "
-                         f"and {cpus_per_video}")
+    so), else connects (``mode``) and shuts down at the end. ``retries`` and ``cpus_per_video`` are
+    checked by run_batch."""
     if model is not None:
         model = str(Path(model).absolute())
     started_here = not ray.is_initialized()

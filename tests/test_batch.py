@@ -129,6 +129,11 @@ def test_inputs_files_folders_globs(tmp_path):
         find_videos([lib], out, "m/p4")
     with pytest.raises(ValueError, match="--jobs must be at least 1"):
         run_batch([lib], out, jobs=0)
+    # the Ray options are checked with or without --ray, before any video runs
+    with pytest.raises(ValueError, match="--retries must be an integer of at least 0"):
+        run_batch([lib], out, retries=-1)
+    with pytest.raises(ValueError, match="--cpus-per-video must be an integer of at least 1"):
+        run_batch([lib], out, cpus_per_video=0)
 
 
 def partial_files(folder: Path) -> list[Path]:

@@ -87,6 +87,8 @@ torch::jit::Module load_module(const std::string& path, c10::Device device) {
 
 void check_frames(const at::Tensor& a, const at::Tensor& b, c10::Device device) {
   for (const auto& [t, name] : {std::pair{&a, "a"}, std::pair{&b, "b"}}) {
+    TORCH_CHECK_VALUE(t->layout() == at::kStrided, "pyframegan: frames ", name, " must be a dense tensor, got the ",
+                      t->layout(), " layout");
     TORCH_CHECK_TYPE(t->scalar_type() == at::kByte, "pyframegan: frames ", name, " must be uint8 (0..255), got ",
                      t->scalar_type());
     TORCH_CHECK_VALUE(t->dim() == 3 || t->dim() == 4, "pyframegan: frames ", name, " must have shape [B, H, W, 3] ",

@@ -130,6 +130,8 @@ void test_errors(const std::string& model_path, const std::string& data_dir) {
   Interpolator engine(model_path);
   const at::Tensor a = at::zeros({1, 16, 16, 3}, at::kByte);
   expect_error<c10::TypeError>([&] { engine.run(a.to(at::kFloat), a); }, "frames a must be uint8", "float frames");
+  expect_error<c10::ValueError>([&] { engine.run(a, a.to_sparse()); }, "frames b must be a dense tensor",
+                                "sparse frames");
   expect_error<c10::ValueError>([&] { engine.run(a, a.narrow(2, 0, 12)); }, "frames must have the same shape",
                                 "frames of different sizes");
   expect_error<c10::ValueError>([&] { engine.run(a.narrow(1, 0, 7), a.narrow(1, 0, 7)); },

@@ -136,8 +136,11 @@ at::Tensor dis_flow_of(const DisPlan& p, const at::TensorOptions& opts, at::Tens
       Driver::run_stripes(search, p.batch);
     }
     at::Tensor dense = Driver::new_output({p.batch, 2, lv.h, lv.w}, opts);
-    Driver::run(DensifyKernel{{lv.h}, sparse.const_data_ptr<float>(), pyr0[s].const_data_ptr<float>(),
-                              padded.const_data_ptr<float>(), dense.data_ptr<float>(), lv, p.patch, p.stride},
+    at::Tensor cover = at::empty({static_cast<int64_t>(lv.w * sizeof(Cover))}, opts.dtype(at::kByte));
+    auto* columns = reinterpret_cast<Cover*>(cover.data_ptr<uint8_t>());
+    Driver::run(CoverKernel{columns, p.patch, p.stride, lv.ws}, 1, lv.w);
+    Driver::run(DensifyKernel{sparse.const_data_ptr<float>(), pyr0[s].const_data_ptr<float>(),
+                              padded.const_data_ptr<float>(), dense.data_ptr<float>(), columns, lv, p.patch, p.stride},
                 rows, lv.w);
     if (p.refine_iters > 0) dis_refine<Driver>(p, lv, pyr0[s], pyr1[s], dense);
     flow = s > p.finest ? dis_resize_flow<Driver>(dense, p.levels[s - 1].h, p.levels[s - 1].w, 2.0f) : dense;

@@ -467,24 +467,47 @@ PFG_HD void covering(int i, int patch, int stride, int cells, int& first, int& l
   first = ended < last ? ended : last;
 }
 
-struct DensifyKernel : Rows {
+struct Cover {
+  int first, last;
+};
+
+// The patch columns covering each pixel column of a level (covering(), made once per level: a
+// division per pixel otherwise). Rows: 1; columns: the level's width.
+struct CoverKernel {
+  Cover* columns;  // [w]
+  int patch, stride, cells;
+  PFG_HD int64_t row(int64_t r) const { return r; }
+  PFG_HD void operator()(int64_t, int j) const { covering(j, patch, stride, cells, columns[j].first, columns[j].last); }
+};
+
+struct DensifyRow {
+  int64_t b;
+  int y;
+  Cover rows;  // the patch rows covering row y
+};
+
+struct DensifyKernel {
   static constexpr int64_t kItemCost = 8;  // work per item, for the CPU's rows per chunk: a pixel sums the patches over it
   const float* sparse;  // [B, 2, hs, ws]
   const float *i0, *i1p;  // frame 0 [B, h, w] and padded frame 1
   float* flow;            // [B, 2, h, w]
+  const Cover* columns;   // CoverKernel's
   Level lv;
   int patch, stride;
 
-  PFG_HD void operator()(const PlaneRow& r, int j) const {
+  PFG_HD DensifyRow row(int64_t r) const {
+    DensifyRow d{r / lv.h, static_cast<int>(r % lv.h), {0, 0}};
+    covering(d.y, patch, stride, lv.hs, d.rows.first, d.rows.last);
+    return d;
+  }
+  PFG_HD void operator()(const DensifyRow& r, int j) const {
     const int64_t grid = static_cast<int64_t>(lv.hs) * lv.ws, plane = static_cast<int64_t>(lv.h) * lv.w;
     const int pw = lv.w + 2 * kBorder;
     const float* sx = sparse + r.b * 2 * grid;
     const float* sy = sx + grid;
     const float* p1 = i1p + (r.b * (lv.h + 2 * kBorder) + kBorder) * static_cast<int64_t>(pw) + kBorder;
     const float v0 = i0[r.b * plane + r.y * static_cast<int64_t>(lv.w) + j];
-    int is0, is1, js0, js1;
-    covering(r.y, patch, stride, lv.hs, is0, is1);
-    covering(j, patch, stride, lv.ws, js0, js1);
+    const int is0 = r.rows.first, is1 = r.rows.last, js0 = columns[j].first, js1 = columns[j].last;
     float sum_x = 0.0f, sum_y = 0.0f, sum_c = 0.0f;
     for (int is = is0; is <= is1; ++is)
       for (int js = js0; js <= js1; ++js) {
@@ -647,7 +670,7 @@ struct Group {
 // missing edge (the last column / row, and the padding). A missing neighbour counts as no difference,
 // as OpenCV's border does. Rows: B * 2 colours * h (b: pair * 2 + colour); columns: groups.
 struct WeightKernel : Rows {
-  static constexpr int64_t kItemCost = 8;  // work per item, for the CPU's rows per chunk: 4 pixels
+  static constexpr int64_t kItemCost = 32;  // work per item, for the CPU's rows per chunk: 4 pixels
   float* terms;        // [B, 2 colours, kTerms, plane]: reads W, writes WR and WD
   const float* dflow;  // dW: [B, 2 colours, 2, plane]
   int w;
@@ -674,7 +697,7 @@ struct WeightKernel : Rows {
 // from the current increment dW), then the smoothness edges in the order OpenCV adds them. Rows:
 // B * 2 colours * h (b: pair * 2 + colour); columns: groups.
 struct SystemKernel : Rows {
-  static constexpr int64_t kItemCost = 16;  // work per item, for the CPU's rows per chunk: 4 pixels
+  static constexpr int64_t kItemCost = 64;  // work per item, for the CPU's rows per chunk: 4 pixels
   const float *terms, *dflow;
   float* system;  // [B, 2 colours, kSystem, plane]
   int w;
@@ -730,7 +753,7 @@ struct SystemKernel : Rows {
 // One red-black SOR half-sweep: the pixels of one colour update dW, one group of four pixels of a
 // row per call. Rows: B * h; columns: groups.
 struct SorKernel : Rows {
-  static constexpr int64_t kItemCost = 16;  // work per item, for the CPU's rows per chunk: 4 pixels
+  static constexpr int64_t kItemCost = 64;  // work per item, for the CPU's rows per chunk: 4 pixels
   const float *system, *terms;  // [B, 2 colours, kSystem, plane], [B, 2 colours, kTerms, plane]
   float* dflow;                 // [B, 2 colours, 2, plane]
   int w, colour;

@@ -238,6 +238,25 @@ def test_integer_flow_is_a_shift_with_replicated_borders(shift, device):
     assert torch.equal(got.cpu(), torch.stack([want[:, 0]] * 2, 1))
 
 
+def test_the_cpus_eight_pixel_path_is_the_per_pixel_math():
+    """On the CPU, float frames and flows with contiguous rows take 8 pixels at a time (AVX2, where
+    the CPU has it); frames whose columns are strided take the per-pixel kernel. Both give the same
+    bits: frames with the residual and the fallback, the disagreement, flows past the borders, NaN
+    and inf in the flows, widths that are not a multiple of 8."""
+    gen = torch.Generator().manual_seed(11)
+    i0, i1, f0, f1, mask, res = random_warp_inputs(2, 3, 37, 53, torch.float32, "cpu", gen)
+    f0[0, 0, 0, 3, 5], f1[1, 2, 1, 7, 9], f0[1, 1, 0, 1, 1] = float("nan"), float("inf"), -float("inf")
+    alpha, times = torch.rand(2, 3, 1, 37, 53, generator=gen), torch.rand(3, generator=gen)
+    columns = [t.transpose(-1, -2).contiguous().transpose(-1, -2) for t in (i0, i1, f0, f1, mask, res, alpha)]
+    assert all(t.stride(-1) != 1 for t in columns)
+    for h, w in ((37, 53), (30, 41)):
+        assert torch.equal(ops.warp_blend(i0, i1, f0, f1, mask, res, h, w, alpha, times),
+                           ops.warp_blend(*columns[:6], h, w, columns[6], times))
+        assert torch.equal(ops.warp_blend(i0, i1, f0, f1, mask, None, h, w),
+                           ops.warp_blend(*columns[:5], None, h, w))
+    assert torch.equal(ops.warp_disagreement(i0, i1, f0, f1), ops.warp_disagreement(*columns[:4]))
+
+
 def test_sample_points_are_fp32_for_fp16_frames():
     """Columns alternate -1, 1 and every flow is +0.5 px: each sample point is halfway between two
     columns, 0 after the blend (uint8 128). In fp16, x + 0.5 rounds to a whole column past 2048."""

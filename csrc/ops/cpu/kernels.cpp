@@ -2,6 +2,7 @@
 #include "../register.h"
 #include "pyframegan/for_each_pixel.h"
 #include "strip_rows.h"
+#include "warp_rows.h"
 
 #include "output_pool.h"
 #include "pyframegan/task_pool.h"
@@ -21,6 +22,13 @@ struct CpuDriver {
   template <bool kResize>
   static void run(const StripKernel<float, true, kResize>& kernel, int64_t rows, int64_t width) {
     cpu::strip_rows(kernel, rows, width);
+  }
+  // the engine's warps on float frames and flows: 8 pixels at a time (warp_rows.cpp), same math
+  static void run(const WarpBlendKernel<float, float>& kernel, int64_t rows, int64_t width) {
+    cpu::warp_blend_rows(kernel, rows, width);
+  }
+  static void run(const WarpDisagreementKernel<float, float>& kernel, int64_t rows, int64_t width) {
+    cpu::warp_disagreement_rows(kernel, rows, width);
   }
   // dis_flow: tasks in parallel (pairs, one per thread), nested calls inline
   static void run_tasks(int64_t tasks, c10::function_ref<void(int64_t)> task) { cpu::run_tasks(tasks, task); }

@@ -24,23 +24,9 @@
 #include <utility>
 #include <vector>
 
-#if defined(__x86_64__) && defined(__GNUC__)
-#include <immintrin.h>
-#define PFG_CPU_X86 1
-#endif
+#include "simd.h"
 
 namespace pyframegan::cpu {
-
-#ifdef PFG_CPU_X86
-#define PFG_AVX2 __attribute__((target("avx2")))
-
-static bool have_avx2() {
-  static const bool yes = __builtin_cpu_supports("avx2");
-  return yes;
-}
-#else
-static bool have_avx2() { return false; }
-#endif
 
 // Outputs at least this large are written with streaming stores: they are far larger than the
 // caches, so they would be evicted before anyone reads them anyway.

@@ -255,6 +255,10 @@ def test_the_cpus_eight_pixel_path_is_the_per_pixel_math():
         assert torch.equal(ops.warp_blend(i0, i1, f0, f1, mask, None, h, w),
                            ops.warp_blend(*columns[:5], None, h, w))
     assert torch.equal(ops.warp_disagreement(i0, i1, f0, f1), ops.warp_disagreement(*columns[:4]))
+    # a mask and residual broadcast along the rows (as the engine's per-time masks are) read as values
+    per_time, zero = mask[:, :, :, :1, :1].expand_as(mask), torch.zeros(1).expand_as(res)
+    assert torch.equal(ops.warp_blend(i0, i1, f0, f1, per_time, zero, 37, 53, alpha, times),
+                       ops.warp_blend(*columns[:4], per_time.contiguous(), None, 37, 53, columns[6], times))
 
 
 def test_sample_points_are_fp32_for_fp16_frames():

@@ -20,12 +20,14 @@ namespace {
 using Params = WarpBlendParams<float, float>;
 constexpr int kLanes = 8;
 
-// Whether the vector path can read the tensors: unit column strides, and every plane offset
-// y * sy + x of the sampled domain within int32 (the gathers' indices).
+// Whether the vector path can read the tensors: unit column strides for the frames (gathered) and
+// the flows, unit or zero (a value broadcast along the row, as the engine's per-time masks are) for
+// the rest, and every plane offset y * sy + x of the sampled domain within int32 (the gathers' indices).
 bool vector_path(const Params& p, bool blend) {
   const auto unit = [](const Strided<float>& s) { return s.data == nullptr || s.sx == 1; };
+  const auto row = [](const Strided<float>& s) { return s.data == nullptr || s.sx == 1 || s.sx == 0; };
   bool ok = unit(p.i0) && unit(p.i1) && unit(p.flow0) && unit(p.flow1);
-  if (blend) ok = ok && unit(p.mask) && unit(p.residual) && unit(p.fallback);
+  if (blend) ok = ok && row(p.mask) && row(p.residual) && row(p.fallback);
   const int64_t sy = std::max(p.i0.sy, p.i1.sy);
   return ok && have_avx2() && std::min(p.i0.sy, p.i1.sy) >= 0 && static_cast<int64_t>(p.hp) * sy + p.wp < INT32_MAX;
 }
@@ -64,6 +66,12 @@ PFG_AVX2 inline Taps8 taps8(const float* fx, const float* fy, int y, int x, int 
           _mm256_mul_ps(uy, ux), _mm256_mul_ps(uy, wx), _mm256_mul_ps(wy, ux), _mm256_mul_ps(wy, wx)};
 }
 
+// elements x .. x + 7 of row y of plane (b, n, c) of s, whose column stride is 1 or 0
+PFG_AVX2 inline __m256 row8(const Strided<float>& s, int64_t b, int n, int c, int y, int x) {
+  const float* row = s.plane(b, n, c) + y * s.sy;
+  return s.sx == 1 ? _mm256_loadu_ps(row + x) : _mm256_set1_ps(row[0]);
+}
+
 // bilinear_sample: p00 w00 + p01 w01 + p10 w10 + p11 w11, summed left to right
 PFG_AVX2 inline __m256 sample8(const float* plane, const Taps8& t) {
   __m256 v = _mm256_mul_ps(_mm256_i32gather_ps(plane, t.o00, 4), t.w00);
@@ -79,18 +87,15 @@ PFG_AVX2 void blend8(const WarpBlendKernel<float, float>& k, const FrameRows::Ro
   const float* f1 = p.flow1.plane(r.b, r.n, 0) + r.y * p.flow1.sy;
   const Taps8 t0 = taps8(f0, f0 + p.flow0.sc, r.y, x, p.wp, p.hp, static_cast<int>(p.i0.sy));
   const Taps8 t1 = taps8(f1, f1 + p.flow1.sc, r.y, x, p.wp, p.hp, static_cast<int>(p.i1.sy));
-  const __m256 m = _mm256_loadu_ps(p.mask.plane(r.b, r.n, 0) + r.y * p.mask.sy + x);
+  const __m256 m = row8(p.mask, r.b, r.n, 0, r.y, x);
   const __m256 um = _mm256_sub_ps(_mm256_set1_ps(1.0f), m);
   const bool fallback = p.fallback.data != nullptr;
-  const __m256 alpha = fallback ? _mm256_loadu_ps(p.fallback.plane(r.b, r.n, 0) + r.y * p.fallback.sy + x)
-                                : _mm256_setzero_ps();
+  const __m256 alpha = fallback ? row8(p.fallback, r.b, r.n, 0, r.y, x) : _mm256_setzero_ps();
   const __m256 t = _mm256_set1_ps(fallback ? p.times[r.n] : 0.0f);
   alignas(32) int32_t bytes[3][kLanes];
   for (int c = 0; c < 3; ++c) {
     const __m256 w0 = sample8(p.i0.plane(r.b, 0, c), t0), w1 = sample8(p.i1.plane(r.b, 0, c), t1);
-    const __m256 res = p.residual.data != nullptr
-                           ? _mm256_loadu_ps(p.residual.plane(r.b, r.n, c) + r.y * p.residual.sy + x)
-                           : _mm256_setzero_ps();
+    const __m256 res = p.residual.data != nullptr ? row8(p.residual, r.b, r.n, c, r.y, x) : _mm256_setzero_ps();
     __m256 v = _mm256_add_ps(_mm256_add_ps(_mm256_mul_ps(m, w0), _mm256_mul_ps(um, w1)), res);
     if (fallback) {
       const __m256 a = _mm256_loadu_ps(p.i0.plane(r.b, 0, c) + r.y * p.i0.sy + x);

@@ -12,7 +12,8 @@
 namespace pyframegan::cpu {
 namespace {
 
-constexpr size_t kAlign = size_t{2} << 20;  // a transparent huge page
+constexpr size_t kHugePage = size_t{2} << 20;  // a transparent huge page
+constexpr size_t kCacheLine = 64;
 
 class OutputPool {
  public:
@@ -28,9 +29,10 @@ class OutputPool {
         }
       }
     }
-    void* block = std::aligned_alloc(kAlign, (bytes + kAlign - 1) / kAlign * kAlign);
+    const size_t align = bytes >= kHugePage ? kHugePage : kCacheLine;
+    void* block = std::aligned_alloc(align, (bytes + align - 1) / align * align);
 #ifdef __linux__
-    if (block) madvise(block, bytes, MADV_HUGEPAGE);  // a hint only
+    if (block && align == kHugePage) madvise(block, bytes, MADV_HUGEPAGE);  // a hint only
 #endif
     return block;
   }

@@ -65,4 +65,23 @@ void for_each_pixel_cpu(const Kernel& kernel, int64_t rows, int64_t width) {
   });
 }
 
+// for_each_pixel_cpu with a row path: where `use_vector`, vector(k, row, x) makes pixels x .. x +
+// lanes - 1 (the CPU's SIMD paths, csrc/ops/cpu/*_rows.cpp), the kernel the pixels left over.
+template <typename Kernel, typename Vector>
+void for_each_pixel_vector(const Kernel& kernel, int64_t rows, int64_t width, int lanes, bool use_vector,
+                           const Vector& vector) {
+  if (rows <= 0 || width <= 0) return;
+  parallel_rows(rows, row_grain(width * ItemCost<Kernel>::value), [&](RowQueue& queue) {
+    const Kernel k = kernel;
+    for (int64_t begin, end; queue.next(begin, end);)
+      for (int64_t row = begin; row < end; ++row) {
+        const auto r = k.row(row);
+        int x = 0;
+        if (use_vector)
+          for (; x + lanes <= width; x += lanes) vector(k, r, x);
+        for (; x < static_cast<int>(width); ++x) k(r, x);
+      }
+  });
+}
+
 }  // namespace pyframegan

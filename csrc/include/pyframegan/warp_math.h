@@ -82,6 +82,7 @@ struct WarpBlendParams {
 // Rows (b, n, y) of the output frames [B, N, H, W, 3] (uint8, contiguous); a row is W pixels.
 template <typename T, typename F>
 struct WarpBlendKernel : FrameRows {
+  static constexpr int64_t kItemCost = 8;  // work per pixel, for the CPU's rows per chunk: two warps of 3 channels
   WarpBlendParams<T, F> p;
 
   PFG_HD void operator()(const Row& r, int x) const {

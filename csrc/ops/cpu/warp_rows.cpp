@@ -135,21 +135,11 @@ PFG_AVX2 void disagreement8(const WarpDisagreementKernel<float, float>& k, int64
 }  // namespace
 
 void warp_blend_rows(const WarpBlendKernel<float, float>& kernel, int64_t rows, int64_t width) {
-  if (rows <= 0 || width <= 0) return;
-  const bool vector = vector_path(kernel.p, true);
-  parallel_rows(rows, row_grain(width * 8), [&](RowQueue& queue) {
-    const auto k = kernel;
-    for (int64_t begin, end; queue.next(begin, end);)
-      for (int64_t row = begin; row < end; ++row) {
-        const auto r = k.row(row);
-        int x = 0;
 #ifdef PFG_CPU_X86
-        if (vector)
-          for (; x + kLanes <= width; x += kLanes) blend8(k, r, x);
+  for_each_pixel_vector(kernel, rows, width, kLanes, vector_path(kernel.p, true), blend8);
+#else
+  for_each_pixel_cpu(kernel, rows, width);
 #endif
-        for (; x < width; ++x) k(r, x);
-      }
-  });
 }
 
 // Rows: block rows (b, n, by); each is up to kBlock frame rows, summed per block in the kernel's

@@ -1,0 +1,12 @@
+// The CPU row path of dis_flow's densification; see dis_rows.cpp. cpu/kernels.cpp routes it here.
+#pragma once
+#include <cstdint>
+
+#include "pyframegan/dis_math.h"
+
+namespace pyframegan::cpu {
+
+// Every row of the kernel (rows in parallel, as for_each_pixel_cpu), the same flow.
+void densify_rows(const dis::DensifyKernel& kernel, int64_t rows, int64_t width);
+
+}  // namespace pyframegan::cpu

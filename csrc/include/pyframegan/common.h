@@ -5,8 +5,12 @@
 
 #if defined(__CUDACC__)
 #define PFG_HD __host__ __device__ __forceinline__
+#define PFG_HD_FLAT __host__ __device__ __forceinline__
 #else
 #define PFG_HD inline
+// always inlined on the host too: the CPU's SIMD row paths (target avx2) take such a function's
+// body into theirs, vector types and all
+#define PFG_HD_FLAT inline __attribute__((always_inline))
 #endif
 
 // `#pragma omp simd` for the host compiler's CPU loops (vectorising a float sum needs leave to

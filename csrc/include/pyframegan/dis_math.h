@@ -71,6 +71,18 @@ PFG_HD F4 sqrt4(const F4& v) {
 }
 PFG_HD float reduce4(const F4& l) { return (l[0] + l[1]) + (l[2] + l[3]); }
 
+// The refinement's SOR and system kernels are written once for any lane type V: F4 here (CPU and
+// GPU); the CPU's row path also runs them on 8 lanes (csrc/ops/cpu/dis_rows.cpp specialises these
+// for its 8-lane type). Lane-wise operations only, so any width gives the same bits.
+template <typename V> PFG_HD V vload(const float* p);
+template <typename V> PFG_HD V vsplat(float v);
+template <typename V> PFG_HD void vstore(float* p, const V& v);
+template <typename V> PFG_HD V vsqrt(const V& v);
+template <> PFG_HD F4 vload<F4>(const float* p) { return load4(p); }
+template <> PFG_HD F4 vsplat<F4>(float v) { return splat4(v); }
+template <> PFG_HD void vstore<F4>(float* p, const F4& v) { store4(p, v); }
+template <> PFG_HD F4 vsqrt<F4>(const F4& v) { return sqrt4(v); }
+
 // Rows (b, y) of [B, h, w] planes; a row is w pixels.
 struct Rows {
   int h;
@@ -703,50 +715,52 @@ struct SystemKernel : Rows {
   int w;
   float gamma, delta, epsilon;
 
-  PFG_HD void operator()(const PlaneRow& r, int g) const {
+  PFG_HD void operator()(const PlaneRow& r, int g) const { systems<F4>(r, g); }
+  // the systems of group g (F4), or of groups g and g + 1 (8 lanes)
+  template <typename V>
+  PFG_HD_FLAT void systems(const PlaneRow& r, int g) const {
     const int colour = static_cast<int>(r.b & 1);
     const Group q(h, w, r.b >> 1, colour, r.y, g);
     const int64_t P = q.P;
     const float *t = q.mine(terms, kTerms), *to = q.theirs(terms, kTerms);
-    auto term = [&](int k) { return load4(t + k * P); };
-    const F4 Ix = term(kIx), Iy = term(kIy), Iz = term(kIz), Ixx = term(kIxx), Ixy = term(kIxy), Iyy = term(kIyy);
-    const F4 Ixz = term(kIxz), Iyz = term(kIyz);
+    const V Ix = vload<V>(t + kIx * P), Iy = vload<V>(t + kIy * P), Iz = vload<V>(t + kIz * P), Ixx = vload<V>(t + kIxx * P), Ixy = vload<V>(t + kIxy * P), Iyy = vload<V>(t + kIyy * P);
+    const V Ixz = vload<V>(t + kIxz * P), Iyz = vload<V>(t + kIyz * P);
     const float* d = q.mine(dflow, 2);
-    const F4 du = load4(d), dv = load4(d + P);
-    const F4 zeta2 = splat4(kZeta * kZeta), eps2 = splat4(epsilon * epsilon);
+    const V du = vload<V>(d), dv = vload<V>(d + P);
+    const V zeta2 = vsplat<V>(kZeta * kZeta), eps2 = vsplat<V>(epsilon * epsilon);
     // brightness constancy
-    const F4 norm1 = term(kNorm);
-    const F4 ik1z = Iz + Ix * du + Iy * dv;
-    F4 weight = (splat4(delta / 2) / sqrt4(ik1z * ik1z / norm1 + eps2)) / norm1;
-    F4 a11 = weight * (Ix * Ix) + zeta2, a12 = weight * (Ix * Iy), a22 = weight * (Iy * Iy) + zeta2;
-    F4 b1 = splat4(0.0f) - weight * (Iz * Ix), b2 = splat4(0.0f) - weight * (Iz * Iy);
+    const V norm1 = vload<V>(t + kNorm * P);
+    const V ik1z = Iz + Ix * du + Iy * dv;
+    V weight = (vsplat<V>(delta / 2) / vsqrt<V>(ik1z * ik1z / norm1 + eps2)) / norm1;
+    V a11 = weight * (Ix * Ix) + zeta2, a12 = weight * (Ix * Iy), a22 = weight * (Iy * Iy) + zeta2;
+    V b1 = vsplat<V>(0.0f) - weight * (Iz * Ix), b2 = vsplat<V>(0.0f) - weight * (Iz * Iy);
     // gradient constancy (the quotients of the derivatives alone were made once, by DerivKernel)
-    const F4 norm = term(kNormX), norm2 = term(kNormY);
-    const F4 ik1zx = Ixz + Ixx * du + Ixy * dv, ik1zy = Iyz + Ixy * du + Iyy * dv;
-    weight = splat4(gamma / 2) / sqrt4(ik1zx * ik1zx / norm + ik1zy * ik1zy / norm2 + eps2);
-    a11 = a11 + weight * term(kQ11);
-    a12 = a12 + weight * term(kQ12);
-    a22 = a22 + weight * term(kQ22);
-    b1 = b1 - weight * term(kQB1);
-    b2 = b2 - weight * term(kQB2);
+    const V norm = vload<V>(t + kNormX * P), norm2 = vload<V>(t + kNormY * P);
+    const V ik1zx = Ixz + Ixx * du + Ixy * dv, ik1zy = Iyz + Ixy * du + Iyy * dv;
+    weight = vsplat<V>(gamma / 2) / vsqrt<V>(ik1zx * ik1zx / norm + ik1zy * ik1zy / norm2 + eps2);
+    a11 = a11 + weight * vload<V>(t + kQ11 * P);
+    a12 = a12 + weight * vload<V>(t + kQ12 * P);
+    a22 = a22 + weight * vload<V>(t + kQ22 * P);
+    b1 = b1 - weight * vload<V>(t + kQB1 * P);
+    b2 = b2 - weight * vload<V>(t + kQB2 * P);
     // smoothness: each edge (o, q) adds its weight to both ends' diagonal and w * (W(q) - W(o)) to
     // b(o); the weight is o's own for its right and lower edges, the neighbour's for the others. A
     // missing edge (the frame's border) has weight zero. Red pixels ((y + x) even) take their own
     // edge first, as OpenCV's red pass does: right, left, down, up; black ones left, right, up, down.
-    const F4 u = term(kU), v = term(kV);
+    const V u = vload<V>(t + kU * P), v = vload<V>(t + kV * P);
     const bool red = colour == 0;
     const int64_t nb[4] = {red ? q.right : q.left, red ? q.left : q.right, red ? q.down : q.up, red ? q.up : q.down};
-    const F4 w_r = term(kWR), w_l = load4(to + kWR * P + q.left), w_d = term(kWD), w_u = load4(to + kWD * P + q.up);
-    const F4 we[4] = {red ? w_r : w_l, red ? w_l : w_r, red ? w_d : w_u, red ? w_u : w_d};
+    const V w_r = vload<V>(t + kWR * P), w_l = vload<V>(to + kWR * P + q.left), w_d = vload<V>(t + kWD * P), w_u = vload<V>(to + kWD * P + q.up);
+    const V we[4] = {red ? w_r : w_l, red ? w_l : w_r, red ? w_d : w_u, red ? w_u : w_d};
     for (int e = 0; e < 4; ++e) {
-      b1 = b1 + we[e] * (load4(to + kU * P + nb[e]) - u);
-      b2 = b2 + we[e] * (load4(to + kV * P + nb[e]) - v);
+      b1 = b1 + we[e] * (vload<V>(to + kU * P + nb[e]) - u);
+      b2 = b2 + we[e] * (vload<V>(to + kV * P + nb[e]) - v);
       a11 = a11 + we[e];
       a22 = a22 + we[e];
     }
     float* s = q.mine(system, kSystem);
-    store4(s + kA11 * P, a11), store4(s + kA12 * P, a12), store4(s + kA22 * P, a22);
-    store4(s + kB1 * P, b1), store4(s + kB2 * P, b2);
+    vstore<V>(s + kA11 * P, a11), vstore<V>(s + kA12 * P, a12), vstore<V>(s + kA22 * P, a22);
+    vstore<V>(s + kB1 * P, b1), vstore<V>(s + kB2 * P, b2);
   }
 };
 
@@ -758,7 +772,10 @@ struct SorKernel : Rows {
   float* dflow;                 // [B, 2 colours, 2, plane]
   int w, colour;
 
-  PFG_HD void operator()(const PlaneRow& r, int g) const {
+  PFG_HD void operator()(const PlaneRow& r, int g) const { update<F4>(r, g); }
+  // dW of group g (F4), or of groups g and g + 1 (8 lanes)
+  template <typename V>
+  PFG_HD_FLAT void update(const PlaneRow& r, int g) const {
     const Group q(h, w, r.b, colour, r.y, g);
     const int64_t P = q.P;
     const float *s = q.mine(system, kSystem), *t = q.mine(terms, kTerms), *to = q.theirs(terms, kTerms);
@@ -766,16 +783,16 @@ struct SorKernel : Rows {
     float* dv = du + P;
     const float* ou = q.theirs(dflow, 2);  // the other colour's dW
     const float* ov = ou + P;
-    const F4 wl = load4(to + kWR * P + q.left), wr = load4(t + kWR * P), wu = load4(to + kWD * P + q.up);
-    const F4 wd = load4(t + kWD * P);
-    const F4 su = wl * load4(ou + q.left) + wr * load4(ou + q.right) + wu * load4(ou + q.up) + wd * load4(ou + q.down);
-    const F4 sv = wl * load4(ov + q.left) + wr * load4(ov + q.right) + wu * load4(ov + q.up) + wd * load4(ov + q.down);
-    const F4 omega = splat4(kOmega), a12 = load4(s + kA12 * P);
-    const F4 u0 = load4(du), v0 = load4(dv);
-    const F4 u = u0 + omega * ((su + load4(s + kB1 * P) - v0 * a12) / load4(s + kA11 * P) - u0);
-    const F4 v = v0 + omega * ((sv + load4(s + kB2 * P) - u * a12) / load4(s + kA22 * P) - v0);
-    store4(du, u);
-    store4(dv, v);
+    const V wl = vload<V>(to + kWR * P + q.left), wr = vload<V>(t + kWR * P), wu = vload<V>(to + kWD * P + q.up);
+    const V wd = vload<V>(t + kWD * P);
+    const V su = wl * vload<V>(ou + q.left) + wr * vload<V>(ou + q.right) + wu * vload<V>(ou + q.up) + wd * vload<V>(ou + q.down);
+    const V sv = wl * vload<V>(ov + q.left) + wr * vload<V>(ov + q.right) + wu * vload<V>(ov + q.up) + wd * vload<V>(ov + q.down);
+    const V omega = vsplat<V>(kOmega), a12 = vload<V>(s + kA12 * P);
+    const V u0 = vload<V>(du), v0 = vload<V>(dv);
+    const V u = u0 + omega * ((su + vload<V>(s + kB1 * P) - v0 * a12) / vload<V>(s + kA11 * P) - u0);
+    const V v = v0 + omega * ((sv + vload<V>(s + kB2 * P) - u * a12) / vload<V>(s + kA22 * P) - v0);
+    vstore<V>(du, u);
+    vstore<V>(dv, v);
   }
 };
 

@@ -31,8 +31,10 @@ struct CpuDriver {
   static void run(const WarpDisagreementKernel<float, float>& kernel, int64_t rows, int64_t width) {
     cpu::warp_disagreement_rows(kernel, rows, width);
   }
-  // dis_flow's densification: 8 pixels at a time (dis_rows.cpp), same math
+  // dis_flow's densification and refinement: 8 pixels at a time (dis_rows.cpp), same math
   static void run(const dis::DensifyKernel& kernel, int64_t rows, int64_t width) { cpu::densify_rows(kernel, rows, width); }
+  static void run(const dis::SorKernel& kernel, int64_t rows, int64_t width) { cpu::sor_rows(kernel, rows, width); }
+  static void run(const dis::SystemKernel& kernel, int64_t rows, int64_t width) { cpu::system_rows(kernel, rows, width); }
   // dis_flow: tasks in parallel (pairs, one per thread), nested calls inline
   static void run_tasks(int64_t tasks, c10::function_ref<void(int64_t)> task) { cpu::run_tasks(tasks, task); }
   // dis_flow's patch search: every stripe of every pair in parallel, each in its own order

@@ -102,28 +102,20 @@ PFG_AVX2 void system8(const dis::SystemKernel& k, const dis::PlaneRow& r, int g)
 
 }  // namespace
 
-void densify_rows(const dis::DensifyKernel& kernel, int64_t rows, int64_t width) {
 #ifdef PFG_CPU_X86
-  for_each_pixel_vector(kernel, rows, width, kLanes, have_avx2(), densify8);
-#else
-  for_each_pixel_cpu(kernel, rows, width);
-#endif
+void densify_rows(const dis::DensifyKernel& k, int64_t rows, int64_t width) {
+  for_each_pixel_vector(k, rows, width, kLanes, have_avx2(), densify8);
 }
-
-void sor_rows(const dis::SorKernel& kernel, int64_t rows, int64_t width) {
-#ifdef PFG_CPU_X86
-  for_each_pixel_vector(kernel, rows, width, 2, have_avx2(), sor8);
-#else
-  for_each_pixel_cpu(kernel, rows, width);
-#endif
+void sor_rows(const dis::SorKernel& k, int64_t rows, int64_t width) {
+  for_each_pixel_vector(k, rows, width, 2, have_avx2(), sor8);  // 2 groups of 4
 }
-
-void system_rows(const dis::SystemKernel& kernel, int64_t rows, int64_t width) {
-#ifdef PFG_CPU_X86
-  for_each_pixel_vector(kernel, rows, width, 2, have_avx2(), system8);
-#else
-  for_each_pixel_cpu(kernel, rows, width);
-#endif
+void system_rows(const dis::SystemKernel& k, int64_t rows, int64_t width) {
+  for_each_pixel_vector(k, rows, width, 2, have_avx2(), system8);
 }
+#else
+void densify_rows(const dis::DensifyKernel& k, int64_t rows, int64_t width) { for_each_pixel_cpu(k, rows, width); }
+void sor_rows(const dis::SorKernel& k, int64_t rows, int64_t width) { for_each_pixel_cpu(k, rows, width); }
+void system_rows(const dis::SystemKernel& k, int64_t rows, int64_t width) { for_each_pixel_cpu(k, rows, width); }
+#endif
 
 }  // namespace pyframegan::cpu

@@ -52,27 +52,15 @@ struct ItemCost : std::integral_constant<int64_t, 1> {};
 template <typename Kernel>
 struct ItemCost<Kernel, std::void_t<decltype(Kernel::kItemCost)>> : std::integral_constant<int64_t, Kernel::kItemCost> {};
 
-template <typename Kernel>
-void for_each_pixel_cpu(const Kernel& kernel, int64_t rows, int64_t width) {
-  if (rows <= 0 || width <= 0) return;
-  parallel_rows(rows, row_grain(width * ItemCost<Kernel>::value), [&](RowQueue& queue) {
-    const Kernel k = kernel;  // a private copy: the compiler knows output stores cannot change it
-    for (int64_t begin, end; queue.next(begin, end);)
-      for (int64_t row = begin; row < end; ++row) {
-        const auto r = k.row(row);
-        for (int x = 0; x < static_cast<int>(width); ++x) k(r, x);
-      }
-  });
-}
-
-// for_each_pixel_cpu with a row path: where `use_vector`, vector(k, row, x) makes pixels x .. x +
-// lanes - 1 (the CPU's SIMD paths, csrc/ops/cpu/*_rows.cpp), the kernel the pixels left over.
+// Every pixel of the kernel's rows, rows in parallel, pixels of a row in order; where `use_vector`,
+// vector(k, row, x) makes pixels x .. x + lanes - 1 (the CPU's SIMD row paths,
+// csrc/ops/cpu/*_rows.cpp) and the kernel the pixels left over.
 template <typename Kernel, typename Vector>
 void for_each_pixel_vector(const Kernel& kernel, int64_t rows, int64_t width, int lanes, bool use_vector,
                            const Vector& vector) {
   if (rows <= 0 || width <= 0) return;
   parallel_rows(rows, row_grain(width * ItemCost<Kernel>::value), [&](RowQueue& queue) {
-    const Kernel k = kernel;
+    const Kernel k = kernel;  // a private copy: the compiler knows output stores cannot change it
     for (int64_t begin, end; queue.next(begin, end);)
       for (int64_t row = begin; row < end; ++row) {
         const auto r = k.row(row);
@@ -82,6 +70,12 @@ void for_each_pixel_vector(const Kernel& kernel, int64_t rows, int64_t width, in
         for (; x < static_cast<int>(width); ++x) k(r, x);
       }
   });
+}
+
+// Every pixel by the kernel itself.
+template <typename Kernel>
+void for_each_pixel_cpu(const Kernel& kernel, int64_t rows, int64_t width) {
+  for_each_pixel_vector(kernel, rows, width, 1, false, [](const Kernel&, const auto&, int) {});
 }
 
 }  // namespace pyframegan

@@ -39,11 +39,6 @@ namespace {
 constexpr int kLanes = 8;
 
 #ifdef PFG_CPU_X86
-// clamp_to (common.h) on 8 lanes: v > lo ? (v < hi ? v : hi) : lo, NaN to lo
-PFG_AVX2 inline __m256 clamp8(__m256 v, __m256 lo, __m256 hi) {
-  return _mm256_blendv_ps(lo, _mm256_min_ps(v, hi), _mm256_cmp_ps(v, lo, _CMP_GT_OQ));
-}
-
 // DensifyKernel::operator() for pixels j .. j + 7 of row r
 PFG_AVX2 void densify8(const dis::DensifyKernel& k, const dis::DensifyRow& r, int j) {
   using dis::kBorder;
@@ -58,7 +53,7 @@ PFG_AVX2 void densify8(const dis::DensifyKernel& k, const dis::DensifyRow& r, in
   for (int l = 0; l < kLanes; ++l) first[l] = k.columns[j + l].first, last[l] = k.columns[j + l].last;
   const __m256i lo = _mm256_load_si256(reinterpret_cast<const __m256i*>(first));
   const __m256i hi = _mm256_load_si256(reinterpret_cast<const __m256i*>(last));
-  const __m256 jf = _mm256_cvtepi32_ps(_mm256_add_epi32(_mm256_set1_epi32(j), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7)));
+  const __m256 jf = _mm256_cvtepi32_ps(columns8(j));
   const __m256 zero = _mm256_setzero_ps(), one = _mm256_set1_ps(1.0f);
   const __m256 max_j = _mm256_set1_ps(static_cast<float>(lv.w) - 1.0f - dis::kEps);
   const float max_i = static_cast<float>(lv.h) - 1.0f - dis::kEps;

@@ -33,12 +33,6 @@ bool vector_path(const Params& p, bool blend) {
 }
 
 #ifdef PFG_CPU_X86
-// clamp_to (common.h) on 8 lanes: v > lo ? (v < hi ? v : hi) : lo, NaN to lo
-PFG_AVX2 inline __m256 clamp8(__m256 v, __m256 lo, __m256 hi) {
-  const __m256 upper = _mm256_min_ps(v, hi);  // v < hi ? v : hi
-  return _mm256_blendv_ps(lo, upper, _mm256_cmp_ps(v, lo, _CMP_GT_OQ));
-}
-
 // bilinear_taps + TapOffsets (warp_math.h) of frame pixels (y, x .. x + 7) displaced by the flow
 // rows fx, fy, in a plane of row stride sy
 struct Taps8 {
@@ -47,8 +41,7 @@ struct Taps8 {
 };
 
 PFG_AVX2 inline Taps8 taps8(const float* fx, const float* fy, int y, int x, int wp, int hp, int sy) {
-  const __m256i cols = _mm256_add_epi32(_mm256_set1_epi32(x), _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7));
-  __m256 sx = _mm256_add_ps(_mm256_cvtepi32_ps(cols), _mm256_loadu_ps(fx + x));
+  __m256 sx = _mm256_add_ps(_mm256_cvtepi32_ps(columns8(x)), _mm256_loadu_ps(fx + x));
   __m256 sy_ = _mm256_add_ps(_mm256_set1_ps(static_cast<float>(y)), _mm256_loadu_ps(fy + x));
   sx = clamp8(sx, _mm256_setzero_ps(), _mm256_set1_ps(static_cast<float>(wp - 1)));
   sy_ = clamp8(sy_, _mm256_setzero_ps(), _mm256_set1_ps(static_cast<float>(hp - 1)));

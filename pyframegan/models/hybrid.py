@@ -35,33 +35,11 @@ import torch.nn.functional as F
 from torch import nn
 
 from pyframegan.models.components import Components
-from pyframegan.models.flow import (at_times, check_times, conv, head, kaiming_with_zero_heads, linear_motion,
-                                    resize, resize_flow, resolve_times)
+from pyframegan.models.judge import Judge, judged
+from pyframegan.models.flow import (at_times, check_times, conv, head, kaiming_with_zero_heads, motion, resize,
+                                    resize_flow, resolve_times)
 from pyframegan.warp import backward_warp
 from pyframegan.ops import DIS_PRESETS, DISAGREEMENT_BLOCK, dis_flow, dis_params
-
-def motion(flows: torch.Tensor, times: torch.Tensor, b: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """Prior F_t0, F_t1 [b*n, 2, ...] (pair-major) of b pairs for the n ``times`` [1, n, 1, 1, 1]: linear motion
-    from [F01; F10] [2b, 2, ...], or quadratic motion (QVI, Xu et al. 2019) from [F01; F10; F0-; F1+]
-    [4b, 2, ...] with the frames before and after. Quadratic: the displacements from the inputs to t
-    are d0(t) = (F01 + F0-)/2 t² + (F01 - F0-)/2 t and d1 likewise from frame 1 with s = 1 - t, and
-    F_t0 = (1-t)(-d0) + t(F10 - d1), F_t1 = (1-t)(F01 - d0) - t d1, which with F0- = -F01 and
-    F1+ = -F10 is exactly the linear formula."""
-    if flows.shape[0] != 4 * b:
-        return linear_motion(flows, times)
-    # both are linear in the four flows: F = c01 F01 + c10 F10 + c0- F0- + c1+ F1+, the coefficients per
-    # time from d0 = a0 F01 + b0 F0-, a0 = (t² + t)/2, b0 = (t² - t)/2 (d1 likewise with s): one
-    # matrix product over the flows instead of a dozen full-resolution passes
-    t = times.flatten().to(flows.dtype)
-    s = 1 - t
-    a0, b0, a1, b1 = (t * t + t) * 0.5, (t * t - t) * 0.5, (s * s + s) * 0.5, (s * s - s) * 0.5
-    c_t0 = torch.stack([-s * a0, t * (1 - a1), -s * b0, -t * b1], 1)  # [n, 4]: F01, F10, F0-, F1+
-    c_t1 = torch.stack([s * (1 - a0), -t * a1, -s * b0, -t * b1], 1)
-    n = t.numel()
-    four = flows.reshape(4, b, -1).transpose(0, 1)  # [b, 4, 2*h*w]
-    shape = [b * n, 2, flows.shape[2], flows.shape[3]]
-    return torch.matmul(c_t0, four).reshape(shape), torch.matmul(c_t1, four).reshape(shape)  # [b, n, 2*h*w] each
-
 
 def warp_error(image: torch.Tensor, flow: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
     """[N, 1, 1, 1]: mean absolute difference of ``image`` warped by ``flow`` and ``reference``."""
@@ -136,7 +114,8 @@ class HybridInterpolator(nn.Module):
 
     def __init__(self, n_in: int = 2, n_out: int = 5, times: list[float] | None = None, ngf: int = 24,
                  scale: int = 4, preset: str = "medium", gate_bias: float = -2.0, learned: bool = True,
-                 guard_ratio: float = 1.25, guard_levels: float = 0.5, fallback: float = FALLBACK_STRENGTH):
+                 guard_ratio: float = 1.25, guard_levels: float = 0.5, fallback: float = FALLBACK_STRENGTH,
+                 judge: bool = False, judge_width: int = 32):
         super().__init__()
         if n_in != 2:
             raise ValueError(f"the hybrid generator interpolates between 2 frames, got n_in={n_in}")
@@ -153,10 +132,12 @@ class HybridInterpolator(nn.Module):
             raise ValueError(f"guard_ratio and guard_levels must be finite and >= 0, got {guard_ratio}, {guard_levels}")
         if not (math.isfinite(fallback) and 0 <= fallback <= 1):
             raise ValueError(f"fallback (the crossfade fallback's strength) must be in [0, 1], got {fallback}")
+        if not 4 <= judge_width <= 256:
+            raise ValueError(f"judge_width must be in [4, 256], got {judge_width}")
         self.config = {"arch": "hybrid", "n_in": 2, "n_out": n_out, "times": times, "ngf": ngf, "scale": scale,
                        "preset": preset, "gate_bias": gate_bias, "learned": bool(learned),
                        "guard_ratio": float(guard_ratio), "guard_levels": float(guard_levels),
-                       "fallback": float(fallback)}
+                       "fallback": float(fallback), "judge": bool(judge), "judge_width": int(judge_width)}
         # learned=False: DIS and the motion prior only, the U-Net not run (its output is zero, as untrained)
         self.learned = bool(learned)
         self.head_channels = OUT_CHANNELS + 1  # the network's output and the warps' disagreement
@@ -164,6 +145,8 @@ class HybridInterpolator(nn.Module):
         self.still_levels = STILL_LEVELS
         self.fallback = float(fallback)
         self.fallback_pool: int = FALLBACK_POOL
+        # the learned blend mask and fallback offsets (pyframegan.models.judge); None: not part of the model
+        self.judge = Judge(n_out, judge_width) if judge else None
         self.n_in, self.n_out, self.multiple = 2, n_out, 1
         self.scale, self.gate_bias = scale, float(gate_bias)
         self.agreement_inv = 1.0 / AGREEMENT
@@ -361,18 +344,32 @@ class HybridInterpolator(nn.Module):
         network is measured against."""
         flow = self.dis(x)
         q = [max(1, x.shape[2] // self.scale), max(1, x.shape[3] // self.scale)]
-        return self.frames(x, flow, flow.new_zeros(x.shape[0] * self.n_out, OUT_CHANNELS + 1, q[0], q[1]))[0]
+        return self.frames(x, flow, flow.new_zeros(x.shape[0] * self.n_out, OUT_CHANNELS + 1, q[0], q[1]), False)[0]
 
-    def frames(self, x: torch.Tensor, flow: torch.Tensor,
-               out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """:meth:`synthesize` from the DIS flows and the network's output."""
+    def frames(self, x: torch.Tensor, flow: torch.Tensor, out: torch.Tensor, use_judge: bool = True,
+               at: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """:meth:`synthesize` from the DIS flows and the network's output (without the judge, if it has
+        one, when ``use_judge`` is False), at the trained times or the n times ``at`` [n]."""
         b, h, w = x.shape[0], x.shape[2], x.shape[3]
-        n = self.n_out
-        ft0, ft1, mask, residual = self.learned_parts(flow, out, self.times, h, w)
+        times = self.times if at is None else at.to(self.times.device, self.times.dtype).view(1, -1, 1, 1, 1)
+        n = times.shape[1]
+        if at is not None and self.learned:
+            out = at_times(out, self.times.flatten(), times.flatten())
+        ft0, ft1, mask, residual = self.learned_parts(flow, out, times, h, w)
         i0, i1, w0, w1 = self.warped(x, ft0, ft1, n)  # warped once, for the frames and the fallback
+        judge = self.judge
+        if judge is None or not use_judge:
+            frames = mask * w0 + (1 - mask) * w1 + residual
+            if self.fallback > 0.0:
+                frames = frames + self.fallback_term(x, i0, i1, w0, w1, frames, times)
+            return frames.clamp(-1, 1).reshape(b, 3 * n, h, w), flow, ft0, ft1
+        alpha = fallback_weight(local_difference(w0, w1, self.fallback_pool),
+                                local_difference(i0[::n], i1[::n], self.fallback_pool).repeat_interleave(n, 0),
+                                self.fallback)
+        mask, alpha = judged(torch.logit(mask, 1e-6), alpha, judge(x, flow, self.times.flatten(), times.flatten()), h, w)
         frames = mask * w0 + (1 - mask) * w1 + residual
-        if self.fallback > 0.0:
-            frames = frames + self.fallback_term(x, i0, i1, w0, w1, frames, self.times)
+        tt = times.to(frames.dtype).expand(b, n, 1, 1, 1).reshape(-1, 1, 1, 1)
+        frames = frames + (torch.lerp(i0, i1, tt) - frames) * alpha
         return frames.clamp(-1, 1).reshape(b, 3 * n, h, w), flow, ft0, ft1
 
     @torch.jit.export
@@ -396,7 +393,15 @@ class HybridInterpolator(nn.Module):
         ft0, ft1, mask, residual = self.learned_parts(flow, out, tk, h, w)
         fallback: Optional[torch.Tensor] = None
         fallback_times: Optional[torch.Tensor] = None
-        if self.fallback > 0.0:
+        judge = self.judge
+        if judge is not None:
+            alpha = self.fallback_alpha(x, ft0, ft1, k)
+            tt = tk.expand(b, k, 1, 1, 1).reshape(b * k, 1, 1, 1)
+            mask, alpha = judged(torch.log((1 - tt) / tt) if not self.learned else torch.logit(mask.float(), 1e-6),
+                                 alpha, judge(x, flow, self.times.flatten(), times), h, w)
+            fallback = alpha.to(x.dtype).reshape(b, k, 1, h, w)
+            fallback_times = tk.flatten().float()
+        elif self.fallback > 0.0:
             fallback = self.fallback_alpha(x, ft0, ft1, k).to(x.dtype).reshape(b, k, 1, h, w)
             fallback_times = tk.flatten().float()
         return Components(ft0.reshape(b, k, 2, h, w), ft1.reshape(b, k, 2, h, w),

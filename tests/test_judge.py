@@ -30,8 +30,8 @@ def moving_square(h=64, w=96, dx=6):
     return a, b
 
 
-def perturbed_judge(scale=0.2):
-    g = hybrid(judge=True, judge_width=8)
+def perturbed_judge(scale=0.2, flows=False):
+    g = hybrid(judge=True, judge_width=8, judge_flows=flows)
     torch.manual_seed(1)
     with torch.no_grad():
         for p in g.judge.parameters():
@@ -54,11 +54,12 @@ def test_an_untrained_judge_changes_nothing(tmp_path):
         assert np.array_equal(u, v)
 
 
-def test_a_trained_judge_in_the_engine_matches_eager(tmp_path):
-    """The engine's path (the judge's mask and alpha into the fused warp_blend) gives the frames of
-    the model's Python composition, at the trained times and at other times; and the judge does change
-    them."""
-    g = perturbed_judge()
+@pytest.mark.parametrize("flows", [False, True])
+def test_a_trained_judge_in_the_engine_matches_eager(tmp_path, flows):
+    """The engine's path (the judge's mask, alpha and flow corrections into the fused warp_blend)
+    gives the frames of the model's Python composition, at the trained times and at other times; and
+    the judge does change them."""
+    g = perturbed_judge(flows=flows)
     a, b = moving_square()
     path = tmp_path / "judge.pt"
     export.export_generator(g, path)
@@ -86,23 +87,25 @@ def test_inconsistency_is_zero_for_a_rigid_motion_and_large_at_an_occlusion():
     assert o[..., 12:18, 19:25].min() > 2.5 and o[..., 25:, :].max() < 1e-5
 
 
-def test_the_judge_learns_where_to_fall_back(clip, lossless_video, tmp_path, monkeypatch):
-    """A short run on a synthetic clip: training windows are collected with their flows, the loss falls,
-    the best judge is kept, a killed run resumes, and the export is a model the engine runs."""
+@pytest.mark.parametrize("extra", [[], ["--flows", "--lambda-labels", "0.1"]])
+def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra):
+    """A short run on a synthetic clip (the judge alone, and with flow corrections taught by
+    pseudo-labels): training windows are collected with their flows, the best judge is kept, a killed
+    run resumes, and the export is a model the engine runs."""
     from pyframegan.data.sources import Source
     src = Source("clip", "video", lossless_video)
     monkeypatch.setattr(training, "default_sources",
                         lambda fetch=False, photos=False: ([src], [Source("clip", "video", lossless_video, 0.2)]))
     run = tmp_path / "run"
     args = ["--run-dir", str(run), "--steps", "6", "--per-span", "4", "--val-per-span", "2", "--batch-size", "2",
-            "--crop", "32", "--width", "8", "--val-every", "3", "--spans", "2,3"]
+            "--crop", "32", "--width", "8", "--val-every", "3", "--spans", "2,3"] + extra
     assert training.main(args) == 0
     best = torch.load(run / "best.pt", weights_only=True)
     assert best["step"] in (3, 6) and "span2" in best["validation"]
     assert training.main(args[:3] + ["12"] + args[4:] + ["--resume"]) == 0
     log = (run / "log.txt").read_text()
     assert "resumed at step 6" in log and "step 12 validation" in log
-    assert training.main(["--run-dir", str(run), "--width", "8", "--export", str(tmp_path / "m.pt")]) == 0
+    assert training.main(["--run-dir", str(run), "--export", str(tmp_path / "m.pt")]) == 0
     frames = Interpolator(tmp_path / "m.pt", device="cpu").interpolate(clip.frames()[0], clip.frames()[2], n=1)
     assert frames[0].shape == clip.frames()[0].shape
 
@@ -112,6 +115,7 @@ def test_the_judge_learns_where_to_fall_back(clip, lossless_video, tmp_path, mon
     (["--crop", "100"], "multiple of 8"),
     (["--spans", "1,2"], "--spans must be"),
     (["--lr", "nan"], "--lr must be"),
+    (["--lambda-labels", "1"], "needs --flows"),
 ])
 def test_bad_options(bad, message, capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:

@@ -35,7 +35,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pyframegan.models.components import Components
-from pyframegan.models.judge import Judge, judged
+from pyframegan.models.judge import Judge, judged, judged_flows, upsample
 from pyframegan.models.flow import (at_times, check_times, conv, head, kaiming_with_zero_heads, motion, resize,
                                     resize_flow, resolve_times)
 from pyframegan.warp import backward_warp
@@ -115,7 +115,7 @@ class HybridInterpolator(nn.Module):
     def __init__(self, n_in: int = 2, n_out: int = 5, times: list[float] | None = None, ngf: int = 24,
                  scale: int = 4, preset: str = "medium", gate_bias: float = -2.0, learned: bool = True,
                  guard_ratio: float = 1.25, guard_levels: float = 0.5, fallback: float = FALLBACK_STRENGTH,
-                 judge: bool = False, judge_width: int = 32):
+                 judge: bool = False, judge_width: int = 32, judge_flows: bool = False):
         super().__init__()
         if n_in != 2:
             raise ValueError(f"the hybrid generator interpolates between 2 frames, got n_in={n_in}")
@@ -137,7 +137,8 @@ class HybridInterpolator(nn.Module):
         self.config = {"arch": "hybrid", "n_in": 2, "n_out": n_out, "times": times, "ngf": ngf, "scale": scale,
                        "preset": preset, "gate_bias": gate_bias, "learned": bool(learned),
                        "guard_ratio": float(guard_ratio), "guard_levels": float(guard_levels),
-                       "fallback": float(fallback), "judge": bool(judge), "judge_width": int(judge_width)}
+                       "fallback": float(fallback), "judge": bool(judge), "judge_width": int(judge_width),
+                       "judge_flows": bool(judge_flows)}
         # learned=False: DIS and the motion prior only, the U-Net not run (its output is zero, as untrained)
         self.learned = bool(learned)
         self.head_channels = OUT_CHANNELS + 1  # the network's output and the warps' disagreement
@@ -146,7 +147,7 @@ class HybridInterpolator(nn.Module):
         self.fallback = float(fallback)
         self.fallback_pool: int = FALLBACK_POOL
         # the learned blend mask and fallback offsets (pyframegan.models.judge); None: not part of the model
-        self.judge = Judge(n_out, judge_width) if judge else None
+        self.judge = Judge(n_out, judge_width, flows=judge_flows) if judge else None
         self.n_in, self.n_out, self.multiple = 2, n_out, 1
         self.scale, self.gate_bias = scale, float(gate_bias)
         self.agreement_inv = 1.0 / AGREEMENT
@@ -347,17 +348,25 @@ class HybridInterpolator(nn.Module):
         return self.frames(x, flow, flow.new_zeros(x.shape[0] * self.n_out, OUT_CHANNELS + 1, q[0], q[1]), False)[0]
 
     def frames(self, x: torch.Tensor, flow: torch.Tensor, out: torch.Tensor, use_judge: bool = True,
-               at: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+               at: Optional[torch.Tensor] = None,
+               judge_out: Optional[torch.Tensor] = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
         """:meth:`synthesize` from the DIS flows and the network's output (without the judge, if it has
-        one, when ``use_judge`` is False), at the trained times or the n times ``at`` [n]."""
+        one, when ``use_judge`` is False), at the trained times or the n times ``at`` [n]; ``judge_out``:
+        the judge's output at those times, if the caller has it (training)."""
         b, h, w = x.shape[0], x.shape[2], x.shape[3]
         times = self.times if at is None else at.to(self.times.device, self.times.dtype).view(1, -1, 1, 1, 1)
         n = times.shape[1]
         if at is not None and self.learned:
             out = at_times(out, self.times.flatten(), times.flatten())
         ft0, ft1, mask, residual = self.learned_parts(flow, out, times, h, w)
-        i0, i1, w0, w1 = self.warped(x, ft0, ft1, n)  # warped once, for the frames and the fallback
         judge = self.judge
+        up = flow.new_zeros(1)
+        if judge is not None and use_judge:
+            if judge_out is None:
+                judge_out = judge(x, flow, self.times.flatten(), times.flatten())
+            up = upsample(judge_out, h, w)
+            ft0, ft1 = judged_flows(ft0, ft1, up)
+        i0, i1, w0, w1 = self.warped(x, ft0, ft1, n)  # warped once, for the frames and the fallback
         if judge is None or not use_judge:
             frames = mask * w0 + (1 - mask) * w1 + residual
             if self.fallback > 0.0:
@@ -366,7 +375,7 @@ class HybridInterpolator(nn.Module):
         alpha = fallback_weight(local_difference(w0, w1, self.fallback_pool),
                                 local_difference(i0[::n], i1[::n], self.fallback_pool).repeat_interleave(n, 0),
                                 self.fallback)
-        mask, alpha = judged(torch.logit(mask, 1e-6), alpha, judge(x, flow, self.times.flatten(), times.flatten()), h, w)
+        mask, alpha = judged(torch.logit(mask, 1e-6), alpha, up)
         frames = mask * w0 + (1 - mask) * w1 + residual
         tt = times.to(frames.dtype).expand(b, n, 1, 1, 1).reshape(-1, 1, 1, 1)
         frames = frames + (torch.lerp(i0, i1, tt) - frames) * alpha
@@ -395,10 +404,12 @@ class HybridInterpolator(nn.Module):
         fallback_times: Optional[torch.Tensor] = None
         judge = self.judge
         if judge is not None:
+            up = upsample(judge(x, flow, self.times.flatten(), times), h, w)
+            ft0, ft1 = judged_flows(ft0, ft1, up)
             alpha = self.fallback_alpha(x, ft0, ft1, k)
             tt = tk.expand(b, k, 1, 1, 1).reshape(b * k, 1, 1, 1)
             mask, alpha = judged(torch.log((1 - tt) / tt) if not self.learned else torch.logit(mask.float(), 1e-6),
-                                 alpha, judge(x, flow, self.times.flatten(), times), h, w)
+                                 alpha, up)
             fallback = alpha.to(x.dtype).reshape(b, k, 1, h, w)
             fallback_times = tk.flatten().float()
         elif self.fallback > 0.0:

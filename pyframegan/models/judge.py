@@ -28,7 +28,7 @@ from pyframegan.warp import backward_warp
 JUDGE_SCALE = 8  # the network's resolution divisor
 PAIR_CHANNELS = 13  # the two frames (6), F01 and F10 (4), the inputs' difference (1), both inconsistencies (2)
 TIME_CHANNELS = 13  # per time: both warps (6), F_t0 and F_t1 (4), their disagreement (1), inconsistencies at t (2)
-JUDGE_OUT = 2  # per time: blend-mask logit, fallback offset
+JUDGE_OUT = 2  # per time: blend-mask logit, fallback offset (and with ``flows``: corrections to F_t0 and F_t1, 4)
 
 
 def block(c_in: int, c_out: int, dilation: int) -> nn.Sequential:
@@ -45,13 +45,14 @@ def inconsistency(flow: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
 class Judge(nn.Module):
     """The learned blend mask and fallback offsets (module doc); ``width`` filters, 4 dilated layers."""
 
-    def __init__(self, n_out: int, width: int = 32, scale: int = JUDGE_SCALE):
+    def __init__(self, n_out: int, width: int = 32, scale: int = JUDGE_SCALE, flows: bool = False):
         super().__init__()
         self.n_out, self.scale = n_out, scale
-        self.time_channels, self.out_channels = TIME_CHANNELS, JUDGE_OUT  # TorchScript reads no globals
+        # TorchScript reads no globals
+        self.time_channels, self.out_channels = TIME_CHANNELS, JUDGE_OUT + (4 if flows else 0)
         self.net = nn.Sequential(block(PAIR_CHANNELS + TIME_CHANNELS * n_out, width, 1), block(width, width, 2),
                                  block(width, width, 4), block(width, width, 1))
-        self.out = head(width, JUDGE_OUT * n_out)
+        self.out = head(width, self.out_channels * n_out)
 
     def forward(self, x: torch.Tensor, flow: torch.Tensor, trained: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
         """[b*k, 2, h', w'] (pair-major, at 1/scale): dm and da for the k ``times`` [k] of the pairs ``x``
@@ -79,9 +80,25 @@ class Judge(nn.Module):
         return at_times(out, trained, times.to(out.device))
 
 
-def judged(mask_logit: torch.Tensor, alpha: torch.Tensor, out: torch.Tensor, h: int,
-           w: int) -> tuple[torch.Tensor, torch.Tensor]:
-    """(mask, alpha) [N, 1, h, w] from the prior mask logit (log((1-t)/t), [N, 1, 1, 1]), the rule's
-    fallback alpha [N, 1, h, w] and the judge's output [N, 2, h', w'] upsampled bilinearly."""
+def upsample(out: torch.Tensor, h: int, w: int) -> torch.Tensor:
+    """The judge's output [N, C, h', w'] upsampled bilinearly to h x w, its flow corrections (channels
+    2-5, if any) scaled to full-resolution pixels."""
     up = F.interpolate(out, size=[h, w], mode="bilinear", align_corners=False)
+    if out.shape[1] == 2:
+        return up
+    sx, sy = w / out.shape[3], h / out.shape[2]
+    scale = torch.tensor([1.0, 1.0, sx, sy, sx, sy], device=out.device, dtype=out.dtype)
+    return up * scale.view(1, 6, 1, 1)
+
+
+def judged_flows(ft0: torch.Tensor, ft1: torch.Tensor, up: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """F_t0, F_t1 [N, 2, h, w] with the judge's corrections (``up``: :func:`upsample`), if it makes any."""
+    if up.shape[1] == 2:
+        return ft0, ft1
+    return ft0 + up[:, 2:4], ft1 + up[:, 4:6]
+
+
+def judged(mask_logit: torch.Tensor, alpha: torch.Tensor, up: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(mask, alpha) [N, 1, h, w] from the prior mask logit (log((1-t)/t), [N, 1, 1, 1] or per pixel),
+    the rule's fallback alpha [N, 1, h, w] and the judge's output upsampled (:func:`upsample`)."""
     return torch.sigmoid(mask_logit + up[:, 0:1]), (alpha + up[:, 1:2]).clamp(0.0, 1.0)

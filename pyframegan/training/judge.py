@@ -27,12 +27,18 @@ from pathlib import Path
 
 import numpy as np
 import torch
+import torch.nn.functional as F
 
 from pyframegan.data.scenecut import find_cuts
 from pyframegan.data.sources import default_sources
 from pyframegan.evaluate import spread, valid_starts
 from pyframegan.files import atomic_write
 from pyframegan.models import build_generator
+from pyframegan.models.flow import motion
+from pyframegan.models.hybrid import PSEUDO_LABEL_SCALE, grey_levels
+from pyframegan.models.judge import JUDGE_SCALE
+from pyframegan.ops import dis_flow
+from pyframegan.warp import backward_warp
 
 MODEL = {"arch": "hybrid", "n_out": 5, "learned": False, "judge": True}
 
@@ -41,6 +47,37 @@ MODEL = {"arch": "hybrid", "n_out": 5, "learned": False, "judge": True}
 class Window:
     frames: torch.Tensor  # uint8 [K+1, 3, H, W]
     flow: torch.Tensor  # float32 [2, 2, H, W]: F01, F10 (pixels) of frames 0 and K
+    # pseudo-labels at the judge's resolution (with --lambda-labels): per target, the correction of the
+    # prior F_t0, F_t1 that DIS from the true frame finds [K-1, 2, 2, H/8, W/8] (the judge's pixels),
+    # and how well the label reproduces the true frame [K-1, 2, 1, H/8, W/8]
+    labels: torch.Tensor | None = None
+    label_weights: torch.Tensor | None = None
+
+
+def pseudo_labels(model, frames: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(labels, weights) of a window (see :class:`Window`) at full resolution: the DIS flows from each true
+    in-between frame to the two inputs minus the prior flows, and exp(-the label's warp error / 0.05)."""
+    k = frames.shape[0] - 1
+    unit = to_unit(frames)
+    truth, i0, i1 = unit[1:k], unit[0].expand(k - 1, 3, -1, -1), unit[k].expand(k - 1, 3, -1, -1)
+    g = grey_levels(truth)
+    found = dis_flow(torch.cat([g, g]), torch.cat([grey_levels(i0), grey_levels(i1)]), preset="medium")
+    times = (torch.arange(1, k, dtype=torch.float32) / k).view(1, k - 1, 1, 1, 1)
+    ft0, ft1 = motion(flow, times, 1)
+    l0, l1 = found[:k - 1], found[k - 1:]
+    w0 = torch.exp(-(backward_warp(i0, l0) - truth).abs().mean(1, keepdim=True) / PSEUDO_LABEL_SCALE)
+    w1 = torch.exp(-(backward_warp(i1, l1) - truth).abs().mean(1, keepdim=True) / PSEUDO_LABEL_SCALE)
+    return torch.stack([l0 - ft0, l1 - ft1], 1), torch.stack([w0, w1], 1)
+
+
+def to_judge_scale(labels: torch.Tensor, weights: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """Full-resolution labels [n, 2, 2, H, W] and weights (H, W multiples of 8) as 8x8 block means,
+    the labels weighted and in the judge's pixels."""
+    n = labels.shape[0]
+    s = JUDGE_SCALE
+    wsum = F.avg_pool2d(weights.flatten(0, 1), s)
+    lab = F.avg_pool2d((labels * weights).flatten(0, 1), s) / (wsum + 1e-6) / s
+    return lab.unflatten(0, (n, 2)), wsum.unflatten(0, (n, 2))
 
 
 def to_unit(frames: torch.Tensor) -> torch.Tensor:
@@ -48,10 +85,10 @@ def to_unit(frames: torch.Tensor) -> torch.Tensor:
 
 
 def collect(sources, spans: list[int], per_span: int, max_side: int, crop: int | None, model,
-            rng: random.Random, log) -> list[Window]:
+            rng: random.Random, log, labels: bool = False) -> list[Window]:
     """Windows of each span from each video source (``per_span`` spread over the clip, a random
-    offset), their DIS flows computed on the whole frame; cropped to ``crop`` (a multiple of 8,
-    random position) when given."""
+    offset), their DIS flows (and with ``labels`` their pseudo-labels) computed on the whole frame;
+    cropped to ``crop`` (a multiple of 8, random position) when given."""
     out: list[Window] = []
     for source in sources:
         if source.kind != "video":
@@ -68,29 +105,39 @@ def collect(sources, spans: list[int], per_span: int, max_side: int, crop: int |
                 w = torch.from_numpy(np.stack(frames[s:s + k + 1])).permute(0, 3, 1, 2).contiguous()
                 with torch.no_grad():
                     flow = model.dis(torch.cat([to_unit(w[0]), to_unit(w[k])]).unsqueeze(0))
+                    lab, lw = pseudo_labels(model, w, flow) if labels else (None, None)
                 h, wd = w.shape[2], w.shape[3]
-                if crop is not None and (h > crop or wd > crop):
+                if crop is not None:
                     ch, cw = min(crop, h // 8 * 8), min(crop, wd // 8 * 8)
                     y, x = rng.randrange(0, (h - ch) // 8 + 1) * 8, rng.randrange(0, (wd - cw) // 8 + 1) * 8
                     w, flow = w[:, :, y:y + ch, x:x + cw], flow[:, :, y:y + ch, x:x + cw]
-                out.append(Window(w.contiguous(), flow.contiguous()))
+                    if lab is not None:
+                        lab, lw = to_judge_scale(lab[..., y:y + ch, x:x + cw], lw[..., y:y + ch, x:x + cw])
+                out.append(Window(w.contiguous(), flow.contiguous(), lab, lw))
         log(f"{source}: {len(frames)} frames, {len(cuts)} cuts, {len(out)} windows so far")
     return out
 
 
-def augment(win: Window, rng: random.Random) -> tuple[torch.Tensor, torch.Tensor]:
-    """(frames uint8 [K+1, 3, H, W], flow [2, 2, H, W]) flipped left-right and/or reversed in time."""
-    frames, flow = win.frames, win.flow
+def augment(win: Window, rng: random.Random) -> Window:
+    """The window flipped left-right and/or reversed in time (a label of the time t from frame 0
+    is then one of the time 1 - t from frame 1)."""
+    frames, flow, lab, lw = win.frames, win.flow, win.labels, win.label_weights
     if rng.random() < 0.5:
-        frames, flow = frames.flip(3), flow.flip(3) * torch.tensor([-1.0, 1.0]).view(1, 2, 1, 1)
+        x_neg = torch.tensor([-1.0, 1.0]).view(2, 1, 1)
+        frames, flow = frames.flip(3), flow.flip(3) * x_neg
+        if lab is not None and lw is not None:
+            lab, lw = lab.flip(-1) * x_neg, lw.flip(-1)
     if rng.random() < 0.5:
         frames, flow = frames.flip(0), flow.flip(0)
-    return frames, flow
+        if lab is not None and lw is not None:
+            lab, lw = lab.flip(0).flip(1), lw.flip(0).flip(1)
+    return Window(frames, flow, lab, lw)
 
 
-def compose(model, frames: torch.Tensor, flow: torch.Tensor, use_judge: bool = True) -> tuple[torch.Tensor, torch.Tensor]:
+def compose(model, frames: torch.Tensor, flow: torch.Tensor, use_judge: bool = True,
+            judge_out: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
     """(predicted, true) in-between frames [B, K-1, 3, H, W] of windows [B, K+1, 3, H, W] (uint8) with
-    their flows [B, 2, 2, H, W]."""
+    their flows [B, 2, 2, H, W] (and the judge's output at their times, when the caller has it)."""
     b, k1 = frames.shape[0], frames.shape[1]
     k = k1 - 1
     x = torch.cat([to_unit(frames[:, 0]), to_unit(frames[:, k])], 1)
@@ -99,7 +146,7 @@ def compose(model, frames: torch.Tensor, flow: torch.Tensor, use_judge: bool = T
     h, w = x.shape[2], x.shape[3]
     q = [max(1, h // model.scale), max(1, w // model.scale)]
     out = f.new_zeros(b * (k - 1), model.head_channels, q[0], q[1])  # the U-Net is off (learned=False): zero
-    pred = model.frames(x, f, out, use_judge, times)[0].reshape(b, k - 1, 3, h, w)
+    pred = model.frames(x, f, out, use_judge, times, judge_out)[0].reshape(b, k - 1, 3, h, w)
     return pred, to_unit(frames[:, 1:k])
 
 
@@ -148,6 +195,9 @@ def parse_args(argv):
     p.add_argument("--per-span", type=int, default=100, help="windows of each span from each training clip")
     p.add_argument("--val-per-span", type=int, default=16)
     p.add_argument("--width", type=int, default=32)
+    p.add_argument("--flows", action="store_true", help="the judge also corrects the in-between flows F_t0, F_t1")
+    p.add_argument("--lambda-labels", type=float, default=0.0,
+                   help="with --flows: the weight of the pseudo-label loss (DIS flows from the true in-between frames)")
     p.add_argument("--val-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
@@ -166,6 +216,10 @@ def parse_args(argv):
         p.error(f"--lr must be in (0, 1), got {args.lr}")
     if not (math.isfinite(args.ema) and 0 <= args.ema < 1):
         p.error(f"--ema must be in [0, 1), got {args.ema}")
+    if not (math.isfinite(args.lambda_labels) and args.lambda_labels >= 0):
+        p.error(f"--lambda-labels must be >= 0, got {args.lambda_labels}")
+    if args.lambda_labels > 0 and not args.flows:
+        p.error("--lambda-labels needs --flows (the labels teach the flow corrections)")
     if args.crop % 8:
         p.error(f"--crop must be a multiple of 8, got {args.crop}")
     args.span_list = spans
@@ -184,9 +238,11 @@ def main(argv=None) -> int:
         logf.write(line + "\n")
         logf.flush()
 
-    model = build_generator({**MODEL, "judge_width": args.width})
+    config = {**MODEL, "judge_width": args.width, "judge_flows": args.flows}
+    model = build_generator(config)
     if args.export:
         best = torch.load(run / "best.pt", weights_only=True)
+        model = build_generator(best["config"])
         model.judge.load_state_dict(best["judge"])
         from pyframegan.export import export_generator
         export_generator(model, args.export)
@@ -197,7 +253,8 @@ def main(argv=None) -> int:
     rng = random.Random(args.seed)
     train_sources, val_sources = default_sources(fetch=False, photos=False)
     t0 = time.time()
-    train = collect(train_sources, args.span_list, args.per_span, args.max_side, args.crop, model, rng, log)
+    train = collect(train_sources, args.span_list, args.per_span, args.max_side, args.crop, model, rng, log,
+                    labels=args.lambda_labels > 0)
     val = collect([s for s in val_sources if s.kind == "video" and s.start > 0], [2, 6], args.val_per_span,
                   args.max_side, None, model, rng, log)
     log(f"{len(train)} training and {len(val)} validation windows in {time.time() - t0:.0f} s")
@@ -206,7 +263,7 @@ def main(argv=None) -> int:
         by_span.setdefault(win.frames.shape[0] - 1, []).append(win)
     opt = torch.optim.Adam(model.judge.parameters(), lr=args.lr)
     # the moving average of the weights is what is validated and kept: single steps swing the frames
-    ema = build_generator({**MODEL, "judge_width": args.width})
+    ema = build_generator(config)
     ema.judge.load_state_dict(model.judge.state_dict())
     step, best_gain = 0, -math.inf
     if args.resume and (run / "last.pt").exists():
@@ -229,13 +286,21 @@ def main(argv=None) -> int:
         k = rng.choice(spans)
         group = by_span[k]
         batch = [augment(group[rng.randrange(len(group))], rng) for _ in range(args.batch_size)]
-        h = min(f.shape[2] for f, _ in batch)
-        w = min(f.shape[3] for f, _ in batch)
-        frames = torch.stack([f[:, :, :h, :w] for f, _ in batch])
-        flow = torch.stack([fl[:, :, :h, :w] for _, fl in batch])
-        pred, truth = compose(model, frames, flow)
+        h = min(win.frames.shape[2] for win in batch) // 8 * 8
+        w = min(win.frames.shape[3] for win in batch) // 8 * 8
+        frames = torch.stack([win.frames[:, :, :h, :w] for win in batch])
+        flow = torch.stack([win.flow[:, :, :h, :w] for win in batch])
+        x = torch.cat([to_unit(frames[:, 0]), to_unit(frames[:, k])], 1)
+        times = torch.arange(1, k, dtype=torch.float32) / k
+        out = model.judge(x, torch.cat([flow[:, 0], flow[:, 1]]), model.times.flatten(), times)
+        pred, truth = compose(model, frames, flow, True, out)
         psnr = frame_psnr(pred, truth)
         loss = -psnr.mean()
+        if args.lambda_labels > 0:
+            lab = torch.cat([win.labels[..., :h // 8, :w // 8] for win in batch])  # [B*(K-1), 2, 2, h', w']
+            lw = torch.cat([win.label_weights[..., :h // 8, :w // 8] for win in batch])
+            pred_flow = out[:, 2:6].unflatten(1, (2, 2))
+            loss = loss + args.lambda_labels * (lw * torch.sqrt(((pred_flow - lab) ** 2).sum(2, keepdim=True) + 1e-6)).mean()
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
@@ -254,7 +319,7 @@ def main(argv=None) -> int:
             if result["gain"] > best_gain:
                 best_gain = result["gain"]
                 best = {"judge": ema.judge.state_dict(), "step": step, "gain": best_gain, "validation": result,
-                        "config": {**MODEL, "judge_width": args.width}}
+                        "config": config}
                 atomic_write(run / "best.pt", lambda f: torch.save(best, f))
             last = {"judge": model.judge.state_dict(), "ema": ema.judge.state_dict(), "opt": opt.state_dict(), "step": step,
                     "best_gain": best_gain, "rng": rng.getstate(), "torch_rng": torch.get_rng_state()}

@@ -87,7 +87,7 @@ def test_inconsistency_is_zero_for_a_rigid_motion_and_large_at_an_occlusion():
     assert o[..., 12:18, 19:25].min() > 2.5 and o[..., 25:, :].max() < 1e-5
 
 
-@pytest.mark.parametrize("extra", [[], ["--flows", "--lambda-labels", "0.1"]])
+@pytest.mark.parametrize("extra", [["--keep", "48"], ["--flows", "--lambda-labels", "0.1"]])
 def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra):
     """A short run on a synthetic clip (the judge alone, and with flow corrections taught by
     pseudo-labels): training windows are collected with their flows, the best judge is kept, a killed
@@ -116,6 +116,7 @@ def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra
     (["--spans", "1,2"], "--spans must be"),
     (["--lr", "nan"], "--lr must be"),
     (["--lambda-labels", "1"], "needs --flows"),
+    (["--keep", "100"], "--keep must be"),
 ])
 def test_bad_options(bad, message, capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:

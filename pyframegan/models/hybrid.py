@@ -19,6 +19,10 @@
 5. The crossfade fallback (not learned, ``fallback``; chosen on training clips): where the warps
    disagree about as much as the inputs do, the frame moves toward the crossfade (see
    :func:`crossfade_fallback`).
+6. The judge (learned, ``judge``; :mod:`pyframegan.models.judge`): a small network at 1/8 resolution
+   that corrects, per time, the blend mask and the fallback's alpha (and with ``judge_flows`` the
+   flows F_t0, F_t1), from both warps, the prior flows and the DIS flows' forward-backward
+   inconsistency. Zero-initialised like the U-Net's heads; trained by :mod:`pyframegan.training.judge`.
 
 The correction, mask and residual heads start at zero, so an untrained model with ``fallback=0``
 *is* DIS with the linear-motion warp (the ``dis`` baseline of ``pyframegan evaluate``), and training starts exactly

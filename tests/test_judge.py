@@ -122,3 +122,15 @@ def test_bad_options(bad, message, capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         training.parse_args(["--run-dir", str(tmp_path)] + bad)
     assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+@pytest.mark.parametrize("dtype", ["float16", "bfloat16"])
+def test_the_judge_runs_in_half_precision(tmp_path, dtype):
+    """The engine may run the model in fp16 / bf16: the judge's convolutions follow, and the frames stay
+    close to float32's."""
+    path = tmp_path / "judge.pt"
+    export.export_generator(perturbed_judge(), path)
+    a, b = moving_square()
+    full = np.stack(Interpolator(path, device="cpu").interpolate(a, b, n=3)).astype(int)
+    half = np.stack(Interpolator(path, device="cpu", dtype=dtype).interpolate(a, b, n=3)).astype(int)
+    assert np.abs(full - half).mean() < 2.0

@@ -74,7 +74,8 @@ class Judge(nn.Module):
         per_time = torch.cat([w0[:, :3], w1[:, :3], t0, t1, dw, w0[:, 3:], w1[:, 3:]], 1)
         z = torch.cat([i0, i1, f01, f10, (i0 - i1).abs().mean(1, keepdim=True), o0, o1,
                        per_time.reshape(b, n * self.time_channels, q[0], q[1])], 1)
-        out = self.out(self.net(z)).reshape(b * n, self.out_channels, q[0], q[1])
+        # features in float32; the convolutions in their own dtype (the engine may run the model in fp16 / bf16)
+        out = self.out(self.net(z.to(self.out.weight.dtype))).float().reshape(b * n, self.out_channels, q[0], q[1])
         if times.numel() == n and bool(torch.equal(times.to(trained.device, trained.dtype), trained)):
             return out
         return at_times(out, trained, times.to(out.device))

@@ -18,7 +18,7 @@
 
 5. The crossfade fallback (not learned, ``fallback``; chosen on training clips): where the warps
    disagree about as much as the inputs do, the frame moves toward the crossfade (see
-   :func:`crossfade_fallback`).
+   :func:`fallback_weight` and :meth:`HybridInterpolator.rule_alpha`).
 6. The judge (learned, ``judge``; :mod:`pyframegan.models.judge`): a small network at 1/8 resolution
    that corrects, per time, the blend mask and the fallback's alpha (and with ``judge_flows`` the
    flows F_t0, F_t1), from both warps, the prior flows and the DIS flows' forward-backward
@@ -90,17 +90,6 @@ def fallback_weight(dw: torch.Tensor, df: torch.Tensor, strength: float, eps: fl
     inputs (``df`` may broadcast over ``dw``)."""
     dw2 = dw * dw
     return dw2.div_(dw2 + df * df + eps).mul_(strength)
-
-
-def crossfade_fallback(a: torch.Tensor, b: torch.Tensor, w0: torch.Tensor, w1: torch.Tensor,
-                       composed: torch.Tensor, t: torch.Tensor, df: torch.Tensor, strength: float,
-                       pool: int = FALLBACK_POOL, eps: float = FALLBACK_EPS) -> torch.Tensor:
-    """alpha * (crossfade - composed): what to add to ``composed`` (the frames [N, 3, H, W] made from
-    the warps ``w0``, ``w1`` of the inputs ``a``, ``b`` at times ``t`` [N, 1, 1, 1]) to move it toward
-    the crossfade (see above); ``df`` is ``local_difference(a, b, pool)``. The engine's path computes
-    the same alpha from :func:`pyframegan.ops.warp_disagreement` and applies it in ``warp_blend``."""
-    alpha = fallback_weight(local_difference(w0, w1, pool), df, strength, eps)
-    return (torch.lerp(a, b, t) - composed).mul_(alpha)
 
 
 def grey_levels(x: torch.Tensor) -> torch.Tensor:
@@ -303,28 +292,27 @@ class HybridInterpolator(nn.Module):
         a, b = xf[:, :3].repeat_interleave(n, 0), xf[:, 3:6].repeat_interleave(n, 0)
         return a, b, backward_warp(a, ft0), backward_warp(b, ft1)
 
-    def fallback_term(self, x: torch.Tensor, a: torch.Tensor, b: torch.Tensor, w0: torch.Tensor, w1: torch.Tensor,
-                      composed: torch.Tensor, times: torch.Tensor) -> torch.Tensor:
-        """:func:`crossfade_fallback` for the frames ``composed`` at the n ``times`` [1, n, 1, 1, 1]
-        (the inputs' difference once a pair)."""
-        n = times.shape[1]
+    def rule_alpha(self, x: torch.Tensor, w0: torch.Tensor, w1: torch.Tensor, n: int) -> torch.Tensor:
+        """The crossfade fallback's alpha [b*n, 1, h, w] from the inputs ``x`` warped to the n times,
+        ``w0``, ``w1`` [b*n, 3, h, w] (the inputs' difference once a pair); :meth:`fallback_alpha` is the
+        engine's path to the same alpha."""
         xf = x.float()
         df = local_difference(xf[:, :3], xf[:, 3:6], self.fallback_pool).repeat_interleave(n, 0)
-        tt = times.to(xf.dtype).expand(x.shape[0], n, 1, 1, 1).reshape(-1, 1, 1, 1)
-        return crossfade_fallback(a, b, w0, w1, composed, tt, df, self.fallback, self.fallback_pool)
+        return fallback_weight(local_difference(w0, w1, self.fallback_pool), df, self.fallback)
 
     def learned_parts(self, flow: torch.Tensor, out: torch.Tensor, times: torch.Tensor, h: int,
                       w: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """F_t0, F_t1, mask, residual [b*n, C, h, w] for the n ``times`` [1, n, 1, 1, 1] from the DIS
-        flows [2b or, with context, 4b, 2, h, w] and the network's output [b*n, 9, h', w']: the linear
+        """F_t0, F_t1 [b*n, 2, h, w], the blend mask's logit ([b*n, 1, 1, 1] while the network is off,
+        else [b*n, 1, h, w]) and the residual [b*n, 3, h, w] for the n ``times`` [1, n, 1, 1, 1] from the
+        DIS flows [2b or, with context, 4b, 2, h, w] and the network's output [b*n, 9, h', w']: the linear
         (or quadratic) motion of the DIS flows and the network's gated corrections (no fallback)."""
         full = [h, w]
         b, n = out.shape[0] // times.shape[1], times.shape[1]
         ft0, ft1 = motion(flow, times, b)
         tt = times.to(out.dtype).expand(b, n, 1, 1, 1).reshape(b * n, 1, 1, 1)
         if not self.learned:  # the network's output is zero: the same values, without full-resolution passes
-            mask = torch.sigmoid(torch.log((1 - tt) / tt)).expand(b * n, 1, h, w)  # x + 0 is x: the same mask
-            return ft0, ft1, mask, torch.zeros(1, 1, 1, 1, device=out.device, dtype=out.dtype).expand(b * n, 3, h, w)
+            return ft0, ft1, torch.log((1 - tt) / tt), torch.zeros(1, 1, 1, 1, device=out.device,
+                                                                   dtype=out.dtype).expand(b * n, 3, h, w)
         # gated at the network's resolution, then one upsampling of the 8 gated channels (the flow
         # corrections scaled to full-resolution pixels)
         gate = torch.sigmoid(out[:, 8:9] + self.gate_bias) * (out[:, 9:10] * self.agreement_inv).clamp(max=1.0)
@@ -332,8 +320,7 @@ class HybridInterpolator(nn.Module):
         scale = torch.tensor([sx, sy, sx, sy, 1.0, 1.0, 1.0, 1.0], device=out.device, dtype=out.dtype)
         gated = gate * out[:, :8] * scale.view(1, 8, 1, 1)
         up = resize(gated, full) if out.shape[2] != h or out.shape[3] != w else gated
-        mask = torch.sigmoid(up[:, 4:5] + torch.log((1 - tt) / tt))
-        return ft0 + up[:, 0:2], ft1 + up[:, 2:4], mask, up[:, 5:8]
+        return ft0 + up[:, 0:2], ft1 + up[:, 2:4], up[:, 4:5] + torch.log((1 - tt) / tt), up[:, 5:8]
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.synthesize(x)[0]
@@ -362,27 +349,25 @@ class HybridInterpolator(nn.Module):
         n = times.shape[1]
         if at is not None and self.learned:
             out = at_times(out, self.times.flatten(), times.flatten())
-        ft0, ft1, mask, residual = self.learned_parts(flow, out, times, h, w)
+        ft0, ft1, logit, residual = self.learned_parts(flow, out, times, h, w)
         judge = self.judge
-        up = flow.new_zeros(1)
+        up: Optional[torch.Tensor] = None
         if judge is not None and use_judge:
             if judge_out is None:
                 judge_out = judge(x, flow, self.times.flatten(), times.flatten())
             up = upsample(judge_out, h, w)
             ft0, ft1 = judged_flows(ft0, ft1, up)
         i0, i1, w0, w1 = self.warped(x, ft0, ft1, n)  # warped once, for the frames and the fallback
-        if judge is None or not use_judge:
-            frames = mask * w0 + (1 - mask) * w1 + residual
-            if self.fallback > 0.0:
-                frames = frames + self.fallback_term(x, i0, i1, w0, w1, frames, times)
-            return frames.clamp(-1, 1).reshape(b, 3 * n, h, w), flow, ft0, ft1
-        alpha = fallback_weight(local_difference(w0, w1, self.fallback_pool),
-                                local_difference(i0[::n], i1[::n], self.fallback_pool).repeat_interleave(n, 0),
-                                self.fallback)
-        mask, alpha = judged(torch.logit(mask, 1e-6), alpha, up)
+        mask = torch.sigmoid(logit)
+        alpha: Optional[torch.Tensor] = None
+        if self.fallback > 0.0 or up is not None:
+            alpha = self.rule_alpha(x, w0, w1, n)
+            if up is not None:
+                mask, alpha = judged(logit, alpha, up)
         frames = mask * w0 + (1 - mask) * w1 + residual
-        tt = times.to(frames.dtype).expand(b, n, 1, 1, 1).reshape(-1, 1, 1, 1)
-        frames = frames + (torch.lerp(i0, i1, tt) - frames) * alpha
+        if alpha is not None:  # toward the crossfade
+            tt = times.to(frames.dtype).expand(b, n, 1, 1, 1).reshape(-1, 1, 1, 1)
+            frames = frames + (torch.lerp(i0, i1, tt) - frames).mul_(alpha)
         return frames.clamp(-1, 1).reshape(b, 3 * n, h, w), flow, ft0, ft1
 
     @torch.jit.export
@@ -403,21 +388,20 @@ class HybridInterpolator(nn.Module):
             out = at_times(self.network(x, flow).float(), self.times.flatten(), times.to(flow.device))
         else:  # the network's output is zero at every time: only its shape is read
             out = flow.new_zeros(1, 1, 1, 1).expand(b * k, self.head_channels, 1, 1)
-        ft0, ft1, mask, residual = self.learned_parts(flow, out, tk, h, w)
-        fallback: Optional[torch.Tensor] = None
-        fallback_times: Optional[torch.Tensor] = None
+        ft0, ft1, logit, residual = self.learned_parts(flow, out, tk, h, w)
         judge = self.judge
+        up: Optional[torch.Tensor] = None
         if judge is not None:
             up = upsample(judge(x, flow, self.times.flatten(), times), h, w)
             ft0, ft1 = judged_flows(ft0, ft1, up)
+        mask = torch.sigmoid(logit).expand(b * k, 1, h, w)
+        fallback: Optional[torch.Tensor] = None
+        fallback_times: Optional[torch.Tensor] = None
+        if self.fallback > 0.0 or up is not None:
             alpha = self.fallback_alpha(x, ft0, ft1, k)
-            tt = tk.expand(b, k, 1, 1, 1).reshape(b * k, 1, 1, 1)
-            mask, alpha = judged(torch.log((1 - tt) / tt) if not self.learned else torch.logit(mask.float(), 1e-6),
-                                 alpha, up)
+            if up is not None:
+                mask, alpha = judged(logit, alpha, up)
             fallback = alpha.to(x.dtype).reshape(b, k, 1, h, w)
-            fallback_times = tk.flatten().float()
-        elif self.fallback > 0.0:
-            fallback = self.fallback_alpha(x, ft0, ft1, k).to(x.dtype).reshape(b, k, 1, h, w)
             fallback_times = tk.flatten().float()
         return Components(ft0.reshape(b, k, 2, h, w), ft1.reshape(b, k, 2, h, w),
                           mask.to(x.dtype).reshape(b, k, 1, h, w), residual.to(x.dtype).reshape(b, k, 3, h, w),
@@ -427,28 +411,38 @@ class HybridInterpolator(nn.Module):
 PSEUDO_LABEL_SCALE = 0.05  # a pseudo-label's weight is exp(-its warp error / this), errors in [-1, 1] units
 
 
-def pseudo_label_loss(inputs: torch.Tensor, targets: torch.Tensor, ft0: torch.Tensor,
-                      ft1: torch.Tensor) -> torch.Tensor:
-    """The privileged flow loss of the IFRNet / RIFE-teacher pattern: DIS flows from each *true*
-    in-between frame to the two inputs are pseudo-labels for the model's final F_t0, F_t1
-    [b*n, 2, H, W] (pair-major); each pixel's term (Charbonnier of the difference, in pixels) is
-    weighted by exp(-e / 0.05), e the mean absolute error of the input warped by the label against
-    the true frame, so labels that do not reproduce it (occlusions, DIS failures) count little.
-    ``inputs`` [b, 6, H, W], ``targets`` [b, 3n, H, W] in [-1, 1]."""
+@torch.no_grad()
+def pseudo_labels(inputs: torch.Tensor, targets: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The privileged labels of the IFRNet / RIFE-teacher pattern for the pairs ``inputs`` [b, 6, H, W]
+    and their true in-between frames ``targets`` [b, 3n, H, W] (in [-1, 1]): (L_t0, L_t1, W_t0, W_t1)
+    [b*n, 2 or 1, H, W] (pair-major), the DIS flows from each true frame to the two inputs and each
+    pixel's weight exp(-e / 0.05), e the mean absolute error of the input warped by the label against
+    the true frame (labels that do not reproduce it, at occlusions or DIS failures, weigh little)."""
     b, h, w = inputs.shape[0], inputs.shape[2], inputs.shape[3]
     n = targets.shape[1] // 3
-    with torch.no_grad():
-        truth = targets.reshape(b * n, 3, h, w)
-        i0, i1 = inputs[:, :3].repeat_interleave(n, 0), inputs[:, 3:6].repeat_interleave(n, 0)
-        gt = grey_levels(truth)
-        labels = dis_flow(torch.cat([gt, gt]), torch.cat([grey_levels(i0), grey_levels(i1)]), preset="medium")
-        l0, l1 = labels[:b * n], labels[b * n:]
-        w0 = torch.exp(-(backward_warp(i0, l0) - truth).abs().mean(1, keepdim=True) / PSEUDO_LABEL_SCALE)
-        w1 = torch.exp(-(backward_warp(i1, l1) - truth).abs().mean(1, keepdim=True) / PSEUDO_LABEL_SCALE)
-    def term(pred: torch.Tensor, label: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
-        return (weight * torch.sqrt(((pred - label) ** 2).sum(1, keepdim=True) + 1e-6)).mean()
+    truth = targets.reshape(b * n, 3, h, w)
+    i0, i1 = inputs[:, :3].repeat_interleave(n, 0), inputs[:, 3:6].repeat_interleave(n, 0)
+    gt = grey_levels(truth)
+    labels = dis_flow(torch.cat([gt, gt]), torch.cat([grey_levels(i0), grey_levels(i1)]), preset="medium")
+    l0, l1 = labels[:b * n], labels[b * n:]
+    w0 = torch.exp(-(backward_warp(i0, l0) - truth).abs().mean(1, keepdim=True) / PSEUDO_LABEL_SCALE)
+    w1 = torch.exp(-(backward_warp(i1, l1) - truth).abs().mean(1, keepdim=True) / PSEUDO_LABEL_SCALE)
+    return l0, l1, w0, w1
 
-    return 0.5 * (term(ft0, l0, w0) + term(ft1, l1, w1))
+
+def pseudo_label_loss(inputs: torch.Tensor, targets: torch.Tensor, ft0: torch.Tensor,
+                      ft1: torch.Tensor) -> torch.Tensor:
+    """The privileged flow loss: the model's final F_t0, F_t1 [b*n, 2, H, W] (pair-major) against the
+    :func:`pseudo_labels` of ``inputs`` and ``targets``, each pixel's term (Charbonnier of the
+    difference, in pixels) weighted by its label's weight."""
+    l0, l1, w0, w1 = pseudo_labels(inputs, targets)
+    return 0.5 * (label_term(ft0, l0, w0) + label_term(ft1, l1, w1))
+
+
+def label_term(pred: torch.Tensor, label: torch.Tensor, weight: torch.Tensor) -> torch.Tensor:
+    """The mean of ``weight`` [N, 1, H, W] times the Charbonnier distance of the flows ``pred`` and
+    ``label`` [N, 2, H, W]."""
+    return (weight * torch.sqrt(((pred - label) ** 2).sum(1, keepdim=True) + 1e-6)).mean()
 
 
 # --- as a `pyframegan train` generator kind (pyframegan.training.config asks each kind) ----------

@@ -32,13 +32,13 @@ import torch.nn.functional as F
 from pyframegan.data.scenecut import find_cuts
 from pyframegan.data.sources import default_sources
 from pyframegan.evaluate import spread, valid_starts
+from pyframegan import metrics
 from pyframegan.files import atomic_write
 from pyframegan.models import build_generator
 from pyframegan.models.flow import motion
-from pyframegan.models.hybrid import PSEUDO_LABEL_SCALE, grey_levels
+from pyframegan.models.hybrid import label_term, pseudo_labels
 from pyframegan.models.judge import JUDGE_SCALE
-from pyframegan.ops import dis_flow
-from pyframegan.warp import backward_warp
+from pyframegan.training.validation import to_unit_stack
 
 MODEL = {"arch": "hybrid", "n_out": 5, "learned": False, "judge": True}
 
@@ -54,19 +54,13 @@ class Window:
     label_weights: torch.Tensor | None = None
 
 
-def pseudo_labels(model, frames: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """(labels, weights) of a window (see :class:`Window`) at full resolution: the DIS flows from each true
-    in-between frame to the two inputs minus the prior flows, and exp(-the label's warp error / 0.05)."""
+def window_labels(frames: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """(labels, weights) of a window (see :class:`Window`) at full resolution: the corrections of the
+    prior flows that the :func:`pyframegan.models.hybrid.pseudo_labels` make, and their weights."""
     k = frames.shape[0] - 1
-    unit = to_unit(frames)
-    truth, i0, i1 = unit[1:k], unit[0].expand(k - 1, 3, -1, -1), unit[k].expand(k - 1, 3, -1, -1)
-    g = grey_levels(truth)
-    found = dis_flow(torch.cat([g, g]), torch.cat([grey_levels(i0), grey_levels(i1)]), preset="medium")
-    times = (torch.arange(1, k, dtype=torch.float32) / k).view(1, k - 1, 1, 1, 1)
-    ft0, ft1 = motion(flow, times, 1)
-    l0, l1 = found[:k - 1], found[k - 1:]
-    w0 = torch.exp(-(backward_warp(i0, l0) - truth).abs().mean(1, keepdim=True) / PSEUDO_LABEL_SCALE)
-    w1 = torch.exp(-(backward_warp(i1, l1) - truth).abs().mean(1, keepdim=True) / PSEUDO_LABEL_SCALE)
+    unit = normalise(frames)
+    l0, l1, w0, w1 = pseudo_labels(torch.cat([unit[0], unit[k]]).unsqueeze(0), unit[1:k].reshape(1, -1, *unit.shape[2:]))
+    ft0, ft1 = motion(flow, (torch.arange(1, k, dtype=torch.float32) / k).view(1, k - 1, 1, 1, 1), 1)
     return torch.stack([l0 - ft0, l1 - ft1], 1), torch.stack([w0, w1], 1)
 
 
@@ -80,7 +74,8 @@ def to_judge_scale(labels: torch.Tensor, weights: torch.Tensor) -> tuple[torch.T
     return lab.unflatten(0, (n, 2)), wsum.unflatten(0, (n, 2))
 
 
-def to_unit(frames: torch.Tensor) -> torch.Tensor:
+def normalise(frames: torch.Tensor) -> torch.Tensor:
+    """uint8 frames -> [-1, 1], as the model reads them (pyframegan.export.NORMALISATION)."""
     return frames.float() / 127.5 - 1.0
 
 
@@ -105,8 +100,8 @@ def collect(sources, spans: list[int], per_span: int, max_side: int, model, rng:
             for s in chosen:
                 w = torch.from_numpy(np.stack(frames[s:s + k + 1])).permute(0, 3, 1, 2).contiguous()
                 with torch.no_grad():
-                    flow = model.dis(torch.cat([to_unit(w[0]), to_unit(w[k])]).unsqueeze(0))
-                    lab, lw = pseudo_labels(model, w, flow) if labels else (None, None)
+                    flow = model.dis(torch.cat([normalise(w[0]), normalise(w[k])]).unsqueeze(0))
+                    lab, lw = window_labels(w, flow) if labels else (None, None)
                 if trim:
                     ch, cw = w.shape[2] // 8 * 8, w.shape[3] // 8 * 8
                     w, flow = w[:, :, :ch, :cw], flow[:, :, :ch, :cw]
@@ -154,38 +149,41 @@ def augment(win: Window, rng: random.Random) -> Window:
     return Window(frames, flow, lab, lw)
 
 
-def compose(model, frames: torch.Tensor, flow: torch.Tensor, use_judge: bool = True,
-            judge_out: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor]:
-    """(predicted, true) in-between frames [B, K-1, 3, H, W] of windows [B, K+1, 3, H, W] (uint8) with
-    their flows [B, 2, 2, H, W] (and the judge's output at their times, when the caller has it)."""
-    b, k1 = frames.shape[0], frames.shape[1]
-    k = k1 - 1
-    x = torch.cat([to_unit(frames[:, 0]), to_unit(frames[:, k])], 1)
-    f = torch.cat([flow[:, 0], flow[:, 1]])
-    times = torch.arange(1, k, dtype=torch.float32) / k
-    h, w = x.shape[2], x.shape[3]
-    q = [max(1, h // model.scale), max(1, w // model.scale)]
-    out = f.new_zeros(b * (k - 1), model.head_channels, q[0], q[1])  # the U-Net is off (learned=False): zero
-    pred = model.frames(x, f, out, use_judge, times, judge_out)[0].reshape(b, k - 1, 3, h, w)
-    return pred, to_unit(frames[:, 1:k])
+def pairs_of(frames: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+    """The model's inputs [B, 6, H, W], DIS flows [F01; F10] [2B, 2, H, W] and times [K-1] of windows
+    [B, K+1, 3, H, W] (uint8) with their flows [B, 2, 2, H, W]."""
+    k = frames.shape[1] - 1
+    return (torch.cat([normalise(frames[:, 0]), normalise(frames[:, k])], 1), torch.cat([flow[:, 0], flow[:, 1]]),
+            torch.arange(1, k, dtype=torch.float32) / k)
 
 
-def frame_psnr(pred: torch.Tensor, truth: torch.Tensor) -> torch.Tensor:
-    """PSNR (dB) per frame [B, n] of frames in [-1, 1] (peak-to-peak 2)."""
-    mse = ((pred - truth) ** 2).mean([2, 3, 4])
-    return 10 * torch.log10(4.0 / (mse + 1e-10))
+def compose(model, x: torch.Tensor, flow: torch.Tensor, times: torch.Tensor, use_judge: bool = True,
+            judge_out: torch.Tensor | None = None) -> torch.Tensor:
+    """The model's frames [B, 3(K-1), H, W] in [-1, 1] at ``times`` for :func:`pairs_of`'s inputs (and
+    the judge's output at those times, when the caller has it)."""
+    q = [max(1, x.shape[2] // model.scale), max(1, x.shape[3] // model.scale)]
+    out = flow.new_zeros(x.shape[0] * times.numel(), model.head_channels, q[0], q[1])  # the U-Net is off: zero
+    return model.frames(x, flow, out, use_judge, times, judge_out)[0]
+
+
+def frame_psnr(stack: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
+    """PSNR (dB) of each frame [B*(K-1)] of a stack [B, 3(K-1), H, W] in [0, 1] against the windows'
+    in-between frames (uint8 [B, K+1, 3, H, W])."""
+    h, w = frames.shape[3], frames.shape[4]
+    return metrics.psnr(stack.reshape(-1, 3, h, w), frames[:, 1:-1].reshape(-1, 3, h, w).float() / 255.0)
 
 
 @torch.no_grad()
 def validate(model, windows: list[Window]) -> dict:
-    """Mean PSNR per span over the validation windows, with and without the judge, and the gain."""
+    """Mean PSNR per span over the validation windows, with and without the judge, and the gain; the
+    frames rounded to 8 bits as the video path writes them."""
     per: dict[int, list[tuple[float, float]]] = {}
     model.eval()
     for win in windows:
-        f, fl = win.frames.unsqueeze(0), win.flow.unsqueeze(0)
-        truth = to_unit(f[:, 1:-1])
-        with_j = frame_psnr(quantize(compose(model, f, fl, True)[0]), truth).mean().item()
-        without = frame_psnr(quantize(compose(model, f, fl, False)[0]), truth).mean().item()
+        f = win.frames.unsqueeze(0)
+        x, flow, times = pairs_of(f, win.flow.unsqueeze(0))
+        with_j, without = (frame_psnr(to_unit_stack(compose(model, x, flow, times, use)), f).mean().item()
+                           for use in (True, False))
         per.setdefault(f.shape[1] - 1, []).append((with_j, without))
     model.train()
     result = {}
@@ -195,11 +193,6 @@ def validate(model, windows: list[Window]) -> dict:
         result[f"span{k}"] = {"judge": round(a, 4), "rule": round(b, 4), "gain": round(a - b, 4), "windows": len(pairs)}
     result["gain"] = round(float(np.mean([v["gain"] for v in result.values()])), 4)
     return result
-
-
-def quantize(frames: torch.Tensor) -> torch.Tensor:
-    """Frames in [-1, 1] as the engine writes them (rounded to 8 bits)."""
-    return torch.round((frames.clamp(-1, 1) + 1) * 127.5) / 127.5 - 1
 
 
 def parse_args(argv):
@@ -313,24 +306,23 @@ def main(argv=None) -> int:
         w = min(win.frames.shape[3] for win in batch) // 8 * 8
         frames = torch.stack([win.frames[:, :, :h, :w] for win in batch])
         flow = torch.stack([win.flow[:, :, :h, :w] for win in batch])
-        x = torch.cat([to_unit(frames[:, 0]), to_unit(frames[:, k])], 1)
-        times = torch.arange(1, k, dtype=torch.float32) / k
-        out = model.judge(x, torch.cat([flow[:, 0], flow[:, 1]]), model.times.flatten(), times)
-        pred, truth = compose(model, frames, flow, True, out)
-        psnr = frame_psnr(pred, truth)
+        x, pair_flow, times = pairs_of(frames, flow)
+        out = model.judge(x, pair_flow, model.times.flatten(), times)
+        psnr = frame_psnr(metrics.to_unit(compose(model, x, pair_flow, times, True, out)), frames)
         loss = -psnr.mean()
         if args.lambda_labels > 0:
             lab = torch.cat([win.labels[..., :h // 8, :w // 8] for win in batch])  # [B*(K-1), 2, 2, h', w']
             lw = torch.cat([win.label_weights[..., :h // 8, :w // 8] for win in batch])
-            pred_flow = out[:, 2:6].unflatten(1, (2, 2))
-            loss = loss + args.lambda_labels * (lw * torch.sqrt(((pred_flow - lab) ** 2).sum(2, keepdim=True) + 1e-6)).mean()
+            pred_flow = out[:, 2:6].unflatten(1, (2, 2))  # the corrections of F_t0, F_t1
+            loss = loss + args.lambda_labels * label_term(pred_flow.flatten(0, 1), lab.flatten(0, 1), lw.flatten(0, 1))
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
         with torch.no_grad():
             for p, q in zip(ema.judge.parameters(), model.judge.parameters()):
                 p.lerp_(q, 1 - args.ema)
-            gains.append((psnr - frame_psnr(compose(model, frames, flow, False)[0], truth)).mean().item())
+            rule = frame_psnr(metrics.to_unit(compose(model, x, pair_flow, times, False)), frames)
+            gains.append((psnr - rule).mean().item())
         step += 1
         if step % 50 == 0:
             log(f"step {step} loss {loss.item():.3f}, gain over the rule on the last 50 batches "

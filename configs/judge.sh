@@ -13,6 +13,6 @@ PY=${PY:-.venv/bin/python}
 RUN=${RUN:-runs/judge5}
 STEPS=${STEPS:-8000}
 OUT=${OUT:-$RUN/model.pt}
-$PY -m pyframegan.training.judge --run-dir "$RUN" --steps "$STEPS" --per-span 200 --val-per-span 16 \
+$PY -m pyframegan.cli train-judge --run-dir "$RUN" --steps "$STEPS" --per-span 200 --val-per-span 16 \
   --batch-size 8 --crop 256 --keep 256 --lr 2e-4 --ema 0.998 --val-every 250 --seed 0 --resume
-$PY -m pyframegan.training.judge --run-dir "$RUN" --export "$OUT"
+$PY -m pyframegan.cli train-judge --run-dir "$RUN" --export "$OUT"

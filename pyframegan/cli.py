@@ -19,6 +19,7 @@ COMMANDS = {
     "make-strips": ("pyframegan.make_strips", "cut videos or image sequences into training strips"),
     "make-dataset": ("pyframegan.make_dataset", "write the default model's training set (real + synthetic strips)"),
     "train": ("pyframegan.training", "train the conditional GAN on frame strips"),
+    "train-judge": ("pyframegan.training.judge", "train the default model's judge (its learned part) on real windows"),
     "export": ("pyframegan.export", "write a checkpoint's generator as a TorchScript model with metadata"),
     "video": ("pyframegan.video", "interpolate a video: n_out new frames between every two frames"),
     "batch": ("pyframegan.batch", "interpolate many videos (files, folders, globs): resumable, --jobs N, or a Ray cluster"),

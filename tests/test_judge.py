@@ -99,13 +99,13 @@ def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra
     run = tmp_path / "run"
     args = ["--run-dir", str(run), "--steps", "6", "--per-span", "4", "--val-per-span", "2", "--batch-size", "2",
             "--crop", "32", "--width", "8", "--val-every", "3", "--spans", "2,3"] + extra
-    assert training.main(args) == 0
+    assert training.main(training.parse_args(args)) == 0
     best = torch.load(run / "best.pt", weights_only=True)
     assert best["step"] in (3, 6) and "span2" in best["validation"]
-    assert training.main(args[:3] + ["12"] + args[4:] + ["--resume"]) == 0
+    assert training.main(training.parse_args(args[:3] + ["12"] + args[4:] + ["--resume"])) == 0
     log = (run / "log.txt").read_text()
     assert "resumed at step 6" in log and "step 12 validation" in log
-    assert training.main(["--run-dir", str(run), "--export", str(tmp_path / "m.pt")]) == 0
+    assert training.main(training.parse_args(["--run-dir", str(run), "--export", str(tmp_path / "m.pt")])) == 0
     frames = Interpolator(tmp_path / "m.pt", device="cpu").interpolate(clip.frames()[0], clip.frames()[2], n=1)
     assert frames[0].shape == clip.frames()[0].shape
 
@@ -114,6 +114,7 @@ def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra
     (["--steps", "0"], "--steps must be in"),
     (["--crop", "100"], "multiple of 8"),
     (["--spans", "1,2"], "--spans must be"),
+    (["--spans", "2,x"], "--spans must be"),
     (["--lr", "nan"], "--lr must be"),
     (["--lambda-labels", "1"], "needs --flows"),
     (["--keep", "100"], "--keep must be"),
@@ -134,3 +135,19 @@ def test_the_judge_runs_in_half_precision(tmp_path, dtype):
     full = np.stack(Interpolator(path, device="cpu").interpolate(a, b, n=3)).astype(int)
     half = np.stack(Interpolator(path, device="cpu", dtype=dtype).interpolate(a, b, n=3)).astype(int)
     assert np.abs(full - half).mean() < 2.0
+
+
+def test_command_errors_are_one_line(tmp_path):
+    """`pyframegan train-judge` (and `python -m pyframegan.training.judge`): a bad option or a run with
+    no judge to export is one line on stderr, status 2."""
+    import subprocess
+    import sys
+    for command in (["-m", "pyframegan.cli", "train-judge"], ["-m", "pyframegan.training.judge"]):
+        for extra, message in ((["--export", str(tmp_path / "m.pt")], "no judge to export"),
+                               (["--spans", "2,x"], "--spans must be")):
+            r = subprocess.run([sys.executable, *command, "--run-dir", str(tmp_path / "run"), *extra],
+                               capture_output=True, text=True, timeout=120)
+            lines = [line for line in r.stderr.splitlines() if line.strip()]
+            assert r.returncode == 2 and message in r.stderr, r.stderr
+            assert len(lines) == 1 or (len(lines) == 2 and lines[0].startswith("usage:")), r.stderr
+        assert not (tmp_path / "m.pt").exists()

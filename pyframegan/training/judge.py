@@ -1,6 +1,6 @@
 """Training the hybrid generator's judge (:mod:`pyframegan.models.judge`) on real windows.
 
-    python -m pyframegan.training.judge --run-dir runs/judge [--steps 3000] [--resume]
+    pyframegan train-judge --run-dir runs/judge [--steps 3000] [--resume] [--export model.pt]
 
 The DIS flows are not learned, so they are computed once per window (on the whole frame, at the
 evaluation's scale: longest side ``--max-side`` 512) and kept in memory; training then runs only the
@@ -195,9 +195,8 @@ def validate(model, windows: list[Window]) -> dict:
     return result
 
 
-def parse_args(argv):
-    p = argparse.ArgumentParser(prog="python -m pyframegan.training.judge", description=__doc__.split("\n\n")[0])
-    p.add_argument("--run-dir", type=Path, required=True)
+def add_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--run-dir", type=Path, required=True, help="log.txt, best.pt (the best judge), last.pt (to resume)")
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--lr", type=float, default=2e-4)
     p.add_argument("--ema", type=float, default=0.998, help="the decay of the weights' moving average (validated, kept, exported)")
@@ -206,7 +205,7 @@ def parse_args(argv):
     p.add_argument("--keep", type=int, default=None,
                    help="keep only a random crop of this size of each window (memory; default: whole frames)")
     p.add_argument("--max-side", type=int, default=512)
-    p.add_argument("--spans", default="2,3,4,6")
+    p.add_argument("--spans", default="2,3,4,6", help="window spans (frames 0 and K in), comma-separated")
     p.add_argument("--per-span", type=int, default=100, help="windows of each span from each training clip")
     p.add_argument("--val-per-span", type=int, default=16)
     p.add_argument("--width", type=int, default=32)
@@ -217,34 +216,54 @@ def parse_args(argv):
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
     p.add_argument("--export", type=Path, help="write the model with the best judge here and stop")
-    args = p.parse_args(argv)
-    spans = [int(s) for s in args.spans.split(",") if s.strip()]
+
+
+def check_args(args: argparse.Namespace) -> list[int]:
+    """The spans of ``args``; ValueError naming the option that is out of range."""
+    try:
+        spans = [int(s) for s in args.spans.split(",") if s.strip()]
+    except ValueError:
+        spans = []
+    if not spans or any(not 2 <= k <= 8 for k in spans):
+        raise ValueError(f"--spans must be integers in [2, 8], got {args.spans!r}")
     for name, value, lo, hi in [("--steps", args.steps, 1, 10**7), ("--batch-size", args.batch_size, 1, 256),
                                 ("--crop", args.crop, 32, 4096), ("--max-side", args.max_side, 32, 4096),
                                 ("--per-span", args.per_span, 1, 10**5), ("--val-per-span", args.val_per_span, 1, 10**4),
                                 ("--width", args.width, 4, 256), ("--val-every", args.val_every, 1, 10**7)]:
         if not lo <= value <= hi:
-            p.error(f"{name} must be in [{lo}, {hi}], got {value}")
-    if not spans or any(not 2 <= k <= 8 for k in spans):
-        p.error(f"--spans must be integers in [2, 8], got {args.spans!r}")
+            raise ValueError(f"{name} must be in [{lo}, {hi}], got {value}")
     if not (math.isfinite(args.lr) and 0 < args.lr < 1):
-        p.error(f"--lr must be in (0, 1), got {args.lr}")
+        raise ValueError(f"--lr must be in (0, 1), got {args.lr}")
     if not (math.isfinite(args.ema) and 0 <= args.ema < 1):
-        p.error(f"--ema must be in [0, 1), got {args.ema}")
+        raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
     if not (math.isfinite(args.lambda_labels) and args.lambda_labels >= 0):
-        p.error(f"--lambda-labels must be >= 0, got {args.lambda_labels}")
+        raise ValueError(f"--lambda-labels must be >= 0, got {args.lambda_labels}")
     if args.lambda_labels > 0 and not args.flows:
-        p.error("--lambda-labels needs --flows (the labels teach the flow corrections)")
+        raise ValueError("--lambda-labels needs --flows (the labels teach the flow corrections)")
     if args.keep is not None and (args.keep % 8 or not args.crop <= args.keep <= 4096):
-        p.error(f"--keep must be a multiple of 8 in [--crop, 4096], got {args.keep}")
+        raise ValueError(f"--keep must be a multiple of 8 in [--crop, 4096], got {args.keep}")
     if args.crop % 8:
-        p.error(f"--crop must be a multiple of 8, got {args.crop}")
-    args.span_list = spans
+        raise ValueError(f"--crop must be a multiple of 8, got {args.crop}")
+    return spans
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    """``pyframegan train-judge``'s options from ``argv``, checked (exits 2 with the message)."""
+    p = argparse.ArgumentParser(prog="pyframegan train-judge", description=__doc__.split("\n\n")[0])
+    add_arguments(p)
+    args = p.parse_args(argv)
+    try:
+        check_args(args)
+    except ValueError as exc:
+        p.error(str(exc))
     return args
 
 
-def main(argv=None) -> int:
-    args = parse_args(argv)
+def main(args: argparse.Namespace) -> int:
+    """``pyframegan train-judge`` (errors: ValueError / FileNotFoundError, one line on the CLI)."""
+    args.span_list = check_args(args)
+    if args.export and not (args.run_dir / "best.pt").exists():
+        raise FileNotFoundError(f"{args.run_dir / 'best.pt'}: no judge to export (train one first)")
     run = args.run_dir
     run.mkdir(parents=True, exist_ok=True)
     logf = open(run / "log.txt", "a")
@@ -343,5 +362,6 @@ def main(argv=None) -> int:
     return 0
 
 
-if __name__ == "__main__":
-    sys.exit(main())
+if __name__ == "__main__":  # the same as `pyframegan train-judge` (one-line errors)
+    from pyframegan import cli
+    sys.exit(cli.main(["train-judge", *sys.argv[1:]]))

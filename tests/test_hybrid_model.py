@@ -6,7 +6,7 @@ import torch
 from pyframegan import baselines, export
 from pyframegan.engine import Interpolator
 from pyframegan.models import build_generator
-from pyframegan.models.hybrid import grey_levels, pseudo_label_loss
+from pyframegan.models.hybrid import grey_levels, pseudo_label_loss, warp_error
 from pyframegan.ops import dis_flow
 from pyframegan.reference import pack_pairs_ref, unpack_frames_ref
 
@@ -40,6 +40,19 @@ def test_grey_levels_are_opencvs_rgb2gray():
     x = torch.from_numpy(rgb).permute(2, 0, 1)[None].float() / 127.5 - 1
     got = (grey_levels(x)[0, 0] * 255).round().to(torch.uint8).numpy()
     assert np.array_equal(got, cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY))
+
+
+@pytest.mark.parametrize("h, w", [(64, 96), (63, 95), (5, 7)])
+def test_the_guards_warp_error_is_the_mean_error_of_the_warped_frame(h, w):
+    """The guard's error (the fused op's block means, partial blocks weighted by their pixels) is the
+    mean |warp(image, flow) - reference| of the Python warp; a zero flow against the image itself is 0."""
+    from pyframegan.warp import backward_warp
+    torch.manual_seed(0)
+    image, reference = torch.rand(3, 3, h, w) * 2 - 1, torch.rand(3, 3, h, w) * 2 - 1
+    flow = torch.randn(3, 2, h, w) * 3
+    want = (backward_warp(image, flow) - reference).abs().mean([1, 2, 3])
+    assert torch.allclose(warp_error(image, flow, reference).flatten(), want, atol=1e-6)
+    assert warp_error(image, torch.zeros_like(flow), image).abs().max() == 0
 
 
 def test_its_flows_are_the_dis_op_both_ways():

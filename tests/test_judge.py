@@ -30,8 +30,8 @@ def moving_square(h=64, w=96, dx=6):
     return a, b
 
 
-def perturbed_judge(scale=0.2, flows=False):
-    g = hybrid(judge=True, judge_width=8, judge_flows=flows)
+def perturbed_judge(scale=0.2, flows=False, pooled=False):
+    g = hybrid(judge=True, judge_width=8, judge_flows=flows, judge_pooled=pooled)
     torch.manual_seed(1)
     with torch.no_grad():
         for p in g.judge.parameters():
@@ -54,12 +54,12 @@ def test_an_untrained_judge_changes_nothing(tmp_path):
         assert np.array_equal(u, v)
 
 
-@pytest.mark.parametrize("flows", [False, True])
-def test_a_trained_judge_in_the_engine_matches_eager(tmp_path, flows):
+@pytest.mark.parametrize("flows, pooled", [(False, False), (True, False), (False, True)])
+def test_a_trained_judge_in_the_engine_matches_eager(tmp_path, flows, pooled):
     """The engine's path (the judge's mask, alpha and flow corrections into the fused warp_blend)
     gives the frames of the model's Python composition, at the trained times and at other times; and
     the judge does change them."""
-    g = perturbed_judge(flows=flows)
+    g = perturbed_judge(flows=flows, pooled=pooled)
     a, b = moving_square()
     path = tmp_path / "judge.pt"
     export.export_generator(g, path)
@@ -87,21 +87,34 @@ def test_inconsistency_is_zero_for_a_rigid_motion_and_large_at_an_occlusion():
     assert o[..., 12:18, 19:25].min() > 2.5 and o[..., 25:, :].max() < 1e-5
 
 
-@pytest.mark.parametrize("extra", [["--keep", "48"], ["--flows", "--lambda-labels", "0.1"]])
+@pytest.mark.parametrize("extra", [["--keep", "48"], ["--flows", "--lambda-labels", "0.1"],
+                                   ["--pooled", "--max-side", "96,72"]])
 def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra):
-    """A short run on a synthetic clip (the judge alone, and with flow corrections taught by
-    pseudo-labels): training windows are collected with their flows, the best judge is kept, a killed
-    run resumes, and the export is a model the engine runs."""
+    """A short run on a synthetic clip (the judge alone, with flow corrections taught by
+    pseudo-labels, and with the frame means at two scales): training windows are collected with their
+    flows, the best judge is kept, a killed run resumes, and the export is a model the engine runs."""
     from pyframegan.data.sources import Source
     src = Source("clip", "video", lossless_video)
     monkeypatch.setattr(training, "default_sources",
                         lambda fetch=False, photos=False: ([src], [Source("clip", "video", lossless_video, 0.2)]))
+    collected = []
+    collect = training.collect
+
+    def recording_collect(*a, **k):
+        windows = collect(*a, **k)
+        collected.extend(windows)
+        return windows
+    monkeypatch.setattr(training, "collect", recording_collect)
     run = tmp_path / "run"
     args = ["--run-dir", str(run), "--steps", "6", "--per-span", "4", "--val-per-span", "2", "--batch-size", "2",
             "--crop", "32", "--width", "8", "--val-every", "3", "--spans", "2,3"] + extra
     assert training.main(training.parse_args(args)) == 0
     best = torch.load(run / "best.pt", weights_only=True)
     assert best["step"] in (3, 6) and "span2" in best["validation"]
+    assert best["config"]["judge_pooled"] == ("--pooled" in extra)
+    if "--max-side" in extra:  # windows of both scales: the clip's 96x64 and 72x48
+        shapes = {tuple(w.frames.shape[2:]) for w in collected}
+        assert {(64, 96), (48, 72)} <= shapes
     assert training.main(training.parse_args(args[:3] + ["12"] + args[4:] + ["--resume"])) == 0
     log = (run / "log.txt").read_text()
     assert "resumed at step 6" in log and "step 12 validation" in log
@@ -118,6 +131,7 @@ def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra
     (["--lr", "nan"], "--lr must be"),
     (["--lambda-labels", "1"], "needs --flows"),
     (["--keep", "100"], "--keep must be"),
+    (["--max-side", "512,16"], "--max-side must be"),
 ])
 def test_bad_options(bad, message, capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:

@@ -45,9 +45,21 @@ from pyframegan.models.flow import (at_times, check_times, conv, head, kaiming_w
 from pyframegan.warp import backward_warp
 from pyframegan.ops import DIS_PRESETS, DISAGREEMENT_BLOCK, dis_flow, dis_params
 
-def warp_error(image: torch.Tensor, flow: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
-    """[N, 1, 1, 1]: mean absolute difference of ``image`` warped by ``flow`` and ``reference``."""
-    return (backward_warp(image, flow) - reference).abs().mean([1, 2, 3]).view(-1, 1, 1, 1)
+def warp_error(image: torch.Tensor, flow: torch.Tensor, reference: torch.Tensor,
+               block: int = DISAGREEMENT_BLOCK) -> torch.Tensor:
+    """[N, 1, 1, 1]: mean absolute difference (over pixels and channels) of ``image`` [N, C, H, W]
+    warped by ``flow`` [N, 2, H, W] and ``reference``. The fused warp_disagreement op against the
+    reference itself (warped by a zero flow: exact) measures it without making the warped frame; its
+    block means are weighted by the pixels each block covers (the last row and column of blocks may
+    be partial)."""
+    h, w = image.shape[2], image.shape[3]
+    flow = flow.float().unsqueeze(1)
+    blocks = torch.ops.pyframegan.warp_disagreement(image.float(), reference.float(), flow, torch.zeros_like(flow))
+    hb, wb, s = blocks.shape[3], blocks.shape[4], block
+    rows = torch.full([hb], float(s), device=blocks.device)
+    cols = torch.full([wb], float(s), device=blocks.device)
+    rows[hb - 1], cols[wb - 1] = float(h - s * (hb - 1)), float(w - s * (wb - 1))
+    return (blocks.flatten(0, 2) * rows.view(1, hb, 1) * cols.view(1, 1, wb)).sum([1, 2]).div(h * w).view(-1, 1, 1, 1)
 
 
 STILL_LEVELS = 1.0  # a pair whose frames differ by at most this (mean, grey levels) is still: no quadratic motion
@@ -108,7 +120,8 @@ class HybridInterpolator(nn.Module):
     def __init__(self, n_in: int = 2, n_out: int = 5, times: list[float] | None = None, ngf: int = 24,
                  scale: int = 4, preset: str = "medium", gate_bias: float = -2.0, learned: bool = True,
                  guard_ratio: float = 1.25, guard_levels: float = 0.5, fallback: float = FALLBACK_STRENGTH,
-                 judge: bool = False, judge_width: int = 32, judge_flows: bool = False):
+                 judge: bool = False, judge_width: int = 32, judge_flows: bool = False,
+                 judge_pooled: bool = False):
         super().__init__()
         if n_in != 2:
             raise ValueError(f"the hybrid generator interpolates between 2 frames, got n_in={n_in}")
@@ -131,7 +144,7 @@ class HybridInterpolator(nn.Module):
                        "preset": preset, "gate_bias": gate_bias, "learned": bool(learned),
                        "guard_ratio": float(guard_ratio), "guard_levels": float(guard_levels),
                        "fallback": float(fallback), "judge": bool(judge), "judge_width": int(judge_width),
-                       "judge_flows": bool(judge_flows)}
+                       "judge_flows": bool(judge_flows), "judge_pooled": bool(judge_pooled)}
         # learned=False: DIS and the motion prior only, the U-Net not run (its output is zero, as untrained)
         self.learned = bool(learned)
         self.head_channels = OUT_CHANNELS + 1  # the network's output and the warps' disagreement
@@ -140,7 +153,7 @@ class HybridInterpolator(nn.Module):
         self.fallback = float(fallback)
         self.fallback_pool: int = FALLBACK_POOL
         # the learned blend mask and fallback offsets (pyframegan.models.judge); None: not part of the model
-        self.judge = Judge(n_out, judge_width, flows=judge_flows) if judge else None
+        self.judge = Judge(n_out, judge_width, flows=judge_flows, pooled=judge_pooled) if judge else None
         self.n_in, self.n_out, self.multiple = 2, n_out, 1
         self.scale, self.gate_bias = scale, float(gate_bias)
         self.agreement_inv = 1.0 / AGREEMENT

@@ -12,7 +12,9 @@ at the pair and, for each trained time, at both inputs warped there, their disag
 flows and the forward-backward inconsistency of the DIS flows carried to t (where a flow is not
 undone by the other direction, that side is occluded), and predicts per time two corrections:
 a blend-mask logit (m = sigmoid(log((1-t)/t) + dm)) and a fallback offset (alpha' = clamp(alpha + da,
-0, 1)). Both are upsampled bilinearly to the frames'. Its head starts at zero: an untrained judge
+0, 1)). Both are upsampled bilinearly to the frames'. With ``pooled`` it also sees every feature's
+mean over the whole frame (the window's difficulty: how much of it moves, how far the flows fail),
+so that it can tell a window where the warps are worth little anywhere from one with a local fault. Its head starts at zero: an untrained judge
 *is* the model without it, and training (``pyframegan.training.judge``) starts exactly there. It
 changes no flow, so it cannot move anything the warps did not already put there.
 """
@@ -45,12 +47,14 @@ def inconsistency(flow: torch.Tensor, other: torch.Tensor) -> torch.Tensor:
 class Judge(nn.Module):
     """The learned blend mask and fallback offsets (module doc); ``width`` filters, 4 dilated layers."""
 
-    def __init__(self, n_out: int, width: int = 32, scale: int = JUDGE_SCALE, flows: bool = False):
+    def __init__(self, n_out: int, width: int = 32, scale: int = JUDGE_SCALE, flows: bool = False,
+                 pooled: bool = False):
         super().__init__()
-        self.n_out, self.scale = n_out, scale
+        self.n_out, self.scale, self.pooled = n_out, scale, pooled
         # TorchScript reads no globals
         self.time_channels, self.out_channels = TIME_CHANNELS, JUDGE_OUT + (4 if flows else 0)
-        self.net = nn.Sequential(block(PAIR_CHANNELS + TIME_CHANNELS * n_out, width, 1), block(width, width, 2),
+        features = (PAIR_CHANNELS + TIME_CHANNELS * n_out) * (2 if pooled else 1)
+        self.net = nn.Sequential(block(features, width, 1), block(width, width, 2),
                                  block(width, width, 4), block(width, width, 1))
         self.out = head(width, self.out_channels * n_out)
 
@@ -74,6 +78,8 @@ class Judge(nn.Module):
         per_time = torch.cat([w0[:, :3], w1[:, :3], t0, t1, dw, w0[:, 3:], w1[:, 3:]], 1)
         z = torch.cat([i0, i1, f01, f10, (i0 - i1).abs().mean(1, keepdim=True), o0, o1,
                        per_time.reshape(b, n * self.time_channels, q[0], q[1])], 1)
+        if self.pooled:  # and each feature's mean over the frame
+            z = torch.cat([z, z.mean([2, 3], keepdim=True).expand(z.shape)], 1)
         # features in float32; the convolutions in their own dtype (the engine may run the model in fp16 / bf16)
         out = self.out(self.net(z.to(self.out.weight.dtype))).float().reshape(b * n, self.out_channels, q[0], q[1])
         if times.numel() == n and bool(torch.equal(times.to(trained.device, trained.dtype), trained)):

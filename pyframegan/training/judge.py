@@ -204,12 +204,14 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--crop", type=int, default=256, help="training crops (drawn anew every step)")
     p.add_argument("--keep", type=int, default=None,
                    help="keep only a random crop of this size of each window (memory; default: whole frames)")
-    p.add_argument("--max-side", type=int, default=512)
+    p.add_argument("--max-side", default="512",
+                   help="the frames' longest side; several, comma-separated: windows at each scale (the first validates)")
     p.add_argument("--spans", default="2,3,4,6", help="window spans (frames 0 and K in), comma-separated")
     p.add_argument("--per-span", type=int, default=100, help="windows of each span from each training clip")
     p.add_argument("--val-per-span", type=int, default=16)
     p.add_argument("--width", type=int, default=32)
     p.add_argument("--flows", action="store_true", help="the judge also corrects the in-between flows F_t0, F_t1")
+    p.add_argument("--pooled", action="store_true", help="the judge also sees each feature's mean over the frame")
     p.add_argument("--lambda-labels", type=float, default=0.0,
                    help="with --flows: the weight of the pseudo-label loss (DIS flows from the true in-between frames)")
     p.add_argument("--val-every", type=int, default=250)
@@ -218,16 +220,23 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--export", type=Path, help="write the model with the best judge here and stop")
 
 
-def check_args(args: argparse.Namespace) -> list[int]:
-    """The spans of ``args``; ValueError naming the option that is out of range."""
+def int_list(text: str, name: str, lo: int, hi: int) -> list[int]:
+    """Comma-separated integers in [lo, hi]; ValueError naming the option otherwise."""
     try:
-        spans = [int(s) for s in args.spans.split(",") if s.strip()]
+        values = [int(s) for s in text.split(",") if s.strip()]
     except ValueError:
-        spans = []
-    if not spans or any(not 2 <= k <= 8 for k in spans):
-        raise ValueError(f"--spans must be integers in [2, 8], got {args.spans!r}")
+        values = []
+    if not values or any(not lo <= v <= hi for v in values):
+        raise ValueError(f"{name} must be integers in [{lo}, {hi}], got {text!r}")
+    return values
+
+
+def check_args(args: argparse.Namespace) -> tuple[list[int], list[int]]:
+    """The spans and the scales (longest sides) of ``args``; ValueError naming the option that is out of range."""
+    spans = int_list(args.spans, "--spans", 2, 8)
+    sides = int_list(str(args.max_side), "--max-side", 32, 4096)
     for name, value, lo, hi in [("--steps", args.steps, 1, 10**7), ("--batch-size", args.batch_size, 1, 256),
-                                ("--crop", args.crop, 32, 4096), ("--max-side", args.max_side, 32, 4096),
+                                ("--crop", args.crop, 32, 4096),
                                 ("--per-span", args.per_span, 1, 10**5), ("--val-per-span", args.val_per_span, 1, 10**4),
                                 ("--width", args.width, 4, 256), ("--val-every", args.val_every, 1, 10**7)]:
         if not lo <= value <= hi:
@@ -244,7 +253,7 @@ def check_args(args: argparse.Namespace) -> list[int]:
         raise ValueError(f"--keep must be a multiple of 8 in [--crop, 4096], got {args.keep}")
     if args.crop % 8:
         raise ValueError(f"--crop must be a multiple of 8, got {args.crop}")
-    return spans
+    return spans, sides
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -261,7 +270,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(args: argparse.Namespace) -> int:
     """``pyframegan train-judge`` (errors: ValueError / FileNotFoundError, one line on the CLI)."""
-    args.span_list = check_args(args)
+    spans, sides = check_args(args)
     if args.export and not (args.run_dir / "best.pt").exists():
         raise FileNotFoundError(f"{args.run_dir / 'best.pt'}: no judge to export (train one first)")
     run = args.run_dir
@@ -274,7 +283,7 @@ def main(args: argparse.Namespace) -> int:
         logf.write(line + "\n")
         logf.flush()
 
-    config = {**MODEL, "judge_width": args.width, "judge_flows": args.flows}
+    config = {**MODEL, "judge_width": args.width, "judge_flows": args.flows, "judge_pooled": args.pooled}
     model = build_generator(config)
     if args.export:
         best = torch.load(run / "best.pt", weights_only=True)
@@ -289,13 +298,14 @@ def main(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     train_sources, val_sources = default_sources(fetch=False, photos=False)
     t0 = time.time()
-    train = collect(train_sources, args.span_list, args.per_span, args.max_side, model, rng, log,
-                    labels=args.lambda_labels > 0, keep=args.keep)
-    val = validation_windows(val_sources, args.val_per_span, args.max_side, model, args.seed, log)
-    log(f"{len(train)} training and {len(val)} validation windows in {time.time() - t0:.0f} s")
-    by_span: dict[int, list[Window]] = {}
-    for win in train:
-        by_span.setdefault(win.frames.shape[0] - 1, []).append(win)
+    # a batch draws its windows from one span at one scale
+    by_span: dict[tuple[int, int], list[Window]] = {}
+    for side in sides:
+        for win in collect(train_sources, spans, args.per_span, side, model, rng, log,
+                           labels=args.lambda_labels > 0, keep=args.keep):
+            by_span.setdefault((win.frames.shape[0] - 1, side), []).append(win)
+    val = validation_windows(val_sources, args.val_per_span, sides[0], model, args.seed, log)
+    log(f"{sum(map(len, by_span.values()))} training and {len(val)} validation windows in {time.time() - t0:.0f} s")
     opt = torch.optim.Adam(model.judge.parameters(), lr=args.lr)
     # the moving average of the weights is what is validated and kept: single steps swing the frames
     ema = build_generator(config)
@@ -314,12 +324,11 @@ def main(args: argparse.Namespace) -> int:
         first = validate(ema, val)
         log(f"step 0 validation {json.dumps(first)}")
     model.train()
-    spans = sorted(by_span)
+    groups = sorted(by_span)
     t0 = time.time()
     gains: list[float] = []
     while step < args.steps:
-        k = rng.choice(spans)
-        group = by_span[k]
+        group = by_span[rng.choice(groups)]
         batch = [augment(crop(group[rng.randrange(len(group))], args.crop, rng), rng) for _ in range(args.batch_size)]
         h = min(win.frames.shape[2] for win in batch) // 8 * 8
         w = min(win.frames.shape[3] for win in batch) // 8 * 8

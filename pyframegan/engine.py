@@ -19,6 +19,10 @@ import torch
 from pyframegan import _ext
 
 MAX_FRAMES_BETWEEN = 1024  # the most frames asked between two inputs (n)
+# the most frames x pixels one model call composes (its per-time flows, mask and fallback take about 27
+# bytes a pixel in float32: under 2 GB); a larger call is split into calls on fewer pairs, and a single
+# pair into calls at fewer times (n = 1024 at 1080p asked for some 57 GB in one call)
+PIXEL_TIMES = 1 << 26
 MIN_SIDE = 8  # the smallest frame side; the C++ engine's Interpolator::kMinSide (a test checks they agree)
 DEFAULT_MODEL = Path(__file__).parent / "weights" / "default.pt"
 
@@ -160,6 +164,24 @@ class Interpolator:
         return out
 
     def _run(self, a, b, times: list[float] | None, before, after) -> torch.Tensor:
+        """The engine's frames for batched pairs, in calls of at most :data:`PIXEL_TIMES` frames x pixels."""
+        if not (isinstance(a, torch.Tensor) and a.dim() == 4):
+            return self._call(a, b, times, before, after)  # the engine says what is wrong
+        n = self.n_out if times is None else len(times)
+        per_pair = n * a.shape[1] * a.shape[2]
+        if a.shape[0] * per_pair <= PIXEL_TIMES:
+            return self._call(a, b, times, before, after)
+        if a.shape[0] > 1:
+            step = max(1, PIXEL_TIMES // per_pair)
+            part = (lambda t, i: None if t is None else t[i:i + step])  # noqa: E731
+            return torch.cat([self._run(a[i:i + step], b[i:i + step], times, part(before, i), part(after, i))
+                              for i in range(0, a.shape[0], step)])
+        if times is None:  # a model of fixed times makes them all in one call
+            return self._call(a, b, times, before, after)
+        step = max(1, PIXEL_TIMES // (a.shape[1] * a.shape[2]))
+        return torch.cat([self._call(a, b, times[i:i + step], before, after) for i in range(0, n, step)], 1)
+
+    def _call(self, a, b, times: list[float] | None, before, after) -> torch.Tensor:
         if before is not None:
             return self._engine.run_context(a, b, before, after, times or [])
         return self._engine.run(a, b) if times is None else self._engine.run_at(a, b, times)

@@ -32,6 +32,7 @@ changes the duration of the video or either end is a pipe.
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import queue
 import sys
@@ -65,6 +66,9 @@ class TruncatedVideoWarning(UserWarning):
 
 
 PIPE = STDIN  # "-": as the input, standard input; as the output, standard output
+# a batch's pairs are fewer where their frames would take more than this (a pair's new frames are
+# held until it is written, and a few batches are in flight): -n 1024 at 640x272 made 2 GB a batch of 4
+BATCH_BYTES = 1 << 30
 
 
 def _check_paths(src: Path, dst: Path, format: str | None = None) -> None:
@@ -191,6 +195,8 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
     schedule = Schedule(OutputGrid(sample_rate), in_rate, by_index=not interpolator.any_times,
                         dedup=DEFAULT_REPEAT_TOLERANCE if dedup else None)
     out_width = 2 * width if montage else width
+    per_pair = math.ceil(sample_rate / in_rate) * out_width * height * 3  # bytes of a pair's output frames
+    batch_size = max(1, min(batch_size, BATCH_BYTES // per_pair))
 
     with atomic_output(dst, f".partial{dst.suffix}") if not to_pipe else nullcontext("pipe:1") as tmp:
         pipe = Pipeline()

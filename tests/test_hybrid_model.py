@@ -311,3 +311,25 @@ def test_without_its_learned_part_it_is_the_untrained_model(tmp_path):
         assert np.array_equal(u, v)
     with pytest.raises(ValueError, match="guard_ratio"):
         hybrid(guard_ratio=-1)
+
+
+def test_large_calls_are_split_into_calls_of_bounded_size(exported, monkeypatch):
+    """A call of more frames x pixels than PIXEL_TIMES runs as calls on fewer pairs, and a single pair's
+    as calls at fewer times (n = 1024 on a large frame would otherwise ask for tens of GB): the same
+    frames, in the same order, with and without context."""
+    from pyframegan import engine
+    big = texture(6)
+    frames = torch.from_numpy(np.stack([shifted(big, d) for d in (0, 1, 3, 6, 10, 15)]))
+    a, b, before, after = frames[1:4], frames[2:5], frames[0:3], frames[3:6]
+    times = [k / 8 for k in range(1, 8)]
+    whole = [exported.run(a, b, times), exported.run(a, b, times, before, after), exported.run(a, b)]
+    calls = []
+    call = engine.Interpolator._call
+    monkeypatch.setattr(engine.Interpolator, "_call", lambda self, *args: calls.append(args[0].shape[0]) or call(self, *args))
+    pixels = a.shape[1] * a.shape[2]
+    for limit, pairs in ((2 * 7 * pixels, [2, 1]), (3 * pixels, [1] * 9)):  # pairs per call (times: 3, 3, 1)
+        monkeypatch.setattr(engine, "PIXEL_TIMES", limit)
+        calls.clear()
+        assert torch.equal(exported.run(a, b, times), whole[0]) and calls == pairs
+        assert torch.equal(exported.run(a, b, times, before, after), whole[1])
+        assert torch.equal(exported.run(a, b), whole[2])  # the trained times: split over pairs only

@@ -144,6 +144,25 @@ def test_written_images_and_models_have_the_usual_file_mode(tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["a.png", "g.pt"]
 
 
+def test_batches_of_large_frames_hold_fewer_pairs(lossless, engine, tmp_path, monkeypatch):
+    """Where a batch's new frames would take more than BATCH_BYTES, it holds fewer pairs (at least
+    one): the same video."""
+    from pyframegan import video
+    src, source = lossless
+    interpolate_video(src, tmp_path / "a.mov", engine, batch_size=4, progress=False, **LOSSLESS)
+    sizes = []
+    decode_batches = video.decode_batches
+    monkeypatch.setattr(video, "decode_batches", lambda *a: sizes.append(a[5]) or decode_batches(*a))
+    h, w = source[0].shape[:2]
+    monkeypatch.setattr(video, "BATCH_BYTES", 2 * (N_OUT + 1) * h * w * 3)
+    interpolate_video(src, tmp_path / "b.mov", engine, batch_size=4, progress=False, **LOSSLESS)
+    monkeypatch.setattr(video, "BATCH_BYTES", 1)
+    interpolate_video(src, tmp_path / "c.mov", engine, batch_size=4, progress=False, **LOSSLESS)
+    assert sizes == [2, 1]
+    want = decode(tmp_path / "a.mov")[0]
+    assert all(np.array_equal(np.stack(decode(tmp_path / f)[0]), np.stack(want)) for f in ("b.mov", "c.mov"))
+
+
 def test_source_frames_kept_and_in_betweens_are_the_models(lossless, engine, tmp_path):
     src, source = lossless
     dst = tmp_path / "out.mov"

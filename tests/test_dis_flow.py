@@ -155,10 +155,27 @@ def test_small_frames_like_opencv(size):
     assert np.abs(our_flow(a, b) - opencv_flow(a, b, "medium")).mean() < 0.005
 
 
-@pytest.mark.parametrize("size", [(9, 40), (7, 30), (11, 11), (6, 4)])
+@pytest.mark.parametrize("size", [(9, 40), (9, 333), (333, 9), (10, 1000)])
+def test_frames_far_wider_than_high_get_fewer_levels(size):
+    """OpenCV 5.0 crashes on 9x40 (segmentation fault) and fails on 9x333 (an empty resize): the
+    pyramid it picks from the width has levels with fewer rows than a patch. Ours stops where a patch
+    still fits, and finds the motion: a texture moved 2 px along the long side."""
+    h, w = size
+    rng = np.random.default_rng(1)
+    big = cv2.resize(rng.integers(0, 256, ((h + 3) // 4 + 1, (w + 3) // 4 + 1, 3), dtype=np.uint8),
+                     ((w + 3) // 4 * 4 + 4, (h + 3) // 4 * 4 + 4), interpolation=cv2.INTER_CUBIC)
+    along = 1 if w > h else 0
+    a = np.ascontiguousarray(big[2:2 + h, 2:2 + w])
+    b = np.ascontiguousarray(big[2:2 + h, 4:4 + w] if along else big[4:4 + h, 2:2 + w])
+    flow = our_flow(b, a)  # second = first moved 2 px toward larger x (or y)
+    inner = flow[2:-2, 4:-4] if along else flow[4:-4, 2:-2]
+    assert abs(np.median(inner[..., 0 if along else 1]) - 2.0) < 0.25
+    assert abs(np.median(inner[..., 1 if along else 0])) < 0.25
+
+
+@pytest.mark.parametrize("size", [(7, 30), (11, 11), (6, 4)])
 def test_too_small_frames_are_a_clear_error(size):
-    # OpenCV 5.0 rejects some of these and crashes (segmentation fault) on 9x40: the pyramid it
-    # picks has a level smaller than a patch
+    # OpenCV 5.0 rejects these too
     a = np.zeros((*size, 3), dtype=np.uint8)
     with pytest.raises(ValueError, match=f"frames of {size[1]}x{size[0]} are too small"):
         our_flow(a, a)

@@ -91,6 +91,9 @@ DisPlan plan_dis_flow(const at::Tensor& first, const at::Tensor& second, int64_t
     p.patch = (p.finest == 3 || p.finest == 4) ? 12 : 8;
     const float ratio = (2.0f * static_cast<float>(w)) / (5.0f * static_cast<float>(p.patch));
     p.coarsest = std::max(0, static_cast<int>(std::floor(std::log2(ratio))));
+    // a frame far wider than high (or the reverse): scales from the width alone leave the coarse levels
+    // fewer rows than a patch (OpenCV fails there, 9x333: an empty resize); fewer levels instead
+    while (p.coarsest > 0 && (std::min(h, w) >> p.coarsest) < p.patch) --p.coarsest;
     p.finest = std::max(p.coarsest - (p.finest == 3 ? 4 : p.finest == 4 ? 5 : 2), 0);
     p.stride = std::min(p.stride, p.patch);
   }

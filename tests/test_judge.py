@@ -88,7 +88,7 @@ def test_inconsistency_is_zero_for_a_rigid_motion_and_large_at_an_occlusion():
 
 
 @pytest.mark.parametrize("extra", [["--keep", "48"], ["--flows", "--lambda-labels", "0.1"],
-                                   ["--pooled", "--max-side", "96,72"]])
+                                   ["--pooled", "--max-side", "96,72"], ["--context", "0.5"]])
 def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra):
     """A short run on a synthetic clip (the judge alone, with flow corrections taught by
     pseudo-labels, and with the frame means at two scales): training windows are collected with their
@@ -112,6 +112,10 @@ def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra
     best = torch.load(run / "best.pt", weights_only=True)
     assert best["step"] in (3, 6) and "span2" in best["validation"]
     assert best["config"]["judge_pooled"] == ("--pooled" in extra)
+    if "--context" in extra:  # some windows with their context (and its two flows), some without; validation both ways
+        assert {w.context is None for w in collected} == {True, False}
+        assert all(w.flow.shape[0] == (2 if w.context is None else 4) for w in collected)
+        assert {"span2", "span2-context"} <= set(best["validation"])
     if "--max-side" in extra:  # windows of both scales: the clip's 96x64 and 72x48
         shapes = {tuple(w.frames.shape[2:]) for w in collected}
         assert {(64, 96), (48, 72)} <= shapes
@@ -132,6 +136,7 @@ def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra
     (["--lambda-labels", "1"], "needs --flows"),
     (["--keep", "100"], "--keep must be"),
     (["--max-side", "512,16"], "--max-side must be"),
+    (["--context", "1.5"], "--context must be"),
 ])
 def test_bad_options(bad, message, capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
@@ -165,3 +170,30 @@ def test_command_errors_are_one_line(tmp_path):
             assert r.returncode == 2 and message in r.stderr, r.stderr
             assert len(lines) == 1 or (len(lines) == 2 and lines[0].startswith("usage:")), r.stderr
         assert not (tmp_path / "m.pt").exists()
+
+
+def test_a_window_reversed_in_time_gives_the_frames_reversed():
+    """augment's time reversal of a window with context (frames, context and the four flows
+    reordered) is the same window seen backwards: the model makes the same frames in reverse order."""
+    g = hybrid()
+    big = np.asarray(cv2.resize(np.random.default_rng(5).integers(0, 256, (20, 30, 3), dtype=np.uint8), (150, 100),
+                                interpolation=cv2.INTER_CUBIC))
+    at = lambda dx: torch.from_numpy(np.ascontiguousarray(big[10:74, 10 + dx:106 + dx])).permute(2, 0, 1)  # noqa: E731
+    frames = torch.stack([at(d) for d in (0, 2, 4, 7)])  # span 3, accelerating
+    context = torch.stack([at(0), at(14)])  # 3 before (the same place) and 3 after
+    with torch.no_grad():
+        x = torch.cat([training.normalise(f) for f in (frames[0], frames[3], context[0], context[1])]).unsqueeze(0)
+        win = training.Window(frames, g.dis(x), context=context)
+
+    class Coin:  # no left-right flip, then the time reversal
+        draws = iter([0.9, 0.1])
+
+        def random(self):
+            return next(self.draws)
+    back = training.augment(win, Coin())
+    assert torch.equal(back.context, context.flip(0)) and back.flow.shape == (4, 2, 64, 96)
+    out = []
+    for w in (win, back):
+        x, flow, times = training.pairs_of(w.frames[None], w.flow[None], w.context[None])
+        out.append(training.compose(g, x, flow, times, use_judge=False).reshape(2, 3, 64, 96))
+    torch.testing.assert_close(out[1], out[0].flip(0), atol=1e-4, rtol=0)

@@ -46,12 +46,16 @@ MODEL = {"arch": "hybrid", "n_out": 5, "learned": False, "judge": True}
 @dataclass
 class Window:
     frames: torch.Tensor  # uint8 [K+1, 3, H, W]
-    flow: torch.Tensor  # float32 [2, 2, H, W]: F01, F10 (pixels) of frames 0 and K
+    # float32 [2, 2, H, W]: F01, F10 (pixels) of frames 0 and K; with context [4, 2, H, W]: and F0-, F1+
+    # (from frame 0 to the frame before, from K to the frame after; guarded, as the model does)
+    flow: torch.Tensor
     # pseudo-labels at the judge's resolution (with --lambda-labels): per target, the correction of the
     # prior F_t0, F_t1 that DIS from the true frame finds [K-1, 2, 2, H/8, W/8] (the judge's pixels),
     # and how well the label reproduces the true frame [K-1, 2, 1, H/8, W/8]
     labels: torch.Tensor | None = None
     label_weights: torch.Tensor | None = None
+    context: torch.Tensor | None = None  # uint8 [2, 3, H, W]: the frames K before frame 0 and K after frame K
+
 
 
 def window_labels(frames: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -80,11 +84,15 @@ def normalise(frames: torch.Tensor) -> torch.Tensor:
 
 
 def collect(sources, spans: list[int], per_span: int, max_side: int, model, rng: random.Random, log,
-            labels: bool = False, trim: bool = True, keep: int | None = None) -> list[Window]:
+            labels: bool = False, trim: bool = True, keep: int | None = None, context: float = 0.0,
+            coin: random.Random | None = None) -> list[Window]:
     """Windows of each span from each video source (``per_span`` spread over the clip, a random
     offset), their DIS flows (and with ``labels`` their pseudo-labels) computed on the whole frame;
     with ``trim`` cut to multiples of 8, and with ``keep`` to a random ``keep`` x ``keep`` crop of
-    that (memory: training crops them again, :func:`crop`)."""
+    that (memory: training crops them again, :func:`crop`). With ``context`` (a probability, drawn
+    from ``coin`` so that the windows chosen stay those of a run without it) a window whose frames K
+    before and after lie in its shot gets them, and the model's guarded context flows."""
+    coin = coin or random.Random(0)
     out: list[Window] = []
     for source in sources:
         if source.kind != "video":
@@ -92,6 +100,7 @@ def collect(sources, spans: list[int], per_span: int, max_side: int, model, rng:
         frames = list(source.frames(max_side=max_side))
         cuts = find_cuts(frames)
         for k in spans:
+            with_context = set(valid_starts(len(frames), cuts, 3 * k + 1)) if context > 0 else set()
             starts = valid_starts(len(frames), cuts, k + 1)
             if not starts:
                 continue
@@ -99,18 +108,24 @@ def collect(sources, spans: list[int], per_span: int, max_side: int, model, rng:
             chosen = spread(starts[jitter:] or starts, per_span)
             for s in chosen:
                 w = torch.from_numpy(np.stack(frames[s:s + k + 1])).permute(0, 3, 1, 2).contiguous()
+                c = None
+                if s - k in with_context and coin.random() < context:
+                    c = torch.from_numpy(np.stack([frames[s - k], frames[s + 2 * k]])).permute(0, 3, 1, 2).contiguous()
                 with torch.no_grad():
-                    flow = model.dis(torch.cat([normalise(w[0]), normalise(w[k])]).unsqueeze(0))
+                    pair = [normalise(w[0]), normalise(w[k])] + ([] if c is None else [normalise(c[0]), normalise(c[1])])
+                    flow = model.dis(torch.cat(pair).unsqueeze(0))
                     lab, lw = window_labels(w, flow) if labels else (None, None)
                 if trim:
                     ch, cw = w.shape[2] // 8 * 8, w.shape[3] // 8 * 8
                     w, flow = w[:, :, :ch, :cw], flow[:, :, :ch, :cw]
+                    c = None if c is None else c[:, :, :ch, :cw]
                     if lab is not None and lw is not None:
                         lab, lw = to_judge_scale(lab[..., :ch, :cw], lw[..., :ch, :cw])
-                win = Window(w, flow, lab, lw)
+                win = Window(w, flow, lab, lw, c)
                 if keep is not None:
                     win = crop(win, keep, rng)
-                out.append(Window(win.frames.contiguous(), win.flow.contiguous(), win.labels, win.label_weights))
+                out.append(Window(win.frames.contiguous(), win.flow.contiguous(), win.labels, win.label_weights,
+                                  None if win.context is None else win.context.contiguous()))
         log(f"{source}: {len(frames)} frames, {len(cuts)} cuts, {len(out)} windows so far")
     return out
 
@@ -123,37 +138,49 @@ def crop(win: Window, size: int, rng: random.Random) -> Window:
     lab, lw = win.labels, win.label_weights
     if lab is not None and lw is not None:
         lab, lw = lab[..., y // 8:(y + ch) // 8, x // 8:(x + cw) // 8], lw[..., y // 8:(y + ch) // 8, x // 8:(x + cw) // 8]
-    return Window(win.frames[:, :, y:y + ch, x:x + cw], win.flow[:, :, y:y + ch, x:x + cw], lab, lw)
+    c = None if win.context is None else win.context[:, :, y:y + ch, x:x + cw]
+    return Window(win.frames[:, :, y:y + ch, x:x + cw], win.flow[:, :, y:y + ch, x:x + cw], lab, lw, c)
 
 
-def validation_windows(val_sources, per_span: int, max_side: int, model, seed: int, log) -> list[Window]:
+def validation_windows(val_sources, per_span: int, max_side: int, model, seed: int, log,
+                       context: bool = False) -> list[Window]:
     """Spans 2 and 6 from the held-out time ranges of the split, whole frames; drawn from their own seed,
-    so every run with the same ``seed`` and ``per_span`` is validated on the same windows."""
-    return collect([s for s in val_sources if s.kind == "video" and s.start > 0], [2, 6], per_span, max_side,
-                    model, random.Random(seed + 1), log, trim=False)
+    so every run with the same ``seed`` and ``per_span`` is validated on the same windows; with
+    ``context`` also those of them whose context lies in their shot, with it."""
+    sources = [s for s in val_sources if s.kind == "video" and s.start > 0]
+    plain = collect(sources, [2, 6], per_span, max_side, model, random.Random(seed + 1), log, trim=False)
+    if not context:
+        return plain
+    more = collect(sources, [2, 6], per_span, max_side, model, random.Random(seed + 1), log, trim=False, context=1.0)
+    return plain + [w for w in more if w.context is not None]
 
 
 def augment(win: Window, rng: random.Random) -> Window:
     """The window flipped left-right and/or reversed in time (a label of the time t from frame 0
     is then one of the time 1 - t from frame 1)."""
-    frames, flow, lab, lw = win.frames, win.flow, win.labels, win.label_weights
+    frames, flow, lab, lw, c = win.frames, win.flow, win.labels, win.label_weights, win.context
     if rng.random() < 0.5:
         x_neg = torch.tensor([-1.0, 1.0]).view(2, 1, 1)
         frames, flow = frames.flip(3), flow.flip(3) * x_neg
+        c = None if c is None else c.flip(3)
         if lab is not None and lw is not None:
             lab, lw = lab.flip(-1) * x_neg, lw.flip(-1)
-    if rng.random() < 0.5:
-        frames, flow = frames.flip(0), flow.flip(0)
+    if rng.random() < 0.5:  # F01, F10 (, F0-, F1+) become F10, F01 (, F1+, F0-)
+        frames, flow = frames.flip(0), flow[[1, 0, 3, 2][:flow.shape[0]]]
+        c = None if c is None else c.flip(0)
         if lab is not None and lw is not None:
             lab, lw = lab.flip(0).flip(1), lw.flip(0).flip(1)
-    return Window(frames, flow, lab, lw)
+    return Window(frames, flow, lab, lw, c)
 
 
-def pairs_of(frames: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+def pairs_of(frames: torch.Tensor, flow: torch.Tensor,
+             context: torch.Tensor | None = None) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
     """The model's inputs [B, 6, H, W], DIS flows [F01; F10] [2B, 2, H, W] and times [K-1] of windows
-    [B, K+1, 3, H, W] (uint8) with their flows [B, 2, 2, H, W]."""
+    [B, K+1, 3, H, W] (uint8) with their flows [B, 2, 2, H, W]; with their ``context`` [B, 2, 3, H, W]
+    and flows [B, 4, 2, H, W], inputs [B, 12, H, W] and flows [F01; F10; F0-; F1+] [4B, 2, H, W]."""
     k = frames.shape[1] - 1
-    return (torch.cat([normalise(frames[:, 0]), normalise(frames[:, k])], 1), torch.cat([flow[:, 0], flow[:, 1]]),
+    inputs = [frames[:, 0], frames[:, k]] + ([] if context is None else [context[:, 0], context[:, 1]])
+    return (torch.cat([normalise(f) for f in inputs], 1), torch.cat(flow.unbind(1)),
             torch.arange(1, k, dtype=torch.float32) / k)
 
 
@@ -177,20 +204,20 @@ def frame_psnr(stack: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
 def validate(model, windows: list[Window]) -> dict:
     """Mean PSNR per span over the validation windows, with and without the judge, and the gain; the
     frames rounded to 8 bits as the video path writes them."""
-    per: dict[int, list[tuple[float, float]]] = {}
+    per: dict[str, list[tuple[float, float]]] = {}
     model.eval()
     for win in windows:
         f = win.frames.unsqueeze(0)
-        x, flow, times = pairs_of(f, win.flow.unsqueeze(0))
+        x, flow, times = pairs_of(f, win.flow.unsqueeze(0), None if win.context is None else win.context.unsqueeze(0))
         with_j, without = (frame_psnr(to_unit_stack(compose(model, x, flow, times, use)), f).mean().item()
                            for use in (True, False))
-        per.setdefault(f.shape[1] - 1, []).append((with_j, without))
+        per.setdefault(f"span{f.shape[1] - 1}" + ("" if win.context is None else "-context"), []).append((with_j, without))
     model.train()
     result = {}
-    for k, pairs in sorted(per.items()):
+    for key, pairs in sorted(per.items()):
         a = float(np.mean([p[0] for p in pairs]))
         b = float(np.mean([p[1] for p in pairs]))
-        result[f"span{k}"] = {"judge": round(a, 4), "rule": round(b, 4), "gain": round(a - b, 4), "windows": len(pairs)}
+        result[key] = {"judge": round(a, 4), "rule": round(b, 4), "gain": round(a - b, 4), "windows": len(pairs)}
     result["gain"] = round(float(np.mean([v["gain"] for v in result.values()])), 4)
     return result
 
@@ -212,6 +239,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--width", type=int, default=32)
     p.add_argument("--flows", action="store_true", help="the judge also corrects the in-between flows F_t0, F_t1")
     p.add_argument("--pooled", action="store_true", help="the judge also sees each feature's mean over the frame")
+    p.add_argument("--context", type=float, default=0.0,
+                   help="the share of windows given their context frames (K before and after) where their shot has "
+                        "them, as pyframegan video and evaluate --context do (quadratic motion); validation then "
+                        "scores those windows with context too")
     p.add_argument("--lambda-labels", type=float, default=0.0,
                    help="with --flows: the weight of the pseudo-label loss (DIS flows from the true in-between frames)")
     p.add_argument("--val-every", type=int, default=250)
@@ -245,6 +276,8 @@ def check_args(args: argparse.Namespace) -> tuple[list[int], list[int]]:
         raise ValueError(f"--lr must be in (0, 1), got {args.lr}")
     if not (math.isfinite(args.ema) and 0 <= args.ema < 1):
         raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
+    if not (math.isfinite(args.context) and 0 <= args.context <= 1):
+        raise ValueError(f"--context must be in [0, 1], got {args.context}")
     if not (math.isfinite(args.lambda_labels) and args.lambda_labels >= 0):
         raise ValueError(f"--lambda-labels must be >= 0, got {args.lambda_labels}")
     if args.lambda_labels > 0 and not args.flows:
@@ -298,13 +331,14 @@ def main(args: argparse.Namespace) -> int:
     rng = random.Random(args.seed)
     train_sources, val_sources = default_sources(fetch=False, photos=False)
     t0 = time.time()
-    # a batch draws its windows from one span at one scale
-    by_span: dict[tuple[int, int], list[Window]] = {}
+    # a batch draws its windows from one span at one scale, all with context or all without
+    by_span: dict[tuple[int, int, bool], list[Window]] = {}
+    coin = random.Random(args.seed + 2)
     for side in sides:
         for win in collect(train_sources, spans, args.per_span, side, model, rng, log,
-                           labels=args.lambda_labels > 0, keep=args.keep):
-            by_span.setdefault((win.frames.shape[0] - 1, side), []).append(win)
-    val = validation_windows(val_sources, args.val_per_span, sides[0], model, args.seed, log)
+                           labels=args.lambda_labels > 0, keep=args.keep, context=args.context, coin=coin):
+            by_span.setdefault((win.frames.shape[0] - 1, side, win.context is not None), []).append(win)
+    val = validation_windows(val_sources, args.val_per_span, sides[0], model, args.seed, log, context=args.context > 0)
     log(f"{sum(map(len, by_span.values()))} training and {len(val)} validation windows in {time.time() - t0:.0f} s")
     opt = torch.optim.Adam(model.judge.parameters(), lr=args.lr)
     # the moving average of the weights is what is validated and kept: single steps swing the frames
@@ -334,7 +368,8 @@ def main(args: argparse.Namespace) -> int:
         w = min(win.frames.shape[3] for win in batch) // 8 * 8
         frames = torch.stack([win.frames[:, :, :h, :w] for win in batch])
         flow = torch.stack([win.flow[:, :, :h, :w] for win in batch])
-        x, pair_flow, times = pairs_of(frames, flow)
+        context = None if batch[0].context is None else torch.stack([win.context[:, :, :h, :w] for win in batch])
+        x, pair_flow, times = pairs_of(frames, flow, context)
         out = model.judge(x, pair_flow, model.times.flatten(), times)
         psnr = frame_psnr(metrics.to_unit(compose(model, x, pair_flow, times, True, out)), frames)
         loss = -psnr.mean()

@@ -91,7 +91,7 @@ def test_inconsistency_is_zero_for_a_rigid_motion_and_large_at_an_occlusion():
                                    ["--pooled", "--max-side", "96,72"], ["--context", "0.5"]])
 def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra):
     """A short run on a synthetic clip (the judge alone, with flow corrections taught by
-    pseudo-labels, and with the frame means at two scales): training windows are collected with their
+    pseudo-labels, with the frame means at two scales, and with context windows): training windows are collected with their
     flows, the best judge is kept, a killed run resumes, and the export is a model the engine runs."""
     from pyframegan.data.sources import Source
     src = Source("clip", "video", lossless_video)

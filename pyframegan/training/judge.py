@@ -148,11 +148,10 @@ def validation_windows(val_sources, per_span: int, max_side: int, model, seed: i
     so every run with the same ``seed`` and ``per_span`` is validated on the same windows; with
     ``context`` also those of them whose context lies in their shot, with it."""
     sources = [s for s in val_sources if s.kind == "video" and s.start > 0]
-    plain = collect(sources, [2, 6], per_span, max_side, model, random.Random(seed + 1), log, trim=False)
-    if not context:
-        return plain
-    more = collect(sources, [2, 6], per_span, max_side, model, random.Random(seed + 1), log, trim=False, context=1.0)
-    return plain + [w for w in more if w.context is not None]
+    windows = collect(sources, [2, 6], per_span, max_side, model, random.Random(seed + 1), log, trim=False,
+                      context=1.0 if context else 0.0)
+    # the context only adds flows: the first two, F01 and F10, are the plain window's
+    return [Window(w.frames, w.flow[:2]) for w in windows] + [w for w in windows if w.context is not None]
 
 
 def augment(win: Window, rng: random.Random) -> Window:

@@ -16,8 +16,8 @@ a blend-mask logit (m = sigmoid(log((1-t)/t) + dm)) and a fallback offset (alpha
 mean over the whole frame (the window's difficulty: how much of it moves, how far the flows fail),
 to tell a window where the warps are worth little anywhere from one with a local fault (measured:
 it validated below the judge without them; docs/results.md, judge7). Its head starts at zero: an
-untrained judge *is* the model without it, and training (``pyframegan.training.judge``) starts exactly there. It
-changes no flow, so it cannot move anything the warps did not already put there.
+untrained judge *is* the model without it, and training (``pyframegan.training.judge``) starts
+exactly there. It changes no flow, so it cannot move anything the warps did not already put there.
 """
 from __future__ import annotations
 

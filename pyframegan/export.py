@@ -37,6 +37,9 @@ def export_generator(generator: torch.nn.Module, path: str | os.PathLike, train_
     """Script ``generator`` in eval mode (batch-norm running statistics, no dropout) and write it
     with its metadata to ``path`` atomically. Returns the metadata."""
     generator = generator.cpu().eval()
+    forget = getattr(generator, "forget", None)
+    if forget is not None:  # what a model keeps between calls (the hybrid's flows) is not exported
+        forget()
     meta = {
         "format": FORMAT,
         "version": FORMAT_VERSION,

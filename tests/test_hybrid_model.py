@@ -83,19 +83,19 @@ def test_an_untrained_model_is_dis_with_the_linear_motion_warp(tmp_path, n):
 
 def fallback_reference(a, b, n, strength):
     """The crossfade fallback with OpenCV and numpy: DIS (our op) both ways, the linear-motion warps
-    (cv2.remap), the local means of the warps' and the inputs' mean absolute differences (4x4 block
-    means by INTER_AREA, a 5x5 box with zeros beyond the border, INTER_LINEAR back to full size),
-    and alpha = s dw^2 / (dw^2 + df^2 + (2/255)^2) in [-1, 1] units, i.e. in grey levels:
-    s dw^2 / (dw^2 + df^2 + 1). Frames of sides divisible by 4."""
+    (cv2.remap), the local means of the warps' and the inputs' mean absolute differences at the
+    resolution of 4x4 blocks (block means by INTER_AREA, a 5x5 box with zeros beyond the border),
+    alpha = s dw^2 / (dw^2 + df^2 + (2/255)^2) there in [-1, 1] units, i.e. in grey levels
+    s dw^2 / (dw^2 + df^2 + 1), and alpha brought to full size by INTER_LINEAR. Frames of sides
+    divisible by 4."""
     f01 = dis_flow(torch.from_numpy(a), torch.from_numpy(b)).numpy().transpose(1, 2, 0)
     f10 = dis_flow(torch.from_numpy(b), torch.from_numpy(a)).numpy().transpose(1, 2, 0)
     h, w = a.shape[:2]
     gy, gx = np.mgrid[:h, :w].astype(np.float32)
     warp = lambda img, f: cv2.remap(img.astype(np.float32), gx + f[..., 0], gy + f[..., 1], cv2.INTER_LINEAR,  # noqa: E731
                                     borderMode=cv2.BORDER_REPLICATE)
-    box = lambda d: cv2.resize(cv2.boxFilter(cv2.resize(d, (w // 4, h // 4), interpolation=cv2.INTER_AREA), -1,  # noqa: E731
-                                             (5, 5), borderType=cv2.BORDER_CONSTANT), (w, h),
-                               interpolation=cv2.INTER_LINEAR)
+    box = lambda d: cv2.boxFilter(cv2.resize(d, (w // 4, h // 4), interpolation=cv2.INTER_AREA), -1,  # noqa: E731
+                                  (5, 5), borderType=cv2.BORDER_CONSTANT)
     af, bf = a.astype(np.float32), b.astype(np.float32)
     df = box(np.abs(af - bf).mean(2))
     out = []
@@ -104,8 +104,8 @@ def fallback_reference(a, b, n, strength):
         w0, w1 = warp(a, -(1 - t) * t * f01 + t * t * f10), warp(b, (1 - t) ** 2 * f01 - t * (1 - t) * f10)
         base = (1 - t) * w0 + t * w1
         dw = box(np.abs(w0 - w1).mean(2))
-        alpha = (strength * dw ** 2 / (dw ** 2 + df ** 2 + 1.0))[..., None]
-        out.append(np.clip(np.round((1 - alpha) * base + alpha * ((1 - t) * af + t * bf)), 0, 255))
+        alpha = cv2.resize(strength * dw ** 2 / (dw ** 2 + df ** 2 + 1.0), (w, h), interpolation=cv2.INTER_LINEAR)
+        out.append(np.clip(np.round((1 - alpha[..., None]) * base + alpha[..., None] * ((1 - t) * af + t * bf)), 0, 255))
     return np.stack(out)
 
 
@@ -295,6 +295,31 @@ def test_consecutive_pairs_share_their_context_flows():
     b = 3
     for k in range(4):
         torch.testing.assert_close(together[k * b:(k + 1) * b], alone[k::4], atol=1e-5, rtol=0)
+
+
+def test_a_call_that_continues_the_last_one_reuses_its_flows(tmp_path):
+    """A video's batches one after the other: the first pair of a batch continues the last batch's
+    last pair, whose F1+ and F10 are its F01 and F0- (kept between calls), so a continuing batch of
+    b pairs computes 2b flows instead of 2b + 2, and they are exactly a fresh model's. Another order
+    or forget() computes them all; an exported model carries nothing kept."""
+    big = texture(7)
+    frames = [shifted(big, d) for d in (0, 1, 3, 6, 8, 11, 13, 16, 18, 20)]
+    to = lambda im: torch.from_numpy(im).permute(2, 0, 1).float() / 127.5 - 1  # noqa: E731
+    batch = lambda js: torch.stack([torch.cat([to(frames[j]), to(frames[j + 1]), to(frames[j - 1]),  # noqa: E731
+                                               to(frames[j + 2])]) for j in js])
+    g, counted = hybrid(), []
+    dis_pairs = g.dis_pairs
+    g.dis_pairs = lambda a, b: counted.append(a.shape[0]) or dis_pairs(a, b)
+    g.dis(batch([1, 2, 3]))
+    got = g.dis(batch([4, 5, 6]))
+    assert counted == [8, 6]
+    assert torch.equal(got, hybrid().dis(batch([4, 5, 6])))
+    g.dis(batch([2, 3, 4]))  # does not continue pair 6
+    g.forget()
+    g.dis(batch([5, 6]))  # would continue pair 4, but nothing is kept
+    assert counted == [8, 6, 8, 6]
+    export.export_generator(g, tmp_path / "g.pt")
+    assert [t.numel() for t in torch.jit.load(str(tmp_path / "g.pt")).flow_cache] == [0]
 
 
 def test_without_its_learned_part_it_is_the_untrained_model(tmp_path):

@@ -76,7 +76,16 @@ def correlation(f0: torch.Tensor, f1: torch.Tensor, d: int) -> torch.Tensor:
 
 
 def resize(x: torch.Tensor, size: list[int]) -> torch.Tensor:
-    return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    """Bilinear resizing of [N, C, H, W] to ``size`` (align_corners=False). Every plane is resized on
+    its own: as N * C images of one channel the same values come out, and shrinking is several times
+    faster on CPU (measured at [16, 2, 272, 640] -> 34 x 80: 1.76 -> 0.27 ms, two threads; PyTorch
+    takes a slower path for images of several channels). A tensor that is not contiguous (a slice of
+    channels) is resized as it is rather than copied."""
+    if not x.is_contiguous():
+        return F.interpolate(x, size=size, mode="bilinear", align_corners=False)
+    n, c = x.shape[0], x.shape[1]
+    y = F.interpolate(x.reshape(n * c, 1, x.shape[2], x.shape[3]), size=size, mode="bilinear", align_corners=False)
+    return y.reshape(n, c, size[0], size[1])
 
 
 def resize_flow(flow: torch.Tensor, size: list[int]) -> torch.Tensor:

@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pyframegan.models.components import Components
-from pyframegan.models.judge import Judge, judged, judged_flows, upsample
+from pyframegan.models.judge import Judge, judged, judged_flows
 from pyframegan.models.flow import (at_times, check_times, conv, head, kaiming_with_zero_heads, motion, resize,
                                     resize_flow, resolve_times)
 from pyframegan.warp import backward_warp
@@ -62,6 +62,11 @@ def warp_error(image: torch.Tensor, flow: torch.Tensor, reference: torch.Tensor,
     return (blocks.flatten(0, 2) * rows.view(1, hb, 1) * cols.view(1, 1, wb)).sum([1, 2]).div(h * w).view(-1, 1, 1, 1)
 
 
+def same(a: torch.Tensor, b: torch.Tensor) -> bool:
+    """Whether two tensors are the same, exactly (shape, device and dtype too)."""
+    return a.shape == b.shape and a.device == b.device and a.dtype == b.dtype and bool(torch.equal(a, b))
+
+
 STILL_LEVELS = 1.0  # a pair whose frames differ by at most this (mean, grey levels) is still: no quadratic motion
 AGREEMENT = 0.02  # warps that agree to within this (in [-1, 1] units, ~1.3 grey levels) close the gate
 OUT_CHANNELS = 9  # per time: ΔF_t0 (2), ΔF_t1 (2), mask logit (1), residual (3), confidence logit (1)
@@ -80,21 +85,21 @@ FALLBACK_EPS = (2.0 / 255.0) ** 2  # one grey level, squared, in [-1, 1] units
 
 
 def local_difference(a: torch.Tensor, b: torch.Tensor, pool: int, block: int = DISAGREEMENT_BLOCK) -> torch.Tensor:
-    """[N, 1, H, W]: |a - b| averaged over the channels and about ``pool`` x ``pool`` pixels: block
-    means (``block`` x ``block``: warp_disagreement's, 4), a box of ``pool // block`` (made odd) blocks
-    (zeros beyond the border), upsampled bilinearly. At a quarter of the resolution: the fallback costs
-    a few per cent of a frame's time."""
+    """[N, 1, ceil(H/block), ceil(W/block)]: |a - b| averaged over the channels and about ``pool`` x
+    ``pool`` pixels, at the resolution of ``block`` x ``block`` blocks (warp_disagreement's, 4): block
+    means, then a box of ``pool // block`` (made odd) blocks (:func:`smooth_blocks`). The fallback's
+    alpha is made at this resolution and upsampled once (:func:`pyframegan.models.judge.judged`): it
+    costs a few per cent of a frame's time."""
     d = F.avg_pool2d((a - b).abs().mean(1, keepdim=True), block, block, ceil_mode=True)
-    return smooth_blocks(d, pool, a.shape[2], a.shape[3], block)
+    return smooth_blocks(d, pool, block)
 
 
-def smooth_blocks(d: torch.Tensor, pool: int, h: int, w: int, block: int = DISAGREEMENT_BLOCK) -> torch.Tensor:
-    """:func:`local_difference` from the block means ``d`` [N, 1, ceil(h/block), ceil(w/block)]: the box
-    of ``pool // block`` (made odd) blocks, upsampled bilinearly to h x w."""
+def smooth_blocks(d: torch.Tensor, pool: int, block: int = DISAGREEMENT_BLOCK) -> torch.Tensor:
+    """:func:`local_difference` from the block means ``d`` [N, 1, h', w']: the box of ``pool // block``
+    (made odd) blocks, zeros beyond the border."""
     k = (pool // block) | 1
     d = F.avg_pool2d(d, [k, 1], 1, [k // 2, 0])
-    d = F.avg_pool2d(d, [1, k], 1, [0, k // 2])
-    return F.interpolate(d, size=[h, w], mode="bilinear", align_corners=False)
+    return F.avg_pool2d(d, [1, k], 1, [0, k // 2])
 
 
 def fallback_weight(dw: torch.Tensor, df: torch.Tensor, strength: float, eps: float = FALLBACK_EPS) -> torch.Tensor:
@@ -147,6 +152,8 @@ class HybridInterpolator(nn.Module):
                        "judge_flows": bool(judge_flows), "judge_pooled": bool(judge_pooled)}
         # learned=False: DIS and the motion prior only, the U-Net not run (its output is zero, as untrained)
         self.learned = bool(learned)
+        # flows of the last call with context that the next call may reuse (:meth:`dis`)
+        self.forget()
         self.head_channels = OUT_CHANNELS + 1  # the network's output and the warps' disagreement
         self.guard_ratio, self.guard_levels = float(guard_ratio), float(guard_levels)
         self.still_levels = STILL_LEVELS
@@ -185,6 +192,12 @@ class HybridInterpolator(nn.Module):
         kaiming_with_zero_heads(self)
 
     @torch.jit.export
+    def forget(self) -> None:
+        """Drop the flows kept from the last call (:meth:`dis`; a placeholder keeps the list's type
+        for TorchScript). Only memory: a call that does not continue the last one never uses them."""
+        self.flow_cache = [torch.zeros(0)]
+
+    @torch.jit.export
     def context_frames(self) -> int:
         """Frames of context the model can use besides the pair (the engine asks): the frame before
         and the frame after, as channels 6-8 and 9-11 of its input."""
@@ -197,60 +210,97 @@ class HybridInterpolator(nn.Module):
         replaced by the linear-motion value (-F01, -F10) where the context is unreliable (see
         :meth:`guard`)."""
         g0, g1 = grey_levels(x[:, :3]), grey_levels(x[:, 3:6])
-        pair = self.dis_pairs(torch.cat([g0, g1]), torch.cat([g1, g0]))
         if x.shape[1] != 12:
-            return pair
+            return self.dis_pairs(torch.cat([g0, g1]), torch.cat([g1, g0]))
         b = x.shape[0]
+        xf = x.float()
         # Consecutive pairs of a video (pair j + 1 = (b_j, b_j+1), its context a_j and b_j+2) share
-        # flows: F0- of pair j + 1 is F10 of pair j, F1+ of pair j is F01 of pair j + 1. Those are
-        # reused (the frames compared exactly); only the others are computed.
-        f0m, f12 = torch.zeros_like(pair[:b]), torch.zeros_like(pair[:b])
+        # flows: F0- of pair j + 1 is F10 of pair j, F1+ of pair j is F01 of pair j + 1; and the first
+        # pair of a call that continues the last call's last pair has its F01 and F0- there (that
+        # pair's F1+ and F10, kept in ``flow_cache``). Those are reused, the grey frames compared
+        # exactly (DIS sees nothing else, and gives the same flow alone or in a batch); the others
+        # are computed, in one call of the op. So are the guard's warp errors of the flows (they
+        # compare the colour frames, so a kept flow's is computed again).
+        cache = self.flow_cache
+        continues = len(cache) == 5 and same(cache[0], g0[0])
         first: list[torch.Tensor] = []
         second: list[torch.Tensor] = []
-        todo: list[int] = []  # k < b: F0- of pair k; k >= b: F1+ of pair k - b
+        computed: list[int] = []  # slots: F01 0..b-1, F10 b..2b-1, F0- 2b..3b-1, F1+ 3b..4b-1
+        flows: list[torch.Tensor] = [g0[0]] * (4 * b)  # placeholders, all replaced
+        kept: list[int] = []  # context slots whose flow comes from the cache
+        shared: list[list[int]] = []  # [context slot, the pair's slot it is the same flow as]
+        after = g1[0]
         for j in range(b):
-            if j > 0 and torch.equal(x[j, 6:9], x[j - 1, 0:3]) and torch.equal(x[j, 0:3], x[j - 1, 3:6]):
-                f0m[j] = pair[b + j - 1]
+            if j == 0 and continues and same(cache[2], g1[0]):
+                flows[0] = cache[4]
             else:
-                todo.append(j)
+                computed.append(j)
                 first.append(g0[j])
-                second.append(grey_levels(x[j:j + 1, 6:9])[0])
-            if j + 1 < b and torch.equal(x[j, 9:12], x[j + 1, 3:6]) and torch.equal(x[j, 3:6], x[j + 1, 0:3]):
-                f12[j] = pair[j + 1]
+                second.append(g1[j])
+            computed.append(b + j)
+            first.append(g1[j])
+            second.append(g0[j])
+            if j > 0 and torch.equal(x[j, 6:9], x[j - 1, 0:3]) and torch.equal(x[j, 0:3], x[j - 1, 3:6]):
+                shared.append([2 * b + j, b + j - 1])
             else:
-                todo.append(b + j)
-                first.append(g1[j])
-                second.append(grey_levels(x[j:j + 1, 9:12])[0])
-        if len(todo) > 0:
-            more = self.dis_pairs(torch.stack(first), torch.stack(second))
-            for i, k in enumerate(todo):
-                if k < b:
-                    f0m[k] = more[i]
+                before = grey_levels(x[j:j + 1, 6:9])[0]
+                if j == 0 and continues and same(cache[1], before):
+                    flows[2 * b] = cache[3]
+                    kept.append(2 * b)
                 else:
-                    f12[k - b] = more[i]
-        return self.guard(x, torch.cat([pair, f0m, f12]))
+                    computed.append(2 * b + j)
+                    first.append(g0[j])
+                    second.append(before)
+            if j + 1 < b and torch.equal(x[j, 9:12], x[j + 1, 3:6]) and torch.equal(x[j, 3:6], x[j + 1, 0:3]):
+                shared.append([3 * b + j, j + 1])
+            else:
+                after = grey_levels(x[j:j + 1, 9:12])[0]
+                computed.append(3 * b + j)
+                first.append(g1[j])
+                second.append(after)
+        more = self.dis_pairs(torch.stack(first), torch.stack(second))
+        for i, k in enumerate(computed):
+            flows[k] = more[i]
+        for c in shared:
+            flows[c[0]] = flows[c[1]]
+        pair = torch.stack(flows[:2 * b])
+        # the guard's warp errors: the pairs' in two calls, a shared context flow's that of the pair's
+        errors = [warp_error(xf[:, 3:6], pair[:b], xf[:, :3]), warp_error(xf[:, :3], pair[b:], xf[:, 3:6])]
+        error: list[torch.Tensor] = [e for e in torch.cat(errors).unbind(0)] + [errors[0][0]] * (2 * b)
+        for k in range(2 * b, 4 * b):
+            j, side = k % b, (k - 2 * b) // b  # side 0: F0- (from a), 1: F1+ (from b)
+            if k in computed or k in kept:
+                error[k] = warp_error(xf[j:j + 1, 6 + 3 * side:9 + 3 * side], flows[k].unsqueeze(0),
+                                      xf[j:j + 1, 3 * side:3 + 3 * side])[0]
+        for c in shared:
+            error[c[0]] = error[c[1]]
+        # the last pair's b, a and the frame after b (grey), F10 and F1+
+        self.flow_cache = [g1[b - 1].clone(), g0[b - 1].clone(), after.clone(), flows[2 * b - 1].clone(),
+                           flows[4 * b - 1].clone()]
+        return self.guard(x, pair, torch.stack(flows[2 * b:3 * b]), torch.stack(flows[3 * b:]), torch.stack(error))
 
-    def guard(self, x: torch.Tensor, flows: torch.Tensor) -> torch.Tensor:
+    def guard(self, x: torch.Tensor, pair: torch.Tensor, f0m: torch.Tensor, f12: torch.Tensor,
+              errors: torch.Tensor) -> torch.Tensor:
         """QVI's quadratic motion fails where the context does not continue the pair (a scene cut,
-        an occlusion, a DIS failure): a context flow whose warp error (mean absolute, per pair) is
-        more than ``guard_ratio`` times the pair's plus ``guard_levels`` grey levels (1.25 and 0.5:
-        chosen on training clips, see docs/results.md) is
-        replaced by minus the pair's flow, which makes the quadratic formula exactly linear motion
+        an occlusion, a DIS failure): a context flow (F0-, F1+: ``f0m``, ``f12`` [b, 2, H, W]) whose
+        warp error (:func:`warp_error`: mean absolute, per pair; ``errors`` [4b, 1, 1, 1], one per
+        flow of [F01; F10; F0-; F1+], ``pair`` = [F01; F10]) is more than ``guard_ratio`` times the
+        pair's plus ``guard_levels`` grey levels (1.25 and 0.5: chosen on training clips, see
+        docs/results.md) is replaced by minus the pair's flow, which makes the quadratic formula exactly linear motion
         on that side. A still pair (its frames differ by at most ``STILL_LEVELS`` on average: a held
         frame of animation on twos, a paused video) gets linear motion on both sides: its context
         moves, but the pair does not, and quadratic motion would swing the frames between them
         back and forth (measured before: a held pair of a lossy clip, 5 levels apart at most, came out
         15-55 levels off)."""
         b = x.shape[0]
-        f01, f10, f0m, f12 = flows[:b], flows[b:2 * b], flows[2 * b:3 * b], flows[3 * b:]
+        f01, f10 = pair[:b], pair[b:]
+        e01, e10, e0m, e12 = errors[:b], errors[b:2 * b], errors[2 * b:3 * b], errors[3 * b:]
         xf = x.float()
-        a_, b_ = xf[:, :3], xf[:, 3:6]
-
         levels = self.guard_levels / 127.5
-        moving = (b_ - a_).abs().mean([1, 2, 3]).view(-1, 1, 1, 1) > self.still_levels / 127.5
-        use0 = moving & (warp_error(xf[:, 6:9], f0m, a_) <= self.guard_ratio * warp_error(b_, f01, a_) + levels)
-        use1 = moving & (warp_error(xf[:, 9:12], f12, b_) <= self.guard_ratio * warp_error(a_, f10, b_) + levels)
-        return torch.cat([f01, f10, torch.where(use0, f0m, -f01), torch.where(use1, f12, -f10)])
+        moving = (xf[:, 3:6] - xf[:, :3]).abs().mean([1, 2, 3]).view(-1, 1, 1, 1) > self.still_levels / 127.5
+        use0 = moving & (e0m <= self.guard_ratio * e01 + levels)
+        use1 = moving & (e12 <= self.guard_ratio * e10 + levels)
+        return torch.cat([pair, torch.where(use0, f0m, -f01), torch.where(use1, f12, -f10)])
 
     def dis_pairs(self, first: torch.Tensor, second: torch.Tensor) -> torch.Tensor:
         return torch.ops.pyframegan.dis_flow(first, second, self.finest_scale,
@@ -287,16 +337,18 @@ class HybridInterpolator(nn.Module):
         return torch.cat([out, per_time[:, 10:11]], 1)  # + the warps' disagreement, for the gate
 
     def fallback_alpha(self, x: torch.Tensor, ft0: torch.Tensor, ft1: torch.Tensor, k: int) -> torch.Tensor:
-        """The crossfade fallback's alpha [b*k, 1, h, w] for the flows F_t0, F_t1 [b*k, 2, h, w] (the
-        engine's path: the warps' disagreement from the fused op, without making the warped frames)."""
+        """The crossfade fallback's alpha [b*k, 1, h', w'] at the resolution of the 4x4 blocks for the
+        flows F_t0, F_t1 [b*k, 2, h, w] (the engine's path: the warps' disagreement from the fused op,
+        without making the warped frames)."""
         b, h, w = x.shape[0], x.shape[2], x.shape[3]
         xf = x.float()
         i0, i1 = xf[:, :3], xf[:, 3:6]
         blocks = torch.ops.pyframegan.warp_disagreement(i0, i1, ft0.float().reshape(b, k, 2, h, w),
                                                        ft1.float().reshape(b, k, 2, h, w))
-        dw = smooth_blocks(blocks.reshape(b * k, 1, blocks.shape[3], blocks.shape[4]), self.fallback_pool, h, w)
-        df = local_difference(i0, i1, self.fallback_pool).unsqueeze(1)  # [b, 1, 1, h, w]: the same for every time
-        return fallback_weight(dw.reshape(b, k, 1, h, w), df, self.fallback).reshape(b * k, 1, h, w)
+        hb, wb = blocks.shape[3], blocks.shape[4]
+        dw = smooth_blocks(blocks.reshape(b * k, 1, hb, wb), self.fallback_pool)
+        df = local_difference(i0, i1, self.fallback_pool).unsqueeze(1)  # [b, 1, 1, h', w']: the same for every time
+        return fallback_weight(dw.reshape(b, k, 1, hb, wb), df, self.fallback).reshape(b * k, 1, hb, wb)
 
     def warped(self, x: torch.Tensor, ft0: torch.Tensor, ft1: torch.Tensor,
                n: int) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
@@ -306,7 +358,7 @@ class HybridInterpolator(nn.Module):
         return a, b, backward_warp(a, ft0), backward_warp(b, ft1)
 
     def rule_alpha(self, x: torch.Tensor, w0: torch.Tensor, w1: torch.Tensor, n: int) -> torch.Tensor:
-        """The crossfade fallback's alpha [b*n, 1, h, w] from the inputs ``x`` warped to the n times,
+        """The crossfade fallback's alpha [b*n, 1, h', w'] (4x4 blocks) from the inputs ``x`` warped to the n times,
         ``w0``, ``w1`` [b*n, 3, h, w] (the inputs' difference once a pair); :meth:`fallback_alpha` is the
         engine's path to the same alpha."""
         xf = x.float()
@@ -364,19 +416,17 @@ class HybridInterpolator(nn.Module):
             out = at_times(out, self.times.flatten(), times.flatten())
         ft0, ft1, logit, residual = self.learned_parts(flow, out, times, h, w)
         judge = self.judge
-        up: Optional[torch.Tensor] = None
         if judge is not None and use_judge:
             if judge_out is None:
                 judge_out = judge(x, flow, self.times.flatten(), times.flatten())
-            up = upsample(judge_out, h, w)
-            ft0, ft1 = judged_flows(ft0, ft1, up)
+            ft0, ft1 = judged_flows(ft0, ft1, judge_out)
+        else:
+            judge_out = None
         i0, i1, w0, w1 = self.warped(x, ft0, ft1, n)  # warped once, for the frames and the fallback
         mask = torch.sigmoid(logit)
         alpha: Optional[torch.Tensor] = None
-        if self.fallback > 0.0 or up is not None:
-            alpha = self.rule_alpha(x, w0, w1, n)
-            if up is not None:
-                mask, alpha = judged(logit, alpha, up)
+        if self.fallback > 0.0 or judge_out is not None:
+            mask, alpha = judged(logit, self.rule_alpha(x, w0, w1, n), judge_out, h, w)
         frames = mask * w0 + (1 - mask) * w1 + residual
         if alpha is not None:  # toward the crossfade
             tt = times.to(frames.dtype).expand(b, n, 1, 1, 1).reshape(-1, 1, 1, 1)
@@ -403,19 +453,18 @@ class HybridInterpolator(nn.Module):
             out = flow.new_zeros(1, 1, 1, 1).expand(b * k, self.head_channels, 1, 1)
         ft0, ft1, logit, residual = self.learned_parts(flow, out, tk, h, w)
         judge = self.judge
-        up: Optional[torch.Tensor] = None
+        judge_out: Optional[torch.Tensor] = None
         if judge is not None:
-            up = upsample(judge(x, flow, self.times.flatten(), times), h, w)
-            ft0, ft1 = judged_flows(ft0, ft1, up)
-        mask = torch.sigmoid(logit).expand(b * k, 1, h, w)
+            judge_out = judge(x, flow, self.times.flatten(), times)
+            ft0, ft1 = judged_flows(ft0, ft1, judge_out)
+        mask = torch.sigmoid(logit)
         fallback: Optional[torch.Tensor] = None
         fallback_times: Optional[torch.Tensor] = None
-        if self.fallback > 0.0 or up is not None:
-            alpha = self.fallback_alpha(x, ft0, ft1, k)
-            if up is not None:
-                mask, alpha = judged(logit, alpha, up)
+        if self.fallback > 0.0 or judge_out is not None:
+            mask, alpha = judged(logit, self.fallback_alpha(x, ft0, ft1, k), judge_out, h, w)
             fallback = alpha.to(x.dtype).reshape(b, k, 1, h, w)
             fallback_times = tk.flatten().float()
+        mask = mask.expand(b * k, 1, h, w)
         return Components(ft0.reshape(b, k, 2, h, w), ft1.reshape(b, k, 2, h, w),
                           mask.to(x.dtype).reshape(b, k, 1, h, w), residual.to(x.dtype).reshape(b, k, 3, h, w),
                           fallback, fallback_times)

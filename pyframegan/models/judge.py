@@ -12,7 +12,7 @@ at the pair and, for each trained time, at both inputs warped there, their disag
 flows and the forward-backward inconsistency of the DIS flows carried to t (where a flow is not
 undone by the other direction, that side is occluded), and predicts per time two corrections:
 a blend-mask logit (m = sigmoid(log((1-t)/t) + dm)) and a fallback offset (alpha' = clamp(alpha + da,
-0, 1)). Both are upsampled bilinearly to the frames'. With ``pooled`` it also sees every feature's
+0, 1)), both added at the fallback's 4x4 blocks and then upsampled bilinearly to the frames'. With ``pooled`` it also sees every feature's
 mean over the whole frame (the window's difficulty: how much of it moves, how far the flows fail),
 to tell a window where the warps are worth little anywhere from one with a local fault (measured:
 it validated below the judge without them; docs/results.md, judge7). Its head starts at zero: an
@@ -21,8 +21,9 @@ exactly there. It changes no flow, so it cannot move anything the warps did not 
 """
 from __future__ import annotations
 
+from typing import Optional
+
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from pyframegan.models.flow import at_times, head, motion, resize, resize_flow
@@ -88,25 +89,27 @@ class Judge(nn.Module):
         return at_times(out, trained, times.to(out.device))
 
 
-def upsample(out: torch.Tensor, h: int, w: int) -> torch.Tensor:
-    """The judge's output [N, C, h', w'] upsampled bilinearly to h x w, its flow corrections (channels
-    2-5, if any) scaled to full-resolution pixels."""
-    up = F.interpolate(out, size=[h, w], mode="bilinear", align_corners=False)
-    if out.shape[1] == 2:
-        return up
-    sx, sy = w / out.shape[3], h / out.shape[2]
-    scale = torch.tensor([1.0, 1.0, sx, sy, sx, sy], device=out.device, dtype=out.dtype)
-    return up * scale.view(1, 6, 1, 1)
-
-
-def judged_flows(ft0: torch.Tensor, ft1: torch.Tensor, up: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """F_t0, F_t1 [N, 2, h, w] with the judge's corrections (``up``: :func:`upsample`), if it makes any."""
-    if up.shape[1] == 2:
+def judged_flows(ft0: torch.Tensor, ft1: torch.Tensor, out: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+    """F_t0, F_t1 [N, 2, h, w] with the judge's flow corrections (channels 2-5 of its output ``out``
+    [N, C, h', w'], if it makes any), upsampled bilinearly and scaled to full-resolution pixels."""
+    if out.shape[1] == 2:  # mask and alpha only (JUDGE_OUT: TorchScript reads no globals)
         return ft0, ft1
-    return ft0 + up[:, 2:4], ft1 + up[:, 4:6]
+    h, w = ft0.shape[2], ft0.shape[3]
+    sx, sy = w / out.shape[3], h / out.shape[2]
+    scale = torch.tensor([sx, sy, sx, sy], device=out.device, dtype=out.dtype)
+    up = resize(out[:, 2:6], [h, w]) * scale.view(1, 4, 1, 1)
+    return ft0 + up[:, 0:2], ft1 + up[:, 2:4]
 
 
-def judged(mask_logit: torch.Tensor, alpha: torch.Tensor, up: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def judged(mask_logit: torch.Tensor, alpha: torch.Tensor, out: Optional[torch.Tensor], h: int,
+           w: int) -> tuple[torch.Tensor, torch.Tensor]:
     """(mask, alpha) [N, 1, h, w] from the prior mask logit (log((1-t)/t), [N, 1, 1, 1] or per pixel),
-    the rule's fallback alpha [N, 1, h, w] and the judge's output upsampled (:func:`upsample`)."""
-    return torch.sigmoid(mask_logit + up[:, 0:1]), (alpha + up[:, 1:2]).clamp(0.0, 1.0)
+    the rule's fallback alpha at the resolution of its 4x4 blocks [N, 1, h', w'] and the judge's output
+    ``out`` [N, C, h'', w''] (None: no judge). The judge's corrections are added, and alpha clamped to
+    [0, 1], at the blocks' resolution; both are then upsampled bilinearly to h x w at once (a zero
+    correction upsamples to exactly zero: an untrained judge is the model without it, bit for bit)."""
+    if out is None:
+        return torch.sigmoid(mask_logit), resize(alpha, [h, w])
+    up = resize(out[:, 0:2], [alpha.shape[2], alpha.shape[3]])
+    both = resize(torch.cat([up[:, 0:1], (alpha + up[:, 1:2]).clamp(0.0, 1.0)], 1), [h, w])
+    return torch.sigmoid(mask_logit + both[:, 0:1]), both[:, 1:2]

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any, Iterator
@@ -121,6 +121,9 @@ class Batch:
     after: np.ndarray | None = None
     after_time: Fraction | None = None
     after_cut: bool = True
+    # a later part of a batch whose one pair's new frames were made in parts (:func:`in_parts`): its
+    # source frames and cuts were counted with the first part
+    continued: bool = False
 
     def context(self, j: int) -> tuple[np.ndarray, np.ndarray] | None:
         """(the frame before pair j, the frame after it), or None where the video has none, a scene
@@ -210,49 +213,70 @@ UNION_MAX = 64  # positions one model call may make for all its pairs (memory: b
 UNION_SLACK = 1.5  # ... and at most this many times the frames its pairs need
 
 
-def compute_batches(interpolator, pipe: Pipeline, in_q: queue.Queue, out_q: queue.Queue, context: bool) -> None:
+def in_parts(batch: Batch, max_new: int) -> list[Batch]:
+    """The batch, or, where its one pair needs more than ``max_new`` new frames (a high ``-n`` at a
+    large size), the same batch in parts, each with at most ``max_new`` of that pair's positions in
+    order (the first with its source frame): made and written one after the other, so the pair's new
+    frames are never all held at once."""
+    if batch.final or len(batch.cuts) != 1 or batch.cuts[0] or len(batch.positions[0]) <= max_new:
+        return [batch]
+    positions = batch.positions[0]
+    return [replace(batch, positions=[positions[i:i + max_new]], mids=[], continued=i > 0)
+            for i in range(0, len(positions), max_new)]
+
+
+def compute_batches(interpolator, pipe: Pipeline, in_q: queue.Queue, out_q: queue.Queue, context: bool,
+                    max_new: int | None = None) -> None:
     """Compute stage: the in-between frames of every pair that is not a scene cut, at its positions.
     The pairs with context (``context``: a frame before and after them in the same shot) go through
     the model in one call, those without in another, each call making every position any of its
     pairs needs, unless that is more than UNION_MAX positions or UNION_SLACK times the frames the
     pairs need (a rate conversion whose pairs need different positions): then pairs with the same
     positions go together. Positions k / (n_out + 1) are the model's own frames (any model); others
-    need a flow generator."""
-    stack = lambda images: torch.from_numpy(np.stack(images))  # noqa: E731
-    n_out = int(interpolator.n_out)
-    own = tuple(Fraction(k, n_out + 1) for k in range(1, n_out + 1))
+    need a flow generator. With ``max_new`` (and a model that makes any time), a batch of one pair
+    that needs more new frames than that is made and passed on in parts (:func:`in_parts`)."""
     while True:
         batch = pipe.get(in_q)
         if batch is END:
             pipe.put(out_q, END)
             return
-        batch.mids = [None] * len(batch.cuts)
-        # each pair to interpolate: the positions it needs (t = 0 is its source frame) and its context
-        wanted = {j: tuple(t for t in batch.positions[j] if t > 0) for j, cut in enumerate(batch.cuts) if not cut}
-        ctx = {j: batch.context(j) if context else None for j, ts in wanted.items() if ts}
-        groups: dict[bool, list[int]] = {}
-        for j, c in ctx.items():
-            groups.setdefault(c is not None, []).append(j)
-        calls = []
-        for with_ctx, pairs in groups.items():
-            union = sorted({t for j in pairs for t in wanted[j]})
-            if len(union) <= UNION_MAX and len(union) * len(pairs) <= UNION_SLACK * sum(len(wanted[j]) for j in pairs):
-                calls.append((with_ctx, tuple(union), pairs))
-                continue
-            by_positions: dict[tuple, list[int]] = {}
-            for j in pairs:
-                by_positions.setdefault(wanted[j], []).append(j)
-            calls += [(with_ctx, ts, group) for ts, group in by_positions.items()]
-        for with_ctx, ts, pairs in calls:
-            extra = []
-            if with_ctx:
-                extra = [stack([ctx[j][0] for j in pairs]), stack([ctx[j][1] for j in pairs])]
-            times = None if ts == own else [float(t) for t in ts]
-            out = interpolator.run(stack([batch.frames[j] for j in pairs]), stack([batch.frames[j + 1] for j in pairs]),
-                                   times, *extra).numpy()
-            for j, frames in zip(pairs, out):
-                batch.mids[j] = dict(zip(ts, frames))
-        pipe.put(out_q, batch)
+        parts = in_parts(batch, max_new) if max_new is not None and getattr(interpolator, "any_times", False) else [batch]
+        for part in parts:
+            interpolate_batch(interpolator, part, context)
+            pipe.put(out_q, part)
+
+
+def interpolate_batch(interpolator, batch: Batch, context: bool) -> None:
+    """Fill ``batch.mids`` (:func:`compute_batches`)."""
+    stack = lambda images: torch.from_numpy(np.stack(images))  # noqa: E731
+    n_out = int(interpolator.n_out)
+    own = tuple(Fraction(k, n_out + 1) for k in range(1, n_out + 1))
+    batch.mids = [None] * len(batch.cuts)
+    # each pair to interpolate: the positions it needs (t = 0 is its source frame) and its context
+    wanted = {j: tuple(t for t in batch.positions[j] if t > 0) for j, cut in enumerate(batch.cuts) if not cut}
+    ctx = {j: batch.context(j) if context else None for j, ts in wanted.items() if ts}
+    groups: dict[bool, list[int]] = {}
+    for j, c in ctx.items():
+        groups.setdefault(c is not None, []).append(j)
+    calls = []
+    for with_ctx, pairs in groups.items():
+        union = sorted({t for j in pairs for t in wanted[j]})
+        if len(union) <= UNION_MAX and len(union) * len(pairs) <= UNION_SLACK * sum(len(wanted[j]) for j in pairs):
+            calls.append((with_ctx, tuple(union), pairs))
+            continue
+        by_positions: dict[tuple, list[int]] = {}
+        for j in pairs:
+            by_positions.setdefault(wanted[j], []).append(j)
+        calls += [(with_ctx, ts, group) for ts, group in by_positions.items()]
+    for with_ctx, ts, pairs in calls:
+        extra = []
+        if with_ctx:
+            extra = [stack([ctx[j][0] for j in pairs]), stack([ctx[j][1] for j in pairs])]
+        times = None if ts == own else [float(t) for t in ts]
+        out = interpolator.run(stack([batch.frames[j] for j in pairs]), stack([batch.frames[j + 1] for j in pairs]),
+                               times, *extra).numpy()
+        for j, frames in zip(pairs, out):
+            batch.mids[j] = dict(zip(ts, frames))
 
 
 def output_frames(batch: Batch, montage: bool) -> Iterator[np.ndarray]:

@@ -66,8 +66,9 @@ class TruncatedVideoWarning(UserWarning):
 
 
 PIPE = STDIN  # "-": as the input, standard input; as the output, standard output
-# a batch's pairs are fewer where their frames would take more than this (a pair's new frames are
-# held until it is written, and a few batches are in flight): -n 1024 at 640x272 made 2 GB a batch of 4
+# a batch's pairs are fewer where their new frames would take more than this, and a pair's own new
+# frames are made and written in parts of at most this (a few batches are in flight): -n 1024 at
+# 640x272 made 2 GB a batch of 4, at 1080p 6.4 GB a pair
 BATCH_BYTES = 1 << 30
 
 
@@ -227,7 +228,8 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
                        schedule)
             container = None  # owned (and closed) by the decoder stage now
             use_context = bool(context and getattr(interpolator, "context", False))
-            pipe.spawn("compute", compute_batches, interpolator, pipe, decoded, computed, use_context)
+            pipe.spawn("compute", compute_batches, interpolator, pipe, decoded, computed, use_context,
+                       max(1, BATCH_BYTES // (width * height * 3)))
 
             total = round(in_frames / in_rate * sample_rate) if in_frames else None
             time_base = 1 / write_rate
@@ -242,8 +244,9 @@ def interpolate_video(src: str | os.PathLike, dst: str | os.PathLike, interpolat
                         break
                     if batch is END:
                         break
-                    cuts += [kept + j + 1 for j, cut in enumerate(batch.cuts) if cut]
-                    kept += 1 if batch.final else len(batch.cuts)
+                    if not batch.continued:
+                        cuts += [kept + j + 1 for j, cut in enumerate(batch.cuts) if cut]
+                        kept += 1 if batch.final else len(batch.cuts)
                     for image in output_frames(batch, montage):
                         if audio_in is not None:
                             audio_in.advance(out, float(written * time_base))

@@ -300,8 +300,9 @@ def test_consecutive_pairs_share_their_context_flows():
 def test_a_call_that_continues_the_last_one_reuses_its_flows(tmp_path):
     """A video's batches one after the other: the first pair of a batch continues the last batch's
     last pair, whose F1+ and F10 are its F01 and F0- (kept between calls), so a continuing batch of
-    b pairs computes 2b flows instead of 2b + 2, and they are exactly a fresh model's. Another order
-    or forget() computes them all; an exported model carries nothing kept."""
+    b pairs computes 2b flows instead of 2b + 2, and they are exactly a fresh model's; the same pair
+    again (its times in several calls) computes none. Another order or forget() computes them all;
+    an exported model carries nothing kept."""
     big = texture(7)
     frames = [shifted(big, d) for d in (0, 1, 3, 6, 8, 11, 13, 16, 18, 20)]
     to = lambda im: torch.from_numpy(im).permute(2, 0, 1).float() / 127.5 - 1  # noqa: E731
@@ -317,6 +318,8 @@ def test_a_call_that_continues_the_last_one_reuses_its_flows(tmp_path):
     g.dis(batch([2, 3, 4]))  # does not continue pair 6
     g.forget()
     g.dis(batch([5, 6]))  # would continue pair 4, but nothing is kept
+    assert counted == [8, 6, 8, 6]
+    assert torch.equal(g.dis(batch([6])), hybrid().dis(batch([6])))  # pair 6 again (more of its times): no flow
     assert counted == [8, 6, 8, 6]
     export.export_generator(g, tmp_path / "g.pt")
     assert [t.numel() for t in torch.jit.load(str(tmp_path / "g.pt")).flow_cache] == [0]

@@ -163,6 +163,29 @@ def test_batches_of_large_frames_hold_fewer_pairs(lossless, engine, tmp_path, mo
     assert all(np.array_equal(np.stack(decode(tmp_path / f)[0]), np.stack(want)) for f in ("b.mov", "c.mov"))
 
 
+def test_a_pair_with_more_new_frames_than_a_batch_holds_is_made_in_parts(lossless, tmp_path, monkeypatch):
+    """Where one pair's new frames would take more than BATCH_BYTES (a high -n at a large size), they
+    are made and written in parts of at most that many bytes, the pair's source frame first: the same
+    video, the same statistics, and no model call makes more frames than a part holds."""
+    from pyframegan import export, video
+    from pyframegan.models import build_generator
+    model = tmp_path / "hybrid.pt"
+    export.export_generator(build_generator({"arch": "hybrid", "n_in": 2, "n_out": 2, "ngf": 8}), model)
+    engine = Interpolator(model, device="cpu")
+    src, source = lossless
+    whole = interpolate_video(src, tmp_path / "whole.mov", engine, n=7, progress=False, **LOSSLESS)
+    made: list[int] = []
+    run = engine.run
+    engine.run = lambda a, b, times=None, *ctx: made.append(a.shape[0] * len(times)) or run(a, b, times, *ctx)
+    h, w = source[0].shape[:2]
+    monkeypatch.setattr(video, "BATCH_BYTES", 3 * h * w * 3 + 100)  # 3 new frames
+    parts = interpolate_video(src, tmp_path / "parts.mov", engine, n=7, progress=False, **LOSSLESS)
+    assert max(made) == 3 and sum(made) == 7 * (len(source) - 1)
+    assert {k: v for k, v in parts.items() if k not in ("seconds", "frames_per_second", "output")} == \
+        {k: v for k, v in whole.items() if k not in ("seconds", "frames_per_second", "output")}
+    assert np.array_equal(np.stack(decode(tmp_path / "parts.mov")[0]), np.stack(decode(tmp_path / "whole.mov")[0]))
+
+
 def test_source_frames_kept_and_in_betweens_are_the_models(lossless, engine, tmp_path):
     src, source = lossless
     dst = tmp_path / "out.mov"

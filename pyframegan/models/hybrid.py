@@ -67,6 +67,17 @@ def same(a: torch.Tensor, b: torch.Tensor) -> bool:
     return a.shape == b.shape and a.device == b.device and a.dtype == b.dtype and bool(torch.equal(a, b))
 
 
+def kept_flow(kept: list[torch.Tensor], start: torch.Tensor, end: torch.Tensor) -> Optional[torch.Tensor]:
+    """The flow from the grey frame ``start`` to ``end`` among those ``kept`` of the last call's last
+    pair ([a, b, before, after, F01, F10, F0-, F1+]; :meth:`HybridInterpolator.dis`), if it is one."""
+    if len(kept) != 8:
+        return None
+    for i in [[0, 1, 4], [1, 0, 5], [0, 2, 6], [1, 3, 7]]:
+        if same(kept[i[0]], start) and same(kept[i[1]], end):
+            return kept[i[2]]
+    return None
+
+
 STILL_LEVELS = 1.0  # a pair whose frames differ by at most this (mean, grey levels) is still: no quadratic motion
 AGREEMENT = 0.02  # warps that agree to within this (in [-1, 1] units, ~1.3 grey levels) close the gate
 OUT_CHANNELS = 9  # per time: ΔF_t0 (2), ΔF_t1 (2), mask logit (1), residual (3), confidence logit (1)
@@ -215,52 +226,58 @@ class HybridInterpolator(nn.Module):
         b = x.shape[0]
         xf = x.float()
         # Consecutive pairs of a video (pair j + 1 = (b_j, b_j+1), its context a_j and b_j+2) share
-        # flows: F0- of pair j + 1 is F10 of pair j, F1+ of pair j is F01 of pair j + 1; and the first
-        # pair of a call that continues the last call's last pair has its F01 and F0- there (that
-        # pair's F1+ and F10, kept in ``flow_cache``). Those are reused, the grey frames compared
-        # exactly (DIS sees nothing else, and gives the same flow alone or in a batch); the others
-        # are computed, in one call of the op. So are the guard's warp errors of the flows (they
-        # compare the colour frames, so a kept flow's is computed again).
+        # flows: F0- of pair j + 1 is F10 of pair j, F1+ of pair j is F01 of pair j + 1. The last
+        # call's last pair is kept (``flow_cache``: its grey a, b, before and after, and its four
+        # flows): a call whose first pair continues it has its F01 and F0- there (that pair's F1+ and
+        # F10), and a call on that same pair again (its times made in several calls) has all four
+        # (:func:`kept_flow`). Those are reused, the grey frames compared exactly (DIS sees nothing
+        # else, and gives the same flow alone or in a batch); the others are computed, in one call of
+        # the op. So are the guard's warp errors of the flows (they compare the colour frames, so a
+        # kept flow's is computed again).
         cache = self.flow_cache
-        continues = len(cache) == 5 and same(cache[0], g0[0])
-        first: list[torch.Tensor] = []
-        second: list[torch.Tensor] = []
-        computed: list[int] = []  # slots: F01 0..b-1, F10 b..2b-1, F0- 2b..3b-1, F1+ 3b..4b-1
-        flows: list[torch.Tensor] = [g0[0]] * (4 * b)  # placeholders, all replaced
-        kept: list[int] = []  # context slots whose flow comes from the cache
+        slots: list[int] = []  # the flows to find: F01 0..b-1, F10 b..2b-1, F0- 2b..3b-1, F1+ 3b..4b-1
+        starts: list[torch.Tensor] = []
+        ends: list[torch.Tensor] = []
         shared: list[list[int]] = []  # [context slot, the pair's slot it is the same flow as]
-        after = g1[0]
+        before, after = g0[0], g1[0]
         for j in range(b):
-            if j == 0 and continues and same(cache[2], g1[0]):
-                flows[0] = cache[4]
-            else:
-                computed.append(j)
-                first.append(g0[j])
-                second.append(g1[j])
-            computed.append(b + j)
-            first.append(g1[j])
-            second.append(g0[j])
+            slots += [j, b + j]
+            starts += [g0[j], g1[j]]
+            ends += [g1[j], g0[j]]
             if j > 0 and torch.equal(x[j, 6:9], x[j - 1, 0:3]) and torch.equal(x[j, 0:3], x[j - 1, 3:6]):
                 shared.append([2 * b + j, b + j - 1])
+                before = g0[j - 1]
             else:
                 before = grey_levels(x[j:j + 1, 6:9])[0]
-                if j == 0 and continues and same(cache[1], before):
-                    flows[2 * b] = cache[3]
-                    kept.append(2 * b)
-                else:
-                    computed.append(2 * b + j)
-                    first.append(g0[j])
-                    second.append(before)
+                slots.append(2 * b + j)
+                starts.append(g0[j])
+                ends.append(before)
             if j + 1 < b and torch.equal(x[j, 9:12], x[j + 1, 3:6]) and torch.equal(x[j, 3:6], x[j + 1, 0:3]):
                 shared.append([3 * b + j, j + 1])
             else:
                 after = grey_levels(x[j:j + 1, 9:12])[0]
-                computed.append(3 * b + j)
-                first.append(g1[j])
-                second.append(after)
-        more = self.dis_pairs(torch.stack(first), torch.stack(second))
-        for i, k in enumerate(computed):
-            flows[k] = more[i]
+                slots.append(3 * b + j)
+                starts.append(g1[j])
+                ends.append(after)
+        first: list[torch.Tensor] = []
+        second: list[torch.Tensor] = []
+        computed: list[int] = []
+        kept: list[int] = []  # context slots whose flow was kept
+        flows: list[torch.Tensor] = [g0[0]] * (4 * b)  # placeholders, all replaced
+        for i, k in enumerate(slots):
+            found = kept_flow(cache, starts[i], ends[i]) if k % b == 0 else None  # the first pair's
+            if found is None:
+                computed.append(k)
+                first.append(starts[i])
+                second.append(ends[i])
+            else:
+                flows[k] = found
+                if k >= 2 * b:
+                    kept.append(k)
+        if len(computed) > 0:
+            more = self.dis_pairs(torch.stack(first), torch.stack(second))
+            for i, k in enumerate(computed):
+                flows[k] = more[i]
         for c in shared:
             flows[c[0]] = flows[c[1]]
         pair = torch.stack(flows[:2 * b])
@@ -274,9 +291,9 @@ class HybridInterpolator(nn.Module):
                                       xf[j:j + 1, 3 * side:3 + 3 * side])[0]
         for c in shared:
             error[c[0]] = error[c[1]]
-        # the last pair's b, a and the frame after b (grey), F10 and F1+
-        self.flow_cache = [g1[b - 1].clone(), g0[b - 1].clone(), after.clone(), flows[2 * b - 1].clone(),
-                           flows[4 * b - 1].clone()]
+        last = b - 1  # the last pair: its grey frames (before and after as the loop left them) and flows
+        self.flow_cache = [g0[last].clone(), g1[last].clone(), before.clone(), after.clone(), flows[last].clone(),
+                           flows[b + last].clone(), flows[2 * b + last].clone(), flows[3 * b + last].clone()]
         return self.guard(x, pair, torch.stack(flows[2 * b:3 * b]), torch.stack(flows[3 * b:]), torch.stack(error))
 
     def guard(self, x: torch.Tensor, pair: torch.Tensor, f0m: torch.Tensor, f12: torch.Tensor,

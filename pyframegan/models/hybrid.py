@@ -240,11 +240,13 @@ class HybridInterpolator(nn.Module):
         ends: list[torch.Tensor] = []
         shared: list[list[int]] = []  # [context slot, the pair's slot it is the same flow as]
         before, after = g0[0], g1[0]
+        # pair j follows pair j - 1 (its a is their b), each link compared once
+        follows = [False] + [bool(torch.equal(x[j, 0:3], x[j - 1, 3:6])) for j in range(1, b)]
         for j in range(b):
             slots += [j, b + j]
             starts += [g0[j], g1[j]]
             ends += [g1[j], g0[j]]
-            if j > 0 and torch.equal(x[j, 6:9], x[j - 1, 0:3]) and torch.equal(x[j, 0:3], x[j - 1, 3:6]):
+            if follows[j] and torch.equal(x[j, 6:9], x[j - 1, 0:3]):
                 shared.append([2 * b + j, b + j - 1])
                 before = g0[j - 1]
             else:
@@ -252,7 +254,7 @@ class HybridInterpolator(nn.Module):
                 slots.append(2 * b + j)
                 starts.append(g0[j])
                 ends.append(before)
-            if j + 1 < b and torch.equal(x[j, 9:12], x[j + 1, 3:6]) and torch.equal(x[j, 3:6], x[j + 1, 0:3]):
+            if j + 1 < b and follows[j + 1] and torch.equal(x[j, 9:12], x[j + 1, 3:6]):
                 shared.append([3 * b + j, j + 1])
             else:
                 after = grey_levels(x[j:j + 1, 9:12])[0]
@@ -262,7 +264,6 @@ class HybridInterpolator(nn.Module):
         first: list[torch.Tensor] = []
         second: list[torch.Tensor] = []
         computed: list[int] = []
-        kept: list[int] = []  # context slots whose flow was kept
         flows: list[torch.Tensor] = [g0[0]] * (4 * b)  # placeholders, all replaced
         for i, k in enumerate(slots):
             found = kept_flow(cache, starts[i], ends[i]) if k % b == 0 else None  # the first pair's
@@ -272,8 +273,6 @@ class HybridInterpolator(nn.Module):
                 second.append(ends[i])
             else:
                 flows[k] = found
-                if k >= 2 * b:
-                    kept.append(k)
         if len(computed) > 0:
             more = self.dis_pairs(torch.stack(first), torch.stack(second))
             for i, k in enumerate(computed):
@@ -281,12 +280,13 @@ class HybridInterpolator(nn.Module):
         for c in shared:
             flows[c[0]] = flows[c[1]]
         pair = torch.stack(flows[:2 * b])
-        # the guard's warp errors: the pairs' in two calls, a shared context flow's that of the pair's
+        # the guard's warp errors: the pairs' in two calls, each other context flow's (computed or
+        # kept) on its own, a shared one's that of the pair's flow it is
         errors = [warp_error(xf[:, 3:6], pair[:b], xf[:, :3]), warp_error(xf[:, :3], pair[b:], xf[:, 3:6])]
         error: list[torch.Tensor] = [e for e in torch.cat(errors).unbind(0)] + [errors[0][0]] * (2 * b)
-        for k in range(2 * b, 4 * b):
-            j, side = k % b, (k - 2 * b) // b  # side 0: F0- (from a), 1: F1+ (from b)
-            if k in computed or k in kept:
+        for k in slots:
+            if k >= 2 * b:
+                j, side = k % b, (k - 2 * b) // b  # side 0: F0- (from a), 1: F1+ (from b)
                 error[k] = warp_error(xf[j:j + 1, 6 + 3 * side:9 + 3 * side], flows[k].unsqueeze(0),
                                       xf[j:j + 1, 3 * side:3 + 3 * side])[0]
         for c in shared:

@@ -94,10 +94,8 @@ def judged_flows(ft0: torch.Tensor, ft1: torch.Tensor, out: torch.Tensor) -> tup
     [N, C, h', w'], if it makes any), upsampled bilinearly and scaled to full-resolution pixels."""
     if out.shape[1] == 2:  # mask and alpha only (JUDGE_OUT: TorchScript reads no globals)
         return ft0, ft1
-    h, w = ft0.shape[2], ft0.shape[3]
-    sx, sy = w / out.shape[3], h / out.shape[2]
-    scale = torch.tensor([sx, sy, sx, sy], device=out.device, dtype=out.dtype)
-    up = resize(out[:, 2:6], [h, w]) * scale.view(1, 4, 1, 1)
+    n, h, w = out.shape[0], ft0.shape[2], ft0.shape[3]
+    up = resize_flow(out[:, 2:6].reshape(2 * n, 2, out.shape[2], out.shape[3]), [h, w]).reshape(n, 4, h, w)
     return ft0 + up[:, 0:2], ft1 + up[:, 2:4]
 
 

@@ -57,7 +57,6 @@ class Window:
     context: torch.Tensor | None = None  # uint8 [2, 3, H, W]: the frames K before frame 0 and K after frame K
 
 
-
 def window_labels(frames: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
     """(labels, weights) of a window (see :class:`Window`) at full resolution: the corrections of the
     prior flows that the :func:`pyframegan.models.hybrid.pseudo_labels` make, and their weights."""

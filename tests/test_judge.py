@@ -87,24 +87,32 @@ def test_inconsistency_is_zero_for_a_rigid_motion_and_large_at_an_occlusion():
     assert o[..., 12:18, 19:25].min() > 2.5 and o[..., 25:, :].max() < 1e-5
 
 
+def recorded(monkeypatch, name: str) -> list:
+    """The windows that ``training.<name>`` returns from now on (it is wrapped to record them)."""
+    made: list = []
+    make = getattr(training, name)
+
+    def recording(*a, **k):
+        windows = make(*a, **k)
+        made.extend(windows)
+        return windows
+    monkeypatch.setattr(training, name, recording)
+    return made
+
+
 @pytest.mark.parametrize("extra", [["--keep", "48"], ["--flows", "--lambda-labels", "0.1"],
-                                   ["--pooled", "--max-side", "96,72"], ["--context", "0.5"]])
+                                   ["--pooled", "--max-side", "96,72", "--val-sides", "96,72"], ["--context", "0.5"],
+                                   ["--synthetic", "3", "--keep", "48"]])
 def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra):
     """A short run on a synthetic clip (the judge alone, with flow corrections taught by
-    pseudo-labels, with the frame means at two scales, and with context windows): training windows are collected with their
+    pseudo-labels, with the frame means at two scales, with context windows, and with windows of synthetic
+    motion over the clip's frames): training windows are collected with their
     flows, the best judge is kept, a killed run resumes, and the export is a model the engine runs."""
     from pyframegan.data.sources import Source
     src = Source("clip", "video", lossless_video)
     monkeypatch.setattr(training, "default_sources",
                         lambda fetch=False, photos=False: ([src], [Source("clip", "video", lossless_video, 0.2)]))
-    collected = []
-    collect = training.collect
-
-    def recording_collect(*a, **k):
-        windows = collect(*a, **k)
-        collected.extend(windows)
-        return windows
-    monkeypatch.setattr(training, "collect", recording_collect)
+    collected, rendered = recorded(monkeypatch, "collect"), recorded(monkeypatch, "synthetic_windows")
     run = tmp_path / "run"
     args = ["--run-dir", str(run), "--steps", "6", "--per-span", "4", "--val-per-span", "2", "--batch-size", "2",
             "--crop", "32", "--width", "8", "--val-every", "3", "--spans", "2,3"] + extra
@@ -116,9 +124,16 @@ def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra
         assert {w.context is None for w in collected} == {True, False}
         assert all(w.flow.shape[0] == (2 if w.context is None else 4) for w in collected)
         assert {"span2", "span2-context"} <= set(best["validation"])
-    if "--max-side" in extra:  # windows of both scales: the clip's 96x64 and 72x48
+    if "--max-side" in extra:  # windows of both scales: the clip's 96x64 and 72x48; validated at both
         shapes = {tuple(w.frames.shape[2:]) for w in collected}
         assert {(64, 96), (48, 72)} <= shapes
+        assert {"span2", "span6", "span2@72", "span6@72"} <= set(best["validation"])
+    if "--synthetic" in extra:  # 3 rendered windows of each span, 48 px square, moving, with their DIS flows
+        assert sorted(w.frames.shape[0] for w in rendered) == [3, 3, 3, 4, 4, 4]
+        assert all(w.frames.shape[1:] == (3, 48, 48) and w.flow.shape == (2, 2, 48, 48) for w in rendered)
+        assert all(not torch.equal(w.frames[0], w.frames[-1]) and w.flow.abs().max() > 0.5 for w in rendered)
+    else:
+        assert not rendered
     assert training.main(training.parse_args(args[:3] + ["12"] + args[4:] + ["--resume"])) == 0
     log = (run / "log.txt").read_text()
     assert "resumed at step 6" in log and "step 12 validation" in log
@@ -137,6 +152,8 @@ def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra
     (["--keep", "100"], "--keep must be"),
     (["--max-side", "512,16"], "--max-side must be"),
     (["--context", "1.5"], "--context must be"),
+    (["--val-sides", "512,8"], "--val-sides must be"),
+    (["--synthetic", "-1"], "--synthetic must be"),
 ])
 def test_bad_options(bad, message, capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:

@@ -55,6 +55,7 @@ class Window:
     labels: torch.Tensor | None = None
     label_weights: torch.Tensor | None = None
     context: torch.Tensor | None = None  # uint8 [2, 3, H, W]: the frames K before frame 0 and K after frame K
+    tag: str = ""  # validation: what its scores are reported under besides its span ("@320": that scale)
 
 
 def window_labels(frames: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
@@ -129,6 +130,25 @@ def collect(sources, spans: list[int], per_span: int, max_side: int, model, rng:
     return out
 
 
+def synthetic_windows(sources, spans: list[int], per_span: int, size: int, model, seed: int, log) -> list[Window]:
+    """``per_span`` windows of each span of synthetic motion (:class:`pyframegan.data.synthetic.SyntheticMotion`:
+    layers cut from the training split's photographs and clip frames, moving over another, with
+    occlusions, rotation, zoom and curved, accelerating paths), ``size`` x ``size``, the largest
+    displacement over a window 8 px per frame of its span; their DIS flows as :func:`collect` makes them.
+    Only the frames are used (the loss is the frames'), not the exact flows."""
+    from pyframegan.data.synthetic import SyntheticMotion, render_window
+    out: list[Window] = []
+    for k in spans:
+        motion = SyntheticMotion(sources, size=(size, size), frames=k + 1, max_shift=8.0 * k, seed=seed + 7919 * k)
+        for i in range(per_span):
+            w = render_window(motion.surfaces(i), motion.size, k + 1)["frames"].permute(0, 3, 1, 2).contiguous()
+            with torch.no_grad():
+                flow = model.dis(torch.cat([normalise(w[0]), normalise(w[k])]).unsqueeze(0))
+            out.append(Window(w, flow.contiguous()))
+        log(f"synthetic motion, span {k}: {per_span} windows of {size} px")
+    return out
+
+
 def crop(win: Window, size: int, rng: random.Random) -> Window:
     """A random ``size`` x ``size`` crop (at most the window; positions on the 8-pixel grid of the labels)."""
     h, w = win.frames.shape[2], win.frames.shape[3]
@@ -142,15 +162,17 @@ def crop(win: Window, size: int, rng: random.Random) -> Window:
 
 
 def validation_windows(val_sources, per_span: int, max_side: int, model, seed: int, log,
-                       context: bool = False) -> list[Window]:
+                       context: bool = False, tag: str = "") -> list[Window]:
     """Spans 2 and 6 from the held-out time ranges of the split, whole frames; drawn from their own seed,
     so every run with the same ``seed`` and ``per_span`` is validated on the same windows; with
-    ``context`` also those of them whose context lies in their shot, with it."""
+    ``context`` also those of them whose context lies in their shot, with it. ``tag``: their
+    :attr:`Window.tag`."""
     sources = [s for s in val_sources if s.kind == "video" and s.start > 0]
     windows = collect(sources, [2, 6], per_span, max_side, model, random.Random(seed + 1), log, trim=False,
                       context=1.0 if context else 0.0)
     # the context only adds flows: the first two, F01 and F10, are the plain window's
-    return [Window(w.frames, w.flow[:2]) for w in windows] + [w for w in windows if w.context is not None]
+    return ([Window(w.frames, w.flow[:2], tag=tag) for w in windows]
+            + [Window(w.frames, w.flow, context=w.context, tag=tag) for w in windows if w.context is not None])
 
 
 def augment(win: Window, rng: random.Random) -> Window:
@@ -209,7 +231,8 @@ def validate(model, windows: list[Window]) -> dict:
         x, flow, times = pairs_of(f, win.flow.unsqueeze(0), None if win.context is None else win.context.unsqueeze(0))
         with_j, without = (frame_psnr(to_unit_stack(compose(model, x, flow, times, use)), f).mean().item()
                            for use in (True, False))
-        per.setdefault(f"span{f.shape[1] - 1}" + ("" if win.context is None else "-context"), []).append((with_j, without))
+        key = f"span{f.shape[1] - 1}" + ("" if win.context is None else "-context") + win.tag
+        per.setdefault(key, []).append((with_j, without))
     model.train()
     result = {}
     for key, pairs in sorted(per.items()):
@@ -230,7 +253,10 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--keep", type=int, default=None,
                    help="keep only a random crop of this size of each window (memory; default: whole frames)")
     p.add_argument("--max-side", default="512",
-                   help="the frames' longest side; several, comma-separated: windows at each scale (the first validates)")
+                   help="the frames' longest side; several, comma-separated: windows at each scale (the first validates, unless --val-sides)")
+    p.add_argument("--val-sides", default=None,
+                   help="the longest sides validated at, comma-separated; the gain is the mean over all "
+                        "(default: the first of --max-side)")
     p.add_argument("--spans", default="2,3,4,6", help="window spans (frames 0 and K in), comma-separated")
     p.add_argument("--per-span", type=int, default=100, help="windows of each span from each training clip")
     p.add_argument("--val-per-span", type=int, default=16)
@@ -243,6 +269,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "scores those windows with context too")
     p.add_argument("--lambda-labels", type=float, default=0.0,
                    help="with --flows: the weight of the pseudo-label loss (DIS flows from the true in-between frames)")
+    p.add_argument("--synthetic", type=int, default=0,
+                   help="also this many windows of each span of synthetic motion (layers over photographs), "
+                        "--keep (else --crop) px square")
     p.add_argument("--val-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
@@ -260,13 +289,16 @@ def int_list(text: str, name: str, lo: int, hi: int) -> list[int]:
     return values
 
 
-def check_args(args: argparse.Namespace) -> tuple[list[int], list[int]]:
-    """The spans and the scales (longest sides) of ``args``; ValueError naming the option that is out of range."""
+def check_args(args: argparse.Namespace) -> tuple[list[int], list[int], list[int]]:
+    """The spans, the scales (longest sides) and the validation's scales of ``args``; ValueError naming the
+    option that is out of range."""
     spans = int_list(args.spans, "--spans", 2, 8)
     sides = int_list(str(args.max_side), "--max-side", 32, 4096)
+    val_sides = sides[:1] if args.val_sides is None else int_list(str(args.val_sides), "--val-sides", 32, 4096)
     for name, value, lo, hi in [("--steps", args.steps, 1, 10**7), ("--batch-size", args.batch_size, 1, 256),
                                 ("--crop", args.crop, 32, 4096),
-                                ("--per-span", args.per_span, 1, 10**5), ("--val-per-span", args.val_per_span, 1, 10**4),
+                                ("--per-span", args.per_span, 1, 10**5), ("--synthetic", args.synthetic, 0, 10**5),
+                                ("--val-per-span", args.val_per_span, 1, 10**4),
                                 ("--width", args.width, 4, 256), ("--val-every", args.val_every, 1, 10**7)]:
         if not lo <= value <= hi:
             raise ValueError(f"{name} must be in [{lo}, {hi}], got {value}")
@@ -284,7 +316,7 @@ def check_args(args: argparse.Namespace) -> tuple[list[int], list[int]]:
         raise ValueError(f"--keep must be a multiple of 8 in [--crop, 4096], got {args.keep}")
     if args.crop % 8:
         raise ValueError(f"--crop must be a multiple of 8, got {args.crop}")
-    return spans, sides
+    return spans, sides, val_sides
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -301,7 +333,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def main(args: argparse.Namespace) -> int:
     """``pyframegan train-judge`` (errors: ValueError / FileNotFoundError, one line on the CLI)."""
-    spans, sides = check_args(args)
+    spans, sides, val_sides = check_args(args)
     if args.export and not (args.run_dir / "best.pt").exists():
         raise FileNotFoundError(f"{args.run_dir / 'best.pt'}: no judge to export (train one first)")
     run = args.run_dir
@@ -327,7 +359,7 @@ def main(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     log(f"command: {' '.join(sys.argv)}")
     rng = random.Random(args.seed)
-    train_sources, val_sources = default_sources(fetch=False, photos=False)
+    train_sources, val_sources = default_sources(fetch=False, photos=args.synthetic > 0)
     t0 = time.time()
     # a batch draws its windows from one span at one scale, all with context or all without
     by_span: dict[tuple[int, int, bool], list[Window]] = {}
@@ -336,7 +368,12 @@ def main(args: argparse.Namespace) -> int:
         for win in collect(train_sources, spans, args.per_span, side, model, rng, log,
                            labels=args.lambda_labels > 0, keep=args.keep, context=args.context, coin=coin):
             by_span.setdefault((win.frames.shape[0] - 1, side, win.context is not None), []).append(win)
-    val = validation_windows(val_sources, args.val_per_span, sides[0], model, args.seed, log, context=args.context > 0)
+    if args.synthetic:  # with the real windows of the same span at the first scale
+        for win in synthetic_windows(train_sources, spans, args.synthetic, args.keep or args.crop, model, args.seed, log):
+            by_span.setdefault((win.frames.shape[0] - 1, sides[0], False), []).append(win)
+    val = [win for side in val_sides  # reported as "span2" at the first scale, "span2@320" at another
+           for win in validation_windows(val_sources, args.val_per_span, side, model, args.seed, log,
+                                         context=args.context > 0, tag="" if side == val_sides[0] else f"@{side}")]
     log(f"{sum(map(len, by_span.values()))} training and {len(val)} validation windows in {time.time() - t0:.0f} s")
     opt = torch.optim.Adam(model.judge.parameters(), lr=args.lr)
     # the moving average of the weights is what is validated and kept: single steps swing the frames

@@ -183,7 +183,8 @@ def test_bad_configs():
     for config, message in (({"n_in": 3}, "between 2 frames"), ({"scale": 3}, "scale"), ({"ngf": 2}, "ngf"),
                             ({"preset": "slow"}, "unknown DIS preset"), ({"times": [0.5]}, "one time"),
                             ({"gate_bias": float("nan")}, "gate_bias"), ({"fallback": 1.5}, "fallback"),
-                            ({"fallback": float("nan")}, "fallback")):
+                            ({"fallback": float("nan")}, "fallback"), ({"judge_width": 2}, "judge_width"),
+                            ({"judge_scale": 3}, "judge_scale")):
         with pytest.raises(ValueError, match=message):
             hybrid(**config)
 

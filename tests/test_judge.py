@@ -30,8 +30,8 @@ def moving_square(h=64, w=96, dx=6):
     return a, b
 
 
-def perturbed_judge(scale=0.2, flows=False, pooled=False):
-    g = hybrid(judge=True, judge_width=8, judge_flows=flows, judge_pooled=pooled)
+def perturbed_judge(scale=0.2, flows=False, pooled=False, judge_scale=8):
+    g = hybrid(judge=True, judge_width=8, judge_flows=flows, judge_pooled=pooled, judge_scale=judge_scale)
     torch.manual_seed(1)
     with torch.no_grad():
         for p in g.judge.parameters():
@@ -54,12 +54,13 @@ def test_an_untrained_judge_changes_nothing(tmp_path):
         assert np.array_equal(u, v)
 
 
-@pytest.mark.parametrize("flows, pooled", [(False, False), (True, False), (False, True)])
-def test_a_trained_judge_in_the_engine_matches_eager(tmp_path, flows, pooled):
+@pytest.mark.parametrize("flows, pooled, judge_scale", [(False, False, 8), (True, False, 8), (False, True, 8),
+                                                        (False, False, 4)])
+def test_a_trained_judge_in_the_engine_matches_eager(tmp_path, flows, pooled, judge_scale):
     """The engine's path (the judge's mask, alpha and flow corrections into the fused warp_blend)
-    gives the frames of the model's Python composition, at the trained times and at other times; and
-    the judge does change them."""
-    g = perturbed_judge(flows=flows, pooled=pooled)
+    gives the frames of the model's Python composition, at the trained times and at other times
+    (also for a judge at 1/4 resolution); and the judge does change them."""
+    g = perturbed_judge(flows=flows, pooled=pooled, judge_scale=judge_scale)
     a, b = moving_square()
     path = tmp_path / "judge.pt"
     export.export_generator(g, path)
@@ -102,7 +103,7 @@ def recorded(monkeypatch, name: str) -> list:
 
 @pytest.mark.parametrize("extra", [["--keep", "48"], ["--flows", "--lambda-labels", "0.1"],
                                    ["--pooled", "--max-side", "96,72", "--val-sides", "96,72"], ["--context", "0.5"],
-                                   ["--synthetic", "3", "--keep", "48"]])
+                                   ["--synthetic", "3", "--keep", "48", "--scale", "4"]])
 def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra):
     """A short run on a synthetic clip (the judge alone, with flow corrections taught by
     pseudo-labels, with the frame means at two scales, with context windows, and with windows of synthetic
@@ -120,6 +121,7 @@ def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra
     best = torch.load(run / "best.pt", weights_only=True)
     assert best["step"] in (3, 6) and "span2" in best["validation"]
     assert best["config"]["judge_pooled"] == ("--pooled" in extra)
+    assert best["config"]["judge_scale"] == (4 if "--scale" in extra else 8)
     if "--context" in extra:  # some windows with their context (and its two flows), some without; validation both ways
         assert {w.context is None for w in collected} == {True, False}
         assert all(w.flow.shape[0] == (2 if w.context is None else 4) for w in collected)
@@ -153,6 +155,7 @@ def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra
     (["--max-side", "512,16"], "--max-side must be"),
     (["--context", "1.5"], "--context must be"),
     (["--val-sides", "512,8"], "--val-sides must be"),
+    (["--flows", "--lambda-labels", "1", "--scale", "4"], "needs --scale 8"),
     (["--synthetic", "-1"], "--synthetic must be"),
 ])
 def test_bad_options(bad, message, capsys, tmp_path):

@@ -39,7 +39,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from pyframegan.models.components import Components
-from pyframegan.models.judge import Judge, judged, judged_flows
+from pyframegan.models.judge import JUDGE_SCALE, Judge, judged, judged_flows
 from pyframegan.models.flow import (at_times, check_times, conv, head, kaiming_with_zero_heads, motion, resize,
                                     resize_flow, resolve_times)
 from pyframegan.warp import backward_warp
@@ -137,7 +137,7 @@ class HybridInterpolator(nn.Module):
                  scale: int = 4, preset: str = "medium", gate_bias: float = -2.0, learned: bool = True,
                  guard_ratio: float = 1.25, guard_levels: float = 0.5, fallback: float = FALLBACK_STRENGTH,
                  judge: bool = False, judge_width: int = 32, judge_flows: bool = False,
-                 judge_pooled: bool = False):
+                 judge_pooled: bool = False, judge_scale: int = JUDGE_SCALE):
         super().__init__()
         if n_in != 2:
             raise ValueError(f"the hybrid generator interpolates between 2 frames, got n_in={n_in}")
@@ -156,11 +156,14 @@ class HybridInterpolator(nn.Module):
             raise ValueError(f"fallback (the crossfade fallback's strength) must be in [0, 1], got {fallback}")
         if not 4 <= judge_width <= 256:
             raise ValueError(f"judge_width must be in [4, 256], got {judge_width}")
+        if judge_scale not in (2, 4, 8, 16):
+            raise ValueError(f"judge_scale (the judge's resolution divisor) must be 2, 4, 8 or 16, got {judge_scale}")
         self.config = {"arch": "hybrid", "n_in": 2, "n_out": n_out, "times": times, "ngf": ngf, "scale": scale,
                        "preset": preset, "gate_bias": gate_bias, "learned": bool(learned),
                        "guard_ratio": float(guard_ratio), "guard_levels": float(guard_levels),
                        "fallback": float(fallback), "judge": bool(judge), "judge_width": int(judge_width),
-                       "judge_flows": bool(judge_flows), "judge_pooled": bool(judge_pooled)}
+                       "judge_flows": bool(judge_flows), "judge_pooled": bool(judge_pooled),
+                       "judge_scale": int(judge_scale)}
         # learned=False: DIS and the motion prior only, the U-Net not run (its output is zero, as untrained)
         self.learned = bool(learned)
         # flows of the last call with context that the next call may reuse (:meth:`dis`)
@@ -171,7 +174,7 @@ class HybridInterpolator(nn.Module):
         self.fallback = float(fallback)
         self.fallback_pool: int = FALLBACK_POOL
         # the learned blend mask and fallback offsets (pyframegan.models.judge); None: not part of the model
-        self.judge = Judge(n_out, judge_width, flows=judge_flows, pooled=judge_pooled) if judge else None
+        self.judge = Judge(n_out, judge_width, judge_scale, judge_flows, judge_pooled) if judge else None
         self.n_in, self.n_out, self.multiple = 2, n_out, 1
         self.scale, self.gate_bias = scale, float(gate_bias)
         self.agreement_inv = 1.0 / AGREEMENT

@@ -261,6 +261,8 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--per-span", type=int, default=100, help="windows of each span from each training clip")
     p.add_argument("--val-per-span", type=int, default=16)
     p.add_argument("--width", type=int, default=32)
+    p.add_argument("--scale", type=int, default=JUDGE_SCALE, choices=(4, 8),
+                   help="the judge's resolution divisor (4: twice as fine, about 4x its cost)")
     p.add_argument("--flows", action="store_true", help="the judge also corrects the in-between flows F_t0, F_t1")
     p.add_argument("--pooled", action="store_true", help="the judge also sees each feature's mean over the frame")
     p.add_argument("--context", type=float, default=0.0,
@@ -312,6 +314,8 @@ def check_args(args: argparse.Namespace) -> tuple[list[int], list[int], list[int
         raise ValueError(f"--lambda-labels must be >= 0, got {args.lambda_labels}")
     if args.lambda_labels > 0 and not args.flows:
         raise ValueError("--lambda-labels needs --flows (the labels teach the flow corrections)")
+    if args.lambda_labels > 0 and args.scale != JUDGE_SCALE:
+        raise ValueError(f"--lambda-labels needs --scale {JUDGE_SCALE} (the labels are kept as {JUDGE_SCALE}x{JUDGE_SCALE} block means)")
     if args.keep is not None and (args.keep % 8 or not args.crop <= args.keep <= 4096):
         raise ValueError(f"--keep must be a multiple of 8 in [--crop, 4096], got {args.keep}")
     if args.crop % 8:
@@ -346,7 +350,8 @@ def main(args: argparse.Namespace) -> int:
         logf.write(line + "\n")
         logf.flush()
 
-    config = {**MODEL, "judge_width": args.width, "judge_flows": args.flows, "judge_pooled": args.pooled}
+    config = {**MODEL, "judge_width": args.width, "judge_flows": args.flows, "judge_pooled": args.pooled,
+              "judge_scale": args.scale}
     model = build_generator(config)
     if args.export:
         best = torch.load(run / "best.pt", weights_only=True)

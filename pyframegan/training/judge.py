@@ -302,6 +302,9 @@ def add_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--labels-where-better", action="store_true",
                    help="with --lambda-labels: a pseudo-label counts only where it warps the input to the true "
                         "frame better than the prior flow does")
+    p.add_argument("--extra-clips", action="store_true",
+                   help="also train on the clips of pyframegan.data.catalogue.EXTRA_TRAIN_CLIPS (launch, robot, "
+                        "webcam; pyframegan fetch-data gets them)")
     p.add_argument("--synthetic", type=int, default=0,
                    help="also this many windows of each span of synthetic motion (layers over photographs), "
                         "--keep (else --crop) px square")
@@ -455,7 +458,7 @@ def main(args: argparse.Namespace) -> int:
     torch.manual_seed(args.seed)
     log(f"command: {' '.join(sys.argv)}")
     rng = random.Random(args.seed)
-    train_sources, val_sources = default_sources(fetch=False, photos=args.synthetic > 0)
+    train_sources, val_sources = default_sources(fetch=False, photos=args.synthetic > 0, extra=args.extra_clips)
     t0 = time.time()
     # a batch draws its windows from one span at one scale, all with context or all without
     by_span: dict[tuple[int, int, bool], list[Window]] = {}
